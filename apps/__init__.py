@@ -1,0 +1,1 @@
+"""The applications kami hosts, one package each, plus the shared migration history."""

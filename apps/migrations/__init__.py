@@ -1,0 +1,1 @@
+"""The one Alembic history of every app's tables (run with ``kami db ...``)."""

@@ -1,0 +1,39 @@
+"""kami: the public API applications build on. Apps import from here, never from kami's modules."""
+
+from kami.codes import BusinessCode, Codes
+from kami.envelope import ApiResponse, ErrorResponse, Page, error, paginated, success
+from kami.errors import (
+    AuthenticationError,
+    BusinessError,
+    ConflictError,
+    DuplicateError,
+    ExternalServiceError,
+    KamiError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
+from kami.mounting import AppSpec
+from kami.openapi_docs import responses
+
+__all__ = [
+    "ApiResponse",
+    "AppSpec",
+    "AuthenticationError",
+    "BusinessCode",
+    "BusinessError",
+    "Codes",
+    "ConflictError",
+    "DuplicateError",
+    "ErrorResponse",
+    "ExternalServiceError",
+    "KamiError",
+    "NotFoundError",
+    "Page",
+    "PermissionDeniedError",
+    "ValidationError",
+    "error",
+    "paginated",
+    "responses",
+    "success",
+]

@@ -1,0 +1,5 @@
+"""``python -m kami`` is the ``kami`` command."""
+
+from kami.cli import main
+
+main()

@@ -1,0 +1,173 @@
+"""The ``kami`` command: serve, config, db, apps.
+
+Exit codes: 0 success, 1 a command failed, 2 invalid configuration or usage.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, NoReturn
+
+import click
+
+from kami.settings import Settings, SettingsError, get_settings, load_settings, masked
+
+__all__ = ["main"]
+
+EXIT_CONFIG = 2
+
+
+def _fail(message: str, code: int = EXIT_CONFIG) -> NoReturn:
+    click.secho(f"kami: {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        _fail(str(exc))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """kami: one entry point for several Litestar applications."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Bind address (default KAMI_SERVER_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default KAMI_SERVER_PORT).")
+@click.option(
+    "--workers", type=int, default=None, help="Worker processes (default KAMI_SERVER_WORKERS, 0 = CPUs)."
+)
+@click.option("--migrate", is_flag=True, help="Apply database migrations before serving.")
+def serve(host: str | None, port: int | None, workers: int | None, migrate: bool) -> None:
+    """Serve kami under Granian (ASGI, respawning workers, bounded graceful shutdown)."""
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
+
+    settings = _settings()
+    _load_apps_or_fail(settings)
+    if migrate or settings.should_auto_migrate:
+        _migrate(settings)
+    # Workers must not race each other to migrate: the parent did it (or the operator's job does).
+    os.environ["KAMI_DATABASE_AUTO_MIGRATE"] = "false"
+    get_settings.cache_clear()
+    server = settings.server
+    count = workers if workers is not None else server.workers
+    Granian(
+        target="kami.server:create_app",
+        factory=True,
+        address=host or server.host,
+        port=port or server.port,
+        interface=Interfaces.ASGI,
+        workers=count or os.cpu_count() or 1,
+        backlog=server.backlog,
+        http1_settings=HTTP1Settings(keep_alive=server.keep_alive),
+        respawn_failed_workers=True,
+        workers_kill_timeout=server.graceful_timeout,
+        log_access=False,
+    ).serve()
+
+
+@main.command()
+def migrate() -> None:
+    """Apply every pending migration and exit (the container's ``migrate`` mode)."""
+    settings = _settings()
+    _load_apps_or_fail(settings)
+    _migrate(settings)
+
+
+@main.command("config")
+@click.option("--example", is_flag=True, help="Print .env.example (every variable with its default) instead.")
+def show_config(example: bool) -> None:
+    """Print the effective settings (secrets masked); exit 2 if they are invalid."""
+    if example:
+        from kami.settings import env_example
+
+        click.echo(env_example(), nl=False)
+        return
+    settings = _settings()
+    click.echo(json.dumps(masked(settings), indent=2, sort_keys=True))
+
+
+@main.command("apps")
+def list_apps() -> None:
+    """List the mounted applications with their prefixes and routes."""
+    from kami.server import create_app
+
+    settings = _settings()
+    specs = _load_apps_or_fail(settings)
+    app = create_app(settings, specs)
+    for spec in specs:
+        click.secho(
+            f"{spec.name}  {spec.prefix}  codes {spec.code_range.start}-{spec.code_range.stop - 1}", bold=True
+        )
+        for route in app.routes:
+            if route.path.startswith(spec.prefix):
+                methods = ",".join(sorted(getattr(route, "methods", set()) - {"OPTIONS", "HEAD"}))
+                click.echo(f"  {methods:<18} {route.path}")
+
+
+def _load_apps_or_fail(settings: Settings) -> Any:
+    from kami.mounting import AppLoadError, load_apps
+
+    try:
+        return load_apps(settings.app.apps)
+    except AppLoadError as exc:
+        _fail(str(exc))
+
+
+def _migrate(settings: Settings) -> None:
+    from kami.db.migrations import upgrade
+
+    try:
+        upgrade(settings)
+    except Exception as exc:
+        _fail(f"migration failed: {type(exc).__name__}: {exc}", code=1)
+    click.echo("database schema is up to date", err=True)
+
+
+@main.group("db")
+@click.pass_context
+def db(ctx: click.Context) -> None:
+    """Database migrations (Alembic, one history for all apps)."""
+    from kami.db.config import build_sqlalchemy_config
+
+    settings = _settings()
+    _load_apps_or_fail(settings)
+    ctx.obj = {"configs": [build_sqlalchemy_config(settings)], "settings": settings}
+
+
+def _commands(ctx: click.Context) -> Any:
+    from advanced_alchemy.alembic.commands import AlembicCommands
+
+    return AlembicCommands(sqlalchemy_config=ctx.obj["configs"][0])
+
+
+@db.command("current")
+@click.pass_context
+def db_current(ctx: click.Context) -> None:
+    """Show the revision the database is at."""
+    _commands(ctx).current(verbose=False)
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="What the revision does.")
+@click.option("--autogenerate", is_flag=True, help="Fill the revision from the difference to the models.")
+@click.pass_context
+def db_revision(ctx: click.Context, message: str, autogenerate: bool) -> None:
+    """Create a new revision in the shared history (``apps/migrations/versions``)."""
+    _commands(ctx).revision(message=message, autogenerate=autogenerate)
+
+
+def _add_advanced_alchemy_commands() -> None:
+    from advanced_alchemy.cli import add_migration_commands
+
+    add_migration_commands(db)
+
+
+_add_advanced_alchemy_commands()

@@ -1,0 +1,106 @@
+"""The one registry of business codes.
+
+Ranges: 0 success, 1xxx authentication, 2xxx business, 3xxx validation, 4xxx resource, 5xxx system,
+9xxx unknown; applications own blocks from 10000 up and register their codes here at startup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import msgspec
+
+__all__ = ["PLATFORM_RANGE", "BusinessCode", "CodeClashError", "CodeRegistry", "Codes", "registry"]
+
+PLATFORM_RANGE = range(0, 10000)
+
+
+class BusinessCode(msgspec.Struct, frozen=True):
+    """A business code with its default message and the HTTP status it is answered with."""
+
+    code: int
+    message: str
+    http_status: int = 200
+    owner: str = "kami"
+
+
+class CodeClashError(ValueError):
+    """Two owners claimed the same code or range, or a code lies outside its owner's range."""
+
+
+class CodeRegistry:
+    def __init__(self) -> None:
+        self._codes: dict[int, BusinessCode] = {}
+        self._ranges: dict[str, range] = {"kami": PLATFORM_RANGE}
+
+    def reserve(self, owner: str, codes: range) -> None:
+        """Give ``owner`` (an app) the block ``codes``; overlapping another owner's block is an error."""
+        if codes.start < PLATFORM_RANGE.stop:
+            raise CodeClashError(f"{owner}: range {codes.start}-{codes.stop - 1} overlaps the platform codes")
+        for other, taken in self._ranges.items():
+            if other != owner and codes.start < taken.stop and taken.start < codes.stop:
+                raise CodeClashError(
+                    f"{owner}: range {codes.start}-{codes.stop - 1} overlaps {other}'s "
+                    f"{taken.start}-{taken.stop - 1}"
+                )
+        self._ranges[owner] = codes
+
+    def register(self, code: int, message: str, http_status: int = 200, owner: str = "kami") -> BusinessCode:
+        allowed = self._ranges.get(owner)
+        if allowed is None or code not in allowed:
+            raise CodeClashError(f"{owner}: code {code} is outside its reserved range")
+        entry = BusinessCode(code, message, http_status, owner)
+        existing = self._codes.get(code)
+        if existing is not None and existing != entry:
+            raise CodeClashError(f"code {code} already registered by {existing.owner}: {existing.message!r}")
+        self._codes[code] = entry
+        return entry
+
+    def release(self, owner: str) -> None:
+        """Forget an app's block and codes (used when an application is unmounted, e.g. in tests)."""
+        self._ranges.pop(owner, None)
+        self._codes = {c: e for c, e in self._codes.items() if e.owner != owner}
+
+    def get(self, code: int) -> BusinessCode | None:
+        return self._codes.get(code)
+
+    def __iter__(self) -> Iterator[BusinessCode]:
+        return iter(sorted(self._codes.values(), key=lambda c: c.code))
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._codes
+
+
+registry = CodeRegistry()
+_r = registry.register
+
+
+class Codes:
+    """The platform's codes (the seed's table plus the platform's own additions)."""
+
+    SUCCESS = _r(0, "Success")
+    LOGIN_FAILED = _r(1001, "Login failed")
+    TOKEN_EXPIRED = _r(1002, "Token expired", 401)
+    PERMISSION_DENIED = _r(1003, "Insufficient permissions", 403)
+    UNAUTHENTICATED = _r(1004, "Missing or invalid credentials", 401)
+    ORDER_CREATION_FAILED = _r(2001, "Order creation failed")
+    PAYMENT_FAILED = _r(2002, "Payment failed")
+    INSUFFICIENT_BALANCE = _r(2003, "Insufficient balance")
+    INVALID_INPUT = _r(3001, "Invalid input", 422)
+    MISSING_FIELD = _r(3002, "Missing required field", 422)
+    MALFORMED_REQUEST = _r(3003, "Malformed request body", 400)
+    PAYLOAD_TOO_LARGE = _r(3004, "Payload too large", 413)
+    NOT_FOUND = _r(4001, "Resource not found", 404)
+    ALREADY_EXISTS = _r(4002, "Resource already exists", 409)
+    CONFLICT = _r(4003, "Resource conflict", 409)
+    ENDPOINT_NOT_FOUND = _r(4004, "Unknown endpoint", 404)
+    METHOD_NOT_ALLOWED = _r(4005, "Method not allowed", 405)
+    TOO_MANY_REQUESTS = _r(4006, "Too many requests", 429)
+    DATABASE_ERROR = _r(5001, "Database error", 503)
+    EXTERNAL_SERVICE_ERROR = _r(5002, "External service error", 502)
+    CACHE_UNAVAILABLE = _r(5003, "Cache unavailable", 503)
+    SERVICE_UNAVAILABLE = _r(5004, "Service unavailable", 503)
+    UNKNOWN = _r(9000, "Unknown error", 500)
+
+
+del _r

@@ -1,0 +1,1 @@
+"""The shared SQLAlchemy layer (advanced-alchemy): one engine, one session per request, one history."""

@@ -1,0 +1,74 @@
+"""Build advanced-alchemy's configuration (engine, pool, sessions, Alembic) from the settings."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from advanced_alchemy.config import AlembicAsyncConfig, AsyncSessionConfig
+from advanced_alchemy.extensions.litestar import EngineConfig, SQLAlchemyAsyncConfig
+from sqlalchemy.engine import make_url
+
+from kami.settings import Settings
+
+__all__ = ["DB_SESSION_KEY", "build_sqlalchemy_config", "engine_options", "migrations_path", "normalise_url"]
+
+DB_SESSION_KEY = "db_session"
+VERSION_TABLE = "alembic_version"
+
+
+def normalise_url(url: str) -> str:
+    """Force utf8mb4 on MySQL/MariaDB, which otherwise may default to a 3-byte charset."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() in ("mysql", "mariadb") and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return parsed.render_as_string(hide_password=False)
+
+
+def engine_options(settings: Settings, url: str) -> dict[str, Any]:
+    """Pool and connect-timeout options for ``create_async_engine``, right for each backend."""
+    db = settings.database
+    backend = make_url(url).get_backend_name()
+    options: dict[str, Any] = {"echo": db.echo, "pool_pre_ping": db.pre_ping}
+    if backend == "sqlite":
+        return options
+    options |= {
+        "pool_size": db.pool_size,
+        "max_overflow": db.max_overflow,
+        "pool_recycle": db.pool_recycle,
+        "pool_timeout": db.pool_timeout,
+    }
+    if backend in ("mysql", "mariadb"):
+        options["connect_args"] = {"connect_timeout": int(db.connect_timeout)}
+    elif backend == "postgresql":
+        options["connect_args"] = {"timeout": db.connect_timeout}
+    return options
+
+
+def migrations_path() -> Path:
+    """The one Alembic history for all apps: it lives beside them, in the ``apps.migrations`` package."""
+    spec = importlib.util.find_spec("apps.migrations")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the apps.migrations package (the migration history) is missing")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def build_sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
+    url = normalise_url(settings.database_url)
+    if url.startswith("sqlite"):
+        Path(make_url(url).database or "kami.db").parent.mkdir(parents=True, exist_ok=True)
+    options = engine_options(settings, url)
+    return SQLAlchemyAsyncConfig(
+        connection_string=url,
+        engine_config=EngineConfig(**options),
+        session_config=AsyncSessionConfig(expire_on_commit=False, autoflush=True),
+        session_dependency_key=DB_SESSION_KEY,
+        # Services own the transaction boundary (kami.db.transaction); the plugin only closes the
+        # session, which rolls back anything a service did not commit.
+        before_send_handler=None,
+        set_default_exception_handler=False,
+        alembic_config=AlembicAsyncConfig(
+            script_location=str(migrations_path()), version_table_name=VERSION_TABLE, compare_type=True
+        ),
+    )

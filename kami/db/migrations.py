@@ -1,0 +1,102 @@
+"""Alembic, run the same way by the CLI, the embedded default's auto-migration and the tests.
+
+``apps/migrations/env.py`` calls :func:`run_env`. It always opens its own short-lived engine
+(NullPool) so that migrating never borrows connections from a running application's pool or loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from advanced_alchemy.alembic.commands import AlembicCommands
+from advanced_alchemy.base import metadata_registry
+from sqlalchemy import pool
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from kami.db.config import build_sqlalchemy_config, engine_options, normalise_url
+from kami.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+__all__ = ["alembic_commands", "current_revision", "downgrade", "head_revision", "run_env", "upgrade"]
+
+
+def alembic_commands(settings: Settings) -> AlembicCommands:
+    from kami.mounting import load_apps
+
+    load_apps(settings.app.apps)  # importing the apps registers their models on the shared metadata
+    commands = AlembicCommands(sqlalchemy_config=build_sqlalchemy_config(settings))
+    commands.config.attributes["kami_settings"] = settings
+    return commands
+
+
+def upgrade(settings: Settings, revision: str = "head") -> None:
+    alembic_commands(settings).upgrade(revision)
+
+
+def downgrade(settings: Settings, revision: str = "base") -> None:
+    alembic_commands(settings).downgrade(revision)
+
+
+def head_revision(settings: Settings) -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_commands(settings).config).get_current_head()
+
+
+async def current_revision(connection: Any) -> str | None:
+    """The revision recorded in the database, read on an existing async connection."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from kami.db.config import VERSION_TABLE
+
+    try:
+        result = await connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+    except DBAPIError:
+        return None
+    row = result.first()
+    return str(row[0]) if row else None
+
+
+def run_env() -> None:
+    """Body of Alembic's ``env.py``: offline (SQL output) or online against a fresh engine."""
+    from alembic import context
+
+    config: Any = context.config
+    metadata = metadata_registry.get(config.bind_key)
+    options: dict[str, Any] = {
+        "target_metadata": metadata,
+        "compare_type": config.compare_type,
+        "version_table": config.version_table_name,
+        "render_as_batch": config.render_as_batch,
+        "user_module_prefix": config.user_module_prefix,
+    }
+    if context.is_offline_mode():
+        context.configure(url=config.db_url, literal_binds=True, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def migrate(connection: Connection) -> None:
+        context.configure(connection=connection, **options)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def online() -> None:
+        from kami.settings import get_settings
+
+        settings = config.attributes.get("kami_settings") or get_settings()
+        url = normalise_url(config.db_url)
+        connect = {k: v for k, v in engine_options(settings, url).items() if k == "connect_args"}
+        engine = create_async_engine(url, poolclass=pool.NullPool, **connect)
+        try:
+            async with engine.connect() as connection:
+                await connection.run_sync(migrate)
+                await connection.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(online())

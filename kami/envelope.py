@@ -1,0 +1,64 @@
+"""The response envelope every JSON answer uses: ``{code, message, data, trace_id, timestamp}``."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from kami.codes import BusinessCode, Codes
+from kami.observability.trace_context import current_trace_id
+
+__all__ = ["ApiResponse", "ErrorResponse", "Page", "error", "paginated", "success"]
+
+T = TypeVar("T")
+
+
+class ApiResponse(msgspec.Struct, Generic[T], kw_only=True):
+    """Envelope of every JSON response. ``code`` is 0 on success, a business code otherwise."""
+
+    code: int
+    message: str
+    data: T | None = None
+    trace_id: str
+    timestamp: datetime
+
+
+class ErrorResponse(ApiResponse[Any], kw_only=True):
+    """The envelope as errors use it: ``data`` may name offending fields or components."""
+
+
+class Page(msgspec.Struct, Generic[T], kw_only=True):
+    """One page of a list: ``total`` items overall, ``total_pages`` pages of ``page_size``."""
+
+    items: list[T] = msgspec.field(default_factory=list)
+    total: int
+    page: int
+    page_size: int
+    total_pages: int
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def success(data: T | None = None, message: str = "Success") -> ApiResponse[T]:
+    return ApiResponse(
+        code=Codes.SUCCESS.code, message=message, data=data, trace_id=current_trace_id(), timestamp=_now()
+    )
+
+
+def error(code: int | BusinessCode, message: str | None = None, data: Any = None) -> ErrorResponse:
+    if isinstance(code, BusinessCode):
+        message = message or code.message
+        code = code.code
+    return ErrorResponse(
+        code=code, message=message or "Error", data=data, trace_id=current_trace_id(), timestamp=_now()
+    )
+
+
+def paginated(items: list[T], total: int, page: int, page_size: int) -> ApiResponse[Page[T]]:
+    pages = math.ceil(total / page_size) if page_size else 0
+    return success(Page(items=items, total=total, page=page, page_size=page_size, total_pages=pages))

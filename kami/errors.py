@@ -1,0 +1,102 @@
+"""Errors services raise. Each carries its business code; the HTTP status comes from the code.
+
+Services never raise HTTP exceptions: they raise these, and :mod:`kami.exception_handlers` turns them
+into envelopes in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kami.codes import BusinessCode, Codes
+
+__all__ = [
+    "AuthenticationError",
+    "BusinessError",
+    "CacheUnavailableError",
+    "ConflictError",
+    "DatabaseUnavailableError",
+    "DependencyError",
+    "DuplicateError",
+    "ExternalServiceError",
+    "KamiError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ValidationError",
+]
+
+
+class KamiError(Exception):
+    """Base of every error kami answers with its own envelope."""
+
+    default: BusinessCode = Codes.UNKNOWN
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: BusinessCode | None = None,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.business_code = code or self.default
+        self.message = message or self.business_code.message
+        self.data = data
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+    @property
+    def status_code(self) -> int:
+        return self.business_code.http_status
+
+
+class BusinessError(KamiError):
+    """A business rule refused the operation: answered with HTTP 200 and the (non-zero) code."""
+
+    default = Codes.ORDER_CREATION_FAILED
+
+    @property
+    def status_code(self) -> int:
+        return 200
+
+
+class ValidationError(KamiError):
+    default = Codes.INVALID_INPUT
+
+
+class NotFoundError(KamiError):
+    default = Codes.NOT_FOUND
+
+
+class DuplicateError(KamiError):
+    default = Codes.ALREADY_EXISTS
+
+
+class ConflictError(KamiError):
+    default = Codes.CONFLICT
+
+
+class AuthenticationError(KamiError):
+    default = Codes.UNAUTHENTICATED
+
+
+class PermissionDeniedError(KamiError):
+    default = Codes.PERMISSION_DENIED
+
+
+class DependencyError(KamiError):
+    """A dependency failed; the client may retry later."""
+
+    default = Codes.SERVICE_UNAVAILABLE
+
+
+class DatabaseUnavailableError(DependencyError):
+    default = Codes.DATABASE_ERROR
+
+
+class CacheUnavailableError(DependencyError):
+    default = Codes.CACHE_UNAVAILABLE
+
+
+class ExternalServiceError(DependencyError):
+    default = Codes.EXTERNAL_SERVICE_ERROR

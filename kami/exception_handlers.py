@@ -1,0 +1,180 @@
+"""Every exception becomes the envelope here, and only here.
+
+Registered at the application level (not on routers) so that unknown routes and wrong methods, which
+never reach a router, are answered the same way. Each class advanced-alchemy's plugin would otherwise
+answer itself is registered explicitly, because its defaults are not the envelope.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import structlog
+from advanced_alchemy import exceptions as aa
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    TooManyRequestsException,
+    ValidationException,
+)
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm.exc import StaleDataError
+
+from kami.codes import BusinessCode, Codes
+from kami.envelope import error
+from kami.errors import KamiError
+
+__all__ = ["envelope_response", "exception_handlers", "to_envelope_response"]
+
+log = structlog.get_logger("kami.errors")
+
+_STATUS_CODES: Mapping[int, BusinessCode] = {
+    400: Codes.MALFORMED_REQUEST,
+    401: Codes.UNAUTHENTICATED,
+    403: Codes.PERMISSION_DENIED,
+    404: Codes.ENDPOINT_NOT_FOUND,
+    405: Codes.METHOD_NOT_ALLOWED,
+    409: Codes.CONFLICT,
+    413: Codes.PAYLOAD_TOO_LARGE,
+    429: Codes.TOO_MANY_REQUESTS,
+    502: Codes.EXTERNAL_SERVICE_ERROR,
+    503: Codes.SERVICE_UNAVAILABLE,
+}
+_FIELD_IN_MESSAGE = re.compile(r"field `([^`]+)`")
+
+
+def envelope_response(
+    code: BusinessCode,
+    message: str | None = None,
+    *,
+    status_code: int | None = None,
+    data: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response[Any]:
+    return Response(
+        content=error(code, message, data),
+        status_code=status_code or code.http_status,
+        media_type=MediaType.JSON,
+        headers=dict(headers or {}),
+    )
+
+
+def _validation_response(exc: ValidationException) -> Response[Any]:
+    """422 with 3002 for a missing field, 3001 otherwise; ``data`` names each offending field."""
+    problems = exc.extra if isinstance(exc.extra, list) else []
+    fields: list[dict[str, str]] = []
+    missing = False
+    for problem in problems:
+        message = str(problem.get("message", "invalid"))
+        key = str(problem.get("key") or "")
+        named = _FIELD_IN_MESSAGE.search(message)
+        if named and key in ("", "data"):
+            key = named.group(1)
+        missing = missing or "missing required field" in message.lower()
+        fields.append({"field": key, "source": str(problem.get("source") or "body"), "message": message})
+    code = Codes.MISSING_FIELD if missing else Codes.INVALID_INPUT
+    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields) or code.message
+    return envelope_response(code, f"{code.message}: {summary}", data={"errors": fields})
+
+
+def _http_exception_response(exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    code = _STATUS_CODES.get(status, Codes.UNKNOWN if status >= 500 else Codes.INVALID_INPUT)
+    headers = dict(exc.headers or {})
+    if status == 400 and isinstance(exc, ClientException) and str(exc.detail).startswith("JSON is malformed"):
+        return envelope_response(
+            code, f"Malformed JSON body: {exc.detail.split(': ', 1)[-1]}", headers=headers
+        )
+    message = code.message if status >= 500 else (exc.detail or code.message)
+    return envelope_response(code, message, status_code=status, headers=headers)
+
+
+def _is_unavailable(exc: BaseException) -> bool:
+    """True when the exception chain shows the database could not be reached or answered too late."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(
+            seen,
+            sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError | OSError | TimeoutError,
+        ) or (isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def to_envelope_response(exc: BaseException) -> Response[Any]:
+    """The envelope for any exception; also used by middleware that must answer without a handler."""
+    if isinstance(exc, KamiError):
+        return envelope_response(
+            exc.business_code, exc.message, status_code=exc.status_code, data=exc.data, headers=exc.headers
+        )
+    if isinstance(exc, ValidationException):
+        return _validation_response(exc)
+    if isinstance(exc, HTTPException):
+        return _http_exception_response(exc)
+    if isinstance(exc, aa.NotFoundError):
+        return envelope_response(Codes.NOT_FOUND)
+    if isinstance(exc, aa.DuplicateKeyError):
+        return envelope_response(Codes.ALREADY_EXISTS)
+    if isinstance(exc, StaleDataError):
+        return envelope_response(Codes.CONFLICT, "The resource was changed by someone else; reload it")
+    if isinstance(exc, aa.IntegrityError | sa_exc.IntegrityError):
+        return envelope_response(Codes.CONFLICT)
+    if _is_redis_unavailable(exc):
+        log.warning("redis unavailable", error=type(exc).__name__, detail=str(exc)[:200])
+        return envelope_response(Codes.CACHE_UNAVAILABLE)
+    if _is_unavailable(exc):
+        log.warning("database unavailable", error=type(exc).__name__, detail=str(exc)[:200])
+        return envelope_response(Codes.DATABASE_ERROR, "Database unavailable, retry later")
+    log.error("unhandled exception", exc_info=exc)
+    return envelope_response(Codes.UNKNOWN, "Internal server error")
+
+
+def _is_redis_unavailable(exc: BaseException) -> bool:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return isinstance(exc, RedisConnectionError | RedisTimeoutError)
+
+
+def _handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    return to_envelope_response(exc)
+
+
+Handler = Callable[[Request[Any, Any, Any], Exception], Response[Any]]
+
+# Explicit keys for everything a plugin might otherwise claim (see the module docstring).
+exception_handlers: dict[type[Exception] | int, Handler] = {
+    cls: _handler
+    for cls in (
+        Exception,
+        KamiError,
+        HTTPException,
+        ValidationException,
+        NotFoundException,
+        MethodNotAllowedException,
+        NotAuthorizedException,
+        PermissionDeniedException,
+        RequestEntityTooLarge,
+        TooManyRequestsException,
+        aa.AdvancedAlchemyError,
+        aa.RepositoryError,
+        aa.NotFoundError,
+        aa.IntegrityError,
+        aa.DuplicateKeyError,
+        aa.ForeignKeyError,
+        aa.MultipleResultsFoundError,
+        aa.InvalidRequestError,
+        sa_exc.SQLAlchemyError,
+    )
+}

@@ -1,0 +1,168 @@
+"""``/health`` (every component), ``/health/live`` (the process only) and ``/health/ready`` (dependencies).
+
+Each check has a short timeout, so a hung dependency makes the probe answer 503 instead of hanging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+import msgspec
+from litestar import Controller, Response, get
+from litestar.datastructures import State
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from kami.codes import Codes
+from kami.envelope import ApiResponse, error, success
+from kami.openapi_docs import responses
+
+__all__ = [
+    "ComponentHealth",
+    "HealthController",
+    "HealthReport",
+    "check_database",
+    "check_migrations",
+    "check_redis",
+    "check_telemetry",
+    "run_checks",
+]
+
+Status = Literal["ok", "degraded", "down", "disabled"]
+CHECK_TIMEOUT = 2.0
+
+
+class ComponentHealth(msgspec.Struct, kw_only=True):
+    status: Status
+    latency_ms: float = 0.0
+    detail: str | None = None
+
+
+class Liveness(msgspec.Struct, kw_only=True):
+    status: Literal["alive"] = "alive"
+
+
+class HealthReport(msgspec.Struct, kw_only=True):
+    status: Literal["ok", "degraded", "down"]
+    components: dict[str, ComponentHealth]
+
+
+Check = Callable[[State], Awaitable[ComponentHealth]]
+
+
+async def _timed(probe: Awaitable[str | None]) -> ComponentHealth:
+    started = time.perf_counter()
+    try:
+        detail = await asyncio.wait_for(probe, CHECK_TIMEOUT)
+    except TimeoutError:
+        return ComponentHealth(status="down", latency_ms=CHECK_TIMEOUT * 1000, detail="timed out")
+    except Exception as exc:
+        return ComponentHealth(status="down", detail=type(exc).__name__)
+    return ComponentHealth(
+        status="ok", latency_ms=round((time.perf_counter() - started) * 1000, 2), detail=detail
+    )
+
+
+async def check_database(state: State) -> ComponentHealth:
+    engine: AsyncEngine = state.kami_engine
+
+    async def probe() -> str | None:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return None
+
+    return await _timed(probe())
+
+
+async def check_migrations(state: State) -> ComponentHealth:
+    from kami.db.migrations import current_revision
+
+    engine: AsyncEngine = state.kami_engine
+    expected: str | None = state.kami_schema_head
+
+    async def probe() -> str | None:
+        async with engine.connect() as connection:
+            current = await current_revision(connection)
+        if current != expected:
+            raise LookupError(f"schema at {current}, expected {expected}")
+        return current
+
+    result = await _timed(probe())
+    if result.status == "down" and result.detail == "LookupError":
+        result.detail = "migrations not applied"
+    return result
+
+
+async def check_redis(state: State) -> ComponentHealth:
+    async def probe() -> str | None:
+        await state.redis.ping()
+        return None
+
+    return await _timed(probe())
+
+
+async def check_telemetry(state: State) -> ComponentHealth:
+    telemetry = state.kami_telemetry
+    if not telemetry.endpoint:
+        return ComponentHealth(status="disabled", detail="no OTLP endpoint configured")
+    return ComponentHealth(status="ok")
+
+
+async def run_checks(state: State, checks: dict[str, Check]) -> HealthReport:
+    names = list(checks)
+    results = await asyncio.gather(*(checks[name](state) for name in names))
+    components = dict(zip(names, results, strict=True))
+    statuses = {c.status for c in results}
+    overall: Literal["ok", "degraded", "down"] = (
+        "down" if "down" in statuses else "degraded" if "degraded" in statuses else "ok"
+    )
+    return HealthReport(status=overall, components=components)
+
+
+def _answer(report: HealthReport) -> Response[Any]:
+    if report.status == "down":
+        return Response(error(Codes.SERVICE_UNAVAILABLE, "Unhealthy", data=report), status_code=503)
+    return Response(success(report, "Healthy" if report.status == "ok" else "Degraded"), status_code=200)
+
+
+class HealthController(Controller):
+    path = "/health"
+    tags = ["Platform"]
+    include_in_schema = True
+    opt = {"exclude_from_rate_limit": True, "exclude_from_tracing": True}
+
+    @get(
+        "/",
+        summary="Health of every component",
+        description="Database, Redis (when configured) and telemetry exporter, each with a short timeout. "
+        "200 and code 0 when all are healthy (or only degraded), 503 with 5004 otherwise.",
+        responses=responses(503),
+    )
+    async def health(self, state: State) -> Response[ApiResponse[HealthReport]]:
+        return _answer(await run_checks(state, state.kami_health_checks))
+
+    @get(
+        "/live",
+        summary="Liveness probe",
+        description="Answers 200 while the process can serve requests; never touches a dependency.",
+    )
+    async def live(self) -> ApiResponse[Liveness]:
+        return success(Liveness())
+
+    @get(
+        "/ready",
+        summary="Readiness probe",
+        description="200 when the database and Redis answer and the schema is migrated; 503 otherwise, and "
+        "503 as soon as the process starts shutting down so load balancers stop sending traffic.",
+        responses=responses(503),
+    )
+    async def ready(self, state: State) -> Response[ApiResponse[HealthReport]]:
+        if state.get("kami_draining"):
+            report = HealthReport(
+                status="down", components={"process": ComponentHealth(status="down", detail="draining")}
+            )
+            return _answer(report)
+        return _answer(await run_checks(state, state.kami_ready_checks))

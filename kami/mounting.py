@@ -1,0 +1,95 @@
+"""The app model: what an application declares, and how kami mounts it under its prefix.
+
+An application is a package under ``apps/`` whose ``app`` attribute is an :class:`AppSpec`. Listing its
+module in ``KAMI_APPS`` mounts it; removing it unmounts it. Nothing in ``kami/`` names an application.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Router
+from litestar.di import Provide
+from litestar.types import ControllerRouterHandler, Guard, Middleware
+
+from kami.codes import BusinessCode, CodeRegistry
+from kami.codes import registry as code_registry
+
+__all__ = ["AppLoadError", "AppSpec", "load_apps", "mount"]
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """Everything kami needs to know to mount one application.
+
+    ``codes`` must lie in ``code_range`` (App A 10000-19999, App B 20000-29999, ...); ``models`` lists
+    the modules that define its tables so that migrations see them even before a route is imported.
+    """
+
+    name: str
+    prefix: str
+    code_range: range
+    route_handlers: Sequence[ControllerRouterHandler]
+    title: str = ""
+    description: str = ""
+    codes: Sequence[BusinessCode] = ()
+    models: Sequence[str] = ()
+    dependencies: Mapping[str, Provide] = field(default_factory=dict)
+    middleware: Sequence[Middleware] = ()
+    guards: Sequence[Guard] = ()
+    on_startup: Sequence[Callable[..., Any]] = ()
+
+    @property
+    def tag(self) -> str:
+        return self.title or self.name
+
+    def code(self, code: int, message: str, http_status: int = 200) -> BusinessCode:
+        """Declare one of this app's business codes (listed in ``codes`` to be registered)."""
+        return BusinessCode(code, message, http_status, owner=self.name)
+
+
+class AppLoadError(RuntimeError):
+    """An application listed in ``KAMI_APPS`` cannot be imported or does not export an ``AppSpec``."""
+
+
+def load_apps(modules: Sequence[str]) -> list[AppSpec]:
+    specs: list[AppSpec] = []
+    for module_name in modules:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise AppLoadError(f"KAMI_APPS: cannot import {module_name!r} ({exc})") from exc
+        spec = getattr(module, "app", None)
+        if not isinstance(spec, AppSpec):
+            raise AppLoadError(f"KAMI_APPS: {module_name!r} has no `app = AppSpec(...)`")
+        for models in spec.models:
+            importlib.import_module(models)
+        specs.append(spec)
+    names = [s.name for s in specs]
+    prefixes = [s.prefix for s in specs]
+    if len(set(names)) != len(names) or len(set(prefixes)) != len(prefixes):
+        raise AppLoadError(
+            f"KAMI_APPS: two apps share a name or prefix: {list(zip(names, prefixes, strict=True))}"
+        )
+    return specs
+
+
+def mount(spec: AppSpec, registry: CodeRegistry = code_registry) -> Router:
+    """Reserve the app's code range, register its codes and build its router (one OpenAPI tag)."""
+    registry.reserve(spec.name, spec.code_range)
+    for code in spec.codes:
+        if code.owner != spec.name:
+            raise AppLoadError(f"{spec.name}: code {code.code} is declared by {code.owner}")
+        registry.register(code.code, code.message, code.http_status, owner=spec.name)
+    return Router(
+        path=spec.prefix,
+        route_handlers=list(spec.route_handlers),
+        tags=[spec.tag],
+        dependencies=dict(spec.dependencies),
+        middleware=list(spec.middleware),
+        guards=list(spec.guards),
+        opt={"kami_app": spec.name},
+    )

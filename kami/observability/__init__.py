@@ -1,0 +1,1 @@
+"""Traces, logs and metrics: one OpenTelemetry pipeline and one structlog pipeline per process."""

@@ -1,0 +1,100 @@
+"""structlog for kami's own logs and the standard library's, through one set of processors.
+
+Every line carries ``timestamp``, ``level``, ``logger``, ``event``, ``trace_id``, ``span_id`` and
+``service.name``. Standard-library records get the trace id stamped when they are created (not when a
+handler thread formats them, which would be too late).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+from structlog.typing import EventDict, Processor
+
+from kami.observability.trace_context import current_span_id
+from kami.settings import Settings
+
+__all__ = ["configure_logging", "uses_json"]
+
+_service_name = "kami"
+
+
+def _add_trace_context(_: Any, __: str, event: EventDict) -> EventDict:
+    from opentelemetry import trace
+
+    record = event.get("_record")
+    if record is not None and getattr(record, "trace_id", None):
+        event.setdefault("trace_id", record.trace_id)
+        event.setdefault("span_id", record.span_id)
+        return event
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event.setdefault("trace_id", format(context.trace_id, "032x"))
+        event.setdefault("span_id", current_span_id())
+    return event
+
+
+def _add_service(_: Any, __: str, event: EventDict) -> EventDict:
+    event.setdefault("service.name", _service_name)
+    return event
+
+
+class _TraceStampingFilter(logging.Filter):
+    """Stamp the trace context on stdlib records at creation, in the request's own context."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from opentelemetry import trace
+
+        context = trace.get_current_span().get_span_context()
+        if context.is_valid:
+            record.trace_id = format(context.trace_id, "032x")
+            record.span_id = format(context.span_id, "016x")
+        return True
+
+
+def uses_json(settings: Settings) -> bool:
+    fmt = settings.app.log_format
+    return fmt == "json" or (fmt == "auto" and settings.app.environment != "development")
+
+
+def configure_logging(settings: Settings, service_name: str) -> None:
+    global _service_name
+    _service_name = service_name
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_trace_context,
+        _add_service,
+    ]
+    renderer: Processor = (
+        structlog.processors.JSONRenderer()
+        if uses_json(settings)
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            *shared,
+            structlog.processors.format_exc_info,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, structlog.processors.format_exc_info],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    handler.addFilter(_TraceStampingFilter())
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(settings.app.log_level.upper())
+    for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,216 @@
+"""The OpenAPI document at ``/schema``: envelope-shaped error responses and clean component names.
+
+Litestar documents errors in its own ``{status_code, detail, extra}`` shape and names generic structs
+after their module path (``ApiResponse_apps.x.UserOut_``). :func:`polish` rewrites the generated
+document once, at startup, so that every documented error is the envelope and every name is short.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from http import HTTPStatus
+from typing import Any
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi.plugins import RedocRenderPlugin, ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import (
+    Components,
+    Contact,
+    Example,
+    License,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Operation,
+    Reference,
+)
+
+from kami.codes import Codes, registry
+from kami.envelope import ErrorResponse
+from kami.settings import Settings
+
+__all__ = ["build_openapi_config", "polish", "responses"]
+
+ERROR_COMPONENT = "ErrorResponse"
+_DEFAULT_ERROR_FOR_STATUS = {
+    400: Codes.MALFORMED_REQUEST,
+    401: Codes.UNAUTHENTICATED,
+    403: Codes.PERMISSION_DENIED,
+    404: Codes.NOT_FOUND,
+    405: Codes.METHOD_NOT_ALLOWED,
+    409: Codes.ALREADY_EXISTS,
+    413: Codes.PAYLOAD_TOO_LARGE,
+    422: Codes.INVALID_INPUT,
+    429: Codes.TOO_MANY_REQUESTS,
+    500: Codes.UNKNOWN,
+    502: Codes.EXTERNAL_SERVICE_ERROR,
+    503: Codes.DATABASE_ERROR,
+}
+_EXAMPLE_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+_EXAMPLE_TIME = "2026-01-01T12:00:00Z"
+
+
+def _example(code: int, message: str) -> dict[str, Any]:
+    return {
+        "code": code,
+        "message": message,
+        "data": None,
+        "trace_id": _EXAMPLE_TRACE,
+        "timestamp": _EXAMPLE_TIME,
+    }
+
+
+def responses(*statuses: int, **described: int | tuple[int, str]) -> dict[int, ResponseSpec]:
+    """Envelope-shaped error responses for a route: ``responses(404, 409)``.
+
+    The example for each status shows its default business code; apps may pass their own with
+    ``responses(409, conflict=(409, "..."))`` style keywords mapping a name to ``(status, message)``.
+    """
+    specs: dict[int, ResponseSpec] = {}
+    for status in statuses:
+        code = _DEFAULT_ERROR_FOR_STATUS.get(status, Codes.UNKNOWN)
+        specs[status] = _spec(status, [(code.code, code.message)])
+    for value in described.values():
+        status, message = value if isinstance(value, tuple) else (value, HTTPStatus(value).phrase)
+        specs[status] = _spec(status, [(status, message)])
+    return specs
+
+
+def _spec(status: int, examples: list[tuple[int, str]]) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=ErrorResponse,
+        description=HTTPStatus(status).phrase,
+        generate_examples=False,
+        examples=[Example(summary=m, value=_example(c, m)) for c, m in examples],
+    )
+
+
+def _description(settings: Settings) -> str:
+    rows = "\n".join(f"| {c.code} | {c.message} | {c.http_status} | {c.owner} |" for c in registry)
+    return (
+        "Every JSON response, success or error, is the envelope "
+        "`{code, message, data, trace_id, timestamp}`: `code` is 0 on success, `trace_id` is the W3C "
+        "trace id of the request (also in the `X-Trace-Id` header), `timestamp` is ISO 8601 UTC.\n\n"
+        "Business failures are answered with HTTP 200 and a non-zero code; malformed bodies 400, "
+        "field validation 422, authentication 401, permissions 403, missing resources 404, conflicts "
+        "409, rate limits 429, dependency outages 503.\n\n"
+        'Money is a decimal encoded as a JSON string (e.g. `"19.99"`).\n\n'
+        "| code | meaning | HTTP | owner |\n|---|---|---|---|\n" + rows
+    )
+
+
+def build_openapi_config(settings: Settings) -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title=settings.app.name,
+        version="1.0.0",
+        description=_description(settings),
+        contact=Contact(name="kami maintainers"),
+        license=License(name="MIT", identifier="MIT"),
+        path="/schema",
+        render_plugins=[SwaggerRenderPlugin(), RedocRenderPlugin(), ScalarRenderPlugin()],
+        use_handler_docstrings=False,
+        create_examples=False,
+    )
+
+
+# --- rewriting the generated document -------------------------------------------------------------
+
+_MODULE_PATH = re.compile(r"(?<=_)(?:[a-z_][a-z0-9_]*\.)+")
+
+
+def _clean_name(key: str) -> str:
+    """``ApiResponse_kami.envelope.Page_apps.b.ProductOut__`` -> ``ProductOutPageResponse``."""
+    if "_" not in key or "." not in key:
+        return key
+    parts = [p for p in _MODULE_PATH.sub("", key).split("_") if p]
+    parts = ["Response" if p == "ApiResponse" else p[:1].upper() + p[1:] for p in parts]
+    return "".join(reversed(parts))
+
+
+def _walk(node: Any, visit: Any) -> None:
+    stack = [node]
+    seen: set[int] = set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        visit(item)
+        if dataclasses.is_dataclass(item) and not isinstance(item, type):
+            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+
+
+def _is_litestar_error_shape(response: Any) -> bool:
+    if not isinstance(response, OpenAPIResponse) or not response.content:
+        return False
+    for media in response.content.values():
+        schema = media.schema
+        props = getattr(schema, "properties", None) or {}
+        one_of = getattr(schema, "one_of", None) or []
+        if "status_code" in props or any(
+            "status_code" in (getattr(s, "properties", None) or {}) for s in one_of
+        ):
+            return True
+    return False
+
+
+def _error_response(status: int) -> OpenAPIResponse:
+    code = _DEFAULT_ERROR_FOR_STATUS.get(status, Codes.UNKNOWN)
+    return OpenAPIResponse(
+        description=HTTPStatus(status).phrase,
+        content={
+            "application/json": OpenAPIMediaType(
+                schema=Reference(ref=f"#/components/schemas/{ERROR_COMPONENT}"),
+                examples={code.message.replace(" ", "_"): Example(value=_example(code.code, code.message))},
+            )
+        },
+    )
+
+
+def _fix_operation(operation: Operation, platform: bool) -> None:
+    found = operation.responses or {}
+    for status, response in list(found.items()):
+        if _is_litestar_error_shape(response):
+            found[status] = _error_response(int(status))
+    takes_input = bool(operation.parameters) or operation.request_body is not None
+    defaults = [500] + ([] if platform else [429, 503]) + ([422] if takes_input else [])
+    if operation.request_body is not None:
+        defaults += [400, 413]
+    for default in defaults:
+        found.setdefault(str(default), _error_response(default))
+    operation.responses = dict(sorted(found.items()))
+
+
+def polish(app: Litestar) -> None:
+    """Rewrite the cached OpenAPI document in place (call once, at startup, before it is served)."""
+    document = app.openapi_schema
+    components = document.components if isinstance(document.components, Components) else Components()
+    schemas = components.schemas if components.schemas is not None else {}
+    renames: dict[str, str] = {}
+    for key in list(schemas):
+        new = _clean_name(key)
+        if new != key and new not in schemas and new not in renames.values():
+            renames[key] = new
+    for old, new in renames.items():
+        schemas[new] = schemas.pop(old)
+        schemas[new].title = new
+    components.schemas = dict(sorted(schemas.items()))
+
+    def rename(item: Any) -> None:
+        if isinstance(item, Reference) and item.ref.startswith("#/components/schemas/"):
+            name = item.ref.rsplit("/", 1)[1]
+            if name in renames:
+                item.ref = f"#/components/schemas/{renames[name]}"
+
+    _walk(document, rename)
+    for path, item in (document.paths or {}).items():
+        platform = path.startswith(("/health", "/metrics"))
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method, None)
+            if isinstance(operation, Operation):
+                _fix_operation(operation, platform)

@@ -1,0 +1,95 @@
+"""``create_app``: the one Litestar application that hosts every configured app.
+
+Granian imports it as a factory (``kami.server:create_app``) in every worker, so everything that holds
+connections is built in the lifespan, per worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import structlog
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import Message, Scope
+
+from kami.db.config import build_sqlalchemy_config
+from kami.exception_handlers import exception_handlers
+from kami.health import HealthController, check_database, check_migrations, check_redis, check_telemetry
+from kami.mounting import AppSpec, load_apps, mount
+from kami.observability.logging import configure_logging
+from kami.observability.telemetry import build_telemetry
+from kami.observability.trace_context import current_trace_id
+from kami.openapi_docs import build_openapi_config, polish
+from kami.settings import Settings, get_settings
+from kami.store.client import build_redis
+
+__all__ = ["create_app"]
+
+log = structlog.get_logger("kami.server")
+
+
+async def _add_trace_header(message: Message, scope: Scope) -> None:
+    if message["type"] == "http.response.start":
+        MutableScopeHeaders.from_message(message)["x-trace-id"] = current_trace_id()
+
+
+def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None = None) -> Litestar:
+    settings = settings or get_settings()
+    telemetry = build_telemetry(settings)
+    configure_logging(settings, telemetry.service_name)
+    specs = list(apps) if apps is not None else load_apps(settings.app.apps)
+    db_config = build_sqlalchemy_config(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        from kami.db.migrations import head_revision, upgrade
+
+        state = app.state
+        state.kami_engine = db_config.get_engine()
+        if settings.should_auto_migrate:
+            await anyio.to_thread.run_sync(upgrade, settings)
+        state.kami_schema_head = head_revision(settings)
+        redis = build_redis(settings)
+        state.redis = redis
+        checks: dict[str, Any] = {"database": check_database}
+        ready: dict[str, Any] = {"database": check_database, "migrations": check_migrations}
+        if redis is not None:
+            checks["redis"] = ready["redis"] = check_redis
+        checks["telemetry"] = check_telemetry
+        state.kami_health_checks = checks
+        state.kami_ready_checks = ready
+        state.kami_telemetry = telemetry
+        polish(app)
+        log.info("kami started", apps=[s.name for s in specs], environment=settings.app.environment)
+        try:
+            yield
+        finally:
+            state.kami_draining = True
+            if redis is not None:
+                await redis.aclose()
+            telemetry.shutdown()
+
+    routers = [mount(spec) for spec in specs]
+    return Litestar(
+        route_handlers=[HealthController, *routers],
+        plugins=[SQLAlchemyPlugin(config=db_config), telemetry.plugin],
+        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        before_send=[_add_trace_header],
+        lifespan=[lifespan],
+        openapi_config=build_openapi_config(settings),
+        cors_config=CORSConfig(allow_origins=settings.security.cors_origins)
+        if settings.security.cors_origins
+        else None,
+        allowed_hosts=settings.security.allowed_hosts if settings.security.allowed_hosts != ["*"] else None,
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6),
+        request_max_body_size=settings.server.max_body_size,
+        debug=settings.app.debug,
+        logging_config=None,
+    )

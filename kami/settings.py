@@ -1,0 +1,396 @@
+"""One typed settings object, read from ``KAMI_*`` environment variables and an optional ``.env`` file.
+
+Precedence: environment > ``.env`` > defaults. Every variable may instead be given as ``<NAME>_FILE``
+(a path whose content is the value) so that Docker and Kubernetes secrets work unchanged.
+Each group's fields map to ``KAMI_<PREFIX><FIELD>``; see :func:`env_name`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+import msgspec
+
+__all__ = [
+    "DEFAULT_SECRET_KEY",
+    "AppSettings",
+    "DatabaseSettings",
+    "RedisSettings",
+    "SecuritySettings",
+    "ServerSettings",
+    "Settings",
+    "SettingsError",
+    "TelemetrySettings",
+    "describe_variables",
+    "env_example",
+    "env_name",
+    "get_settings",
+    "load_settings",
+    "masked",
+    "read_env_file",
+]
+
+DEFAULT_SECRET_KEY = "change-me-this-is-not-a-secret"
+MIN_SECRET_KEY_LENGTH = 32
+Environment = Literal["development", "staging", "production"]
+
+
+def _doc(text: str) -> msgspec.Meta:
+    return msgspec.Meta(description=text)
+
+
+class _Group(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    env_prefix: ClassVar[str] = ""
+    secret_fields: ClassVar[frozenset[str]] = frozenset()
+
+
+class AppSettings(_Group, frozen=True, kw_only=True):
+    name: Annotated[str, _doc("Service name shown in logs, traces and the API docs.")] = "kami"
+    environment: Annotated[Environment, _doc("development, staging or production.")] = "development"
+    debug: Annotated[bool, _doc("Litestar debug mode (never in production).")] = False
+    apps: Annotated[
+        list[str], _doc("Application packages to mount, comma separated (e.g. apps.app_a,apps.app_b).")
+    ] = msgspec.field(default_factory=lambda: ["apps.app_a", "apps.app_b"])
+    data_dir: Annotated[str, _doc("Folder for the embedded SQLite database.")] = "data"
+    log_format: Annotated[Literal["auto", "json", "console"], _doc("auto = JSON outside development.")] = (
+        "auto"
+    )
+    log_level: Annotated[str, _doc("Root log level.")] = "INFO"
+
+
+class ServerSettings(_Group, frozen=True, kw_only=True):
+    env_prefix: ClassVar[str] = "SERVER_"
+    host: Annotated[str, _doc("Address Granian binds to.")] = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535, description="Port Granian listens on.")] = 8000
+    workers: Annotated[int, msgspec.Meta(ge=0, description="Worker processes; 0 = one per CPU.")] = 0
+    backlog: Annotated[int, msgspec.Meta(ge=1, description="Listen backlog.")] = 1024
+    keep_alive: Annotated[bool, _doc("HTTP/1 keep-alive.")] = True
+    graceful_timeout: Annotated[
+        int, msgspec.Meta(ge=1, le=600, description="Seconds a worker may take to finish on shutdown.")
+    ] = 30
+    max_body_size: Annotated[int, msgspec.Meta(ge=1024, description="Largest accepted request body.")] = (
+        1_048_576
+    )
+
+
+class DatabaseSettings(_Group, frozen=True, kw_only=True):
+    env_prefix: ClassVar[str] = "DATABASE_"
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"url", "password", "replica_urls"})
+    url: Annotated[
+        str, _doc("SQLAlchemy URL; empty = the parts below, or the embedded SQLite file if no host.")
+    ] = ""
+    driver: Annotated[str, _doc("Driver used with the parts (mysql+asyncmy, postgresql+asyncpg).")] = (
+        "mysql+asyncmy"
+    )
+    host: Annotated[str, _doc("Database host (when no URL).")] = ""
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535, description="Database port; 0 = default.")] = 0
+    user: Annotated[str, _doc("Database user.")] = ""
+    password: Annotated[str, _doc("Database password.")] = ""
+    name: Annotated[str, _doc("Database name.")] = "kami"
+    replica_urls: Annotated[list[str], _doc("Read-only replica URLs, comma separated.")] = msgspec.field(
+        default_factory=list
+    )
+    pool_size: Annotated[int, msgspec.Meta(ge=1, description="Connections kept open.")] = 10
+    max_overflow: Annotated[int, msgspec.Meta(ge=0, description="Extra connections under load.")] = 20
+    pool_recycle: Annotated[
+        int, msgspec.Meta(ge=1, description="Seconds before a connection is renewed.")
+    ] = 3600
+    pool_timeout: Annotated[
+        float, msgspec.Meta(gt=0, description="Seconds to wait for a free connection.")
+    ] = 10.0
+    connect_timeout: Annotated[float, msgspec.Meta(gt=0, description="Seconds to open a connection.")] = 5.0
+    pre_ping: Annotated[bool, _doc("Test connections before use.")] = True
+    echo: Annotated[bool, _doc("Log every SQL statement.")] = False
+    auto_migrate: Annotated[
+        bool | None, _doc("Apply migrations on start; unset = only on the embedded SQLite default.")
+    ] = None
+
+
+class RedisSettings(_Group, frozen=True, kw_only=True):
+    env_prefix: ClassVar[str] = "REDIS_"
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"url"})
+    url: Annotated[str, _doc("redis:// URL; empty = in-memory store (single process only).")] = ""
+    pool_size: Annotated[int, msgspec.Meta(ge=1, description="Maximum Redis connections.")] = 50
+    socket_timeout: Annotated[float, msgspec.Meta(gt=0, description="Seconds per Redis command.")] = 2.0
+
+
+class TelemetrySettings(_Group, frozen=True, kw_only=True):
+    env_prefix: ClassVar[str] = "TELEMETRY_"
+    otlp_endpoint: Annotated[
+        str, _doc("OTLP gRPC endpoint; empty = OTEL_EXPORTER_OTLP_ENDPOINT or no export.")
+    ] = ""
+    service_name: Annotated[str, _doc("service.name; empty = OTEL_SERVICE_NAME or the app name.")] = ""
+    sampling_ratio: Annotated[
+        Annotated[float, msgspec.Meta(ge=0, le=1)] | None,
+        _doc("Head sampling ratio 0..1; unset = 1.0, or 0.1 in production."),
+    ] = None
+
+
+class SecuritySettings(_Group, frozen=True, kw_only=True):
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"secret_key"})
+    secret_key: Annotated[str, _doc("Signing key for tokens (>= 32 characters in production).")] = (
+        DEFAULT_SECRET_KEY
+    )
+    cors_origins: Annotated[list[str], _doc("Origins allowed by CORS, comma separated.")] = msgspec.field(
+        default_factory=list
+    )
+    allowed_hosts: Annotated[list[str], _doc("Accepted Host headers, comma separated; * = any.")] = (
+        msgspec.field(default_factory=lambda: ["*"])
+    )
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    app: AppSettings = msgspec.field(default_factory=AppSettings)
+    server: ServerSettings = msgspec.field(default_factory=ServerSettings)
+    database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
+    redis: RedisSettings = msgspec.field(default_factory=RedisSettings)
+    telemetry: TelemetrySettings = msgspec.field(default_factory=TelemetrySettings)
+    security: SecuritySettings = msgspec.field(default_factory=SecuritySettings)
+
+    @property
+    def is_production(self) -> bool:
+        return self.app.environment == "production"
+
+    @property
+    def database_url(self) -> str:
+        """The primary database URL, resolved from the URL, the parts or the embedded default."""
+        db = self.database
+        if db.url:
+            return db.url
+        if db.host:
+            from sqlalchemy.engine import URL
+
+            return URL.create(
+                db.driver,
+                username=db.user or None,
+                password=db.password or None,
+                host=db.host,
+                port=db.port or None,
+                database=db.name,
+            ).render_as_string(hide_password=False)
+        return f"sqlite+aiosqlite:///{Path(self.app.data_dir).resolve() / 'kami.db'}"
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def should_auto_migrate(self) -> bool:
+        if self.database.auto_migrate is not None:
+            return self.database.auto_migrate
+        return self.uses_embedded_database
+
+    @property
+    def sampling_ratio(self) -> float:
+        if self.telemetry.sampling_ratio is not None:
+            return self.telemetry.sampling_ratio
+        return 0.1 if self.is_production else 1.0
+
+
+class SettingsError(Exception):
+    """Invalid configuration: ``problems`` lists one ``"KAMI_X: what is wrong"`` line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid configuration:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+_GROUPS: dict[str, type[_Group]] = {
+    "app": AppSettings,
+    "server": ServerSettings,
+    "database": DatabaseSettings,
+    "redis": RedisSettings,
+    "telemetry": TelemetrySettings,
+    "security": SecuritySettings,
+}
+
+
+def env_name(group: type[_Group], field: str) -> str:
+    return f"KAMI_{group.env_prefix}{field}".upper()
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse a ``.env`` file: ``KEY=value`` lines, ``#`` comments, optional quotes and ``export``."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def _field_type(group: type[_Group], field: str) -> msgspec.inspect.Type:
+    info = msgspec.inspect.type_info(group)
+    assert isinstance(info, msgspec.inspect.StructType)
+    found = next(f.type for f in info.fields if f.name == field)
+    while isinstance(found, msgspec.inspect.Metadata):
+        found = found.type
+    return found
+
+
+def _is_list(t: msgspec.inspect.Type) -> bool:
+    return isinstance(t, msgspec.inspect.ListType)
+
+
+def _raw_value(source: Mapping[str, str], name: str) -> str | None:
+    if name in source:
+        return source[name]
+    file_name = f"{name}_FILE"
+    if file_name in source:
+        try:
+            return Path(source[file_name]).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError([f"{file_name}: cannot read {source[file_name]!r} ({exc.strerror})"]) from exc
+    return None
+
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = None) -> Settings:
+    """Build and validate :class:`Settings`; raise :class:`SettingsError` naming every bad variable."""
+    environ = os.environ if environ is None else environ
+    env_file = env_file or Path(environ.get("KAMI_ENV_FILE", ".env"))
+    source = {**read_env_file(env_file), **environ}
+    problems: list[str] = []
+    groups: dict[str, _Group] = {}
+    for key, group in _GROUPS.items():
+        raw: dict[str, Any] = {}
+        for field in msgspec.structs.fields(group):
+            name = env_name(group, field.name)
+            try:
+                value = _raw_value(source, name)
+            except SettingsError as exc:
+                problems.extend(exc.problems)
+                continue
+            if value is None:
+                continue
+            if _is_list(_field_type(group, field.name)):
+                raw[field.name] = [item.strip() for item in value.split(",") if item.strip()]
+            elif value == "" and not isinstance(_field_type(group, field.name), msgspec.inspect.StrType):
+                continue
+            else:
+                raw[field.name] = value
+        try:
+            groups[key] = msgspec.convert(raw, group, strict=False)
+        except msgspec.ValidationError as exc:
+            problems.append(_describe(group, str(exc), raw))
+    if problems:
+        raise SettingsError(problems)
+    settings = Settings(**groups)  # type: ignore[arg-type]
+    problems.extend(_production_problems(settings))
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def _describe(group: type[_Group], message: str, raw: Mapping[str, Any]) -> str:
+    """Turn msgspec's ``Expected int, got str - at `$.port``` into ``KAMI_SERVER_PORT: ...``."""
+    text, _, where = message.partition(" - at `$.")
+    field = where.rstrip("`").split(".")[0].split("[")[0]
+    if not field:
+        return f"KAMI_{group.env_prefix}*: {text}"
+    shown = "***" if field in group.secret_fields else raw.get(field)
+    return f"{env_name(group, field)}: {text.replace('`', '')} (got {shown!r})"
+
+
+def _production_problems(settings: Settings) -> list[str]:
+    if not settings.is_production:
+        return []
+    problems: list[str] = []
+    if settings.app.debug:
+        problems.append("KAMI_DEBUG: debug must be off in production")
+    if settings.uses_embedded_database:
+        problems.append("KAMI_DATABASE_URL: production needs a real database, not the embedded SQLite")
+    if not settings.redis.url:
+        problems.append("KAMI_REDIS_URL: production needs Redis, not the in-memory store")
+    key = settings.security.secret_key
+    if key == DEFAULT_SECRET_KEY or len(key) < MIN_SECRET_KEY_LENGTH:
+        problems.append(
+            f"KAMI_SECRET_KEY: production needs a random key of at least {MIN_SECRET_KEY_LENGTH} characters"
+        )
+    return problems
+
+
+def masked(settings: Settings) -> dict[str, dict[str, Any]]:
+    """The effective settings as plain data with every secret hidden (URLs keep all but the password)."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, group in _GROUPS.items():
+        values = msgspec.to_builtins(getattr(settings, key))
+        for field in group.secret_fields:
+            value = values.get(field)
+            if isinstance(value, list):
+                values[field] = [_mask_url(v) for v in value]
+            elif value and field.endswith("url"):
+                values[field] = _mask_url(value)
+            elif value:
+                values[field] = "***"
+        out[key] = values
+    out["database"]["effective_url"] = _mask_url(settings.database_url)
+    return out
+
+
+def _mask_url(url: str) -> str:
+    """Hide the password of a URL, keep the rest readable."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "***"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, loaded once from the real environment."""
+    return load_settings()
+
+
+def describe_variables() -> list[tuple[str, str, str, str]]:
+    """``(variable, type, default, description)`` for every setting, in declaration order."""
+    rows: list[tuple[str, str, str, str]] = []
+    for group in _GROUPS.values():
+        info = msgspec.inspect.type_info(group)
+        assert isinstance(info, msgspec.inspect.StructType)
+        defaults = msgspec.to_builtins(group())
+        for field in info.fields:
+            described = field.type
+            description = ""
+            while isinstance(described, msgspec.inspect.Metadata):
+                description = description or (described.extra_json_schema or {}).get("description", "")
+                described = described.type
+            default = defaults.get(field.name)
+            shown = (
+                ",".join(default) if isinstance(default, list) else "" if default is None else str(default)
+            )
+            if isinstance(default, bool):
+                shown = str(default).lower()
+            rows.append(
+                (
+                    env_name(group, field.name),
+                    type(described).__name__.removesuffix("Type").lower(),
+                    shown,
+                    description,
+                )
+            )
+    return rows
+
+
+def env_example() -> str:
+    """The text of ``.env.example``: every variable, commented, with its default."""
+    lines = [
+        "# kami configuration. Generated by `kami config --example`; do not edit by hand.",
+        "# Every variable may also be given as <NAME>_FILE (a file holding the value).",
+    ]
+    for name, kind, default, description in describe_variables():
+        lines += ["", f"# {description} ({kind})", f"# {name}={default}"]
+    return "\n".join(lines) + "\n"

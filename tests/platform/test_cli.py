@@ -1,0 +1,82 @@
+"""The ``kami`` command, run as operators run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from kami.cli import main
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAMI_")}
+    return {**env, "KAMI_DATA_DIR": str(tmp_path / "data"), "KAMI_ENV_FILE": str(tmp_path / "none"), **extra}
+
+
+def test_config_prints_masked_settings(tmp_path: Path) -> None:
+    env = _env(tmp_path, KAMI_DATABASE_URL="mysql+asyncmy://kami:topsecret@db/kami", KAMI_SECRET_KEY="s" * 40)
+    result = CliRunner().invoke(main, ["config"], env=env)
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["database"]["url"] == "mysql+asyncmy://kami:***@db/kami"
+    assert shown["security"]["secret_key"] == "***"
+    assert "topsecret" not in result.output
+
+
+def test_config_rejects_invalid_values_with_exit_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["config"], env=_env(tmp_path, KAMI_SERVER_WORKERS="many"))
+    assert result.exit_code == 2
+    assert "KAMI_SERVER_WORKERS" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_production_refuses_to_start_with_embedded_defaults(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["serve"], env=_env(tmp_path, KAMI_ENVIRONMENT="production"))
+    assert result.exit_code == 2
+    assert "KAMI_DATABASE_URL" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.timeout(60)
+def test_serve_starts_on_the_embedded_default(tmp_path: Path) -> None:
+    """The README's first command: no configuration, SQLite + in-memory store, /health answers."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kami", "serve", "--port", str(port), "--workers", "1"],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        response = None
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert response is not None, "kami serve did not answer within 30 s"
+        assert response.status_code == 200
+        body = response.json()
+        assert body["code"] == 0
+        assert body["data"]["components"]["database"]["status"] == "ok"
+        assert (tmp_path / "data" / "kami.db").exists()
+    finally:
+        process.terminate()
+        process.wait(timeout=40)
+    assert process.returncode == 0, process.stdout.read().decode() if process.stdout else ""

@@ -1,0 +1,78 @@
+"""The document at /schema is valid OpenAPI, documents errors as the envelope, and has clean names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from openapi_spec_validator import validate
+
+from kami.server import create_app
+from kami.settings import Settings
+
+METHODS = ("get", "put", "post", "patch", "delete")
+
+
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    from kami.settings import load_settings
+
+    settings = load_settings({"KAMI_DATA_DIR": str(tmp_path_factory.mktemp("data"))})
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/schema/openapi.json")
+        assert response.status_code == 200
+        yield response.json()
+
+
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method in METHODS:
+            if method in item:
+                yield path, method, item[method]
+
+
+def test_document_is_valid_openapi(document: dict[str, Any]) -> None:
+    validate(document)
+
+
+def test_component_names_are_clean(document: dict[str, Any]) -> None:
+    names = list(document["components"]["schemas"])
+    assert names
+    assert all("." not in name and "[" not in name for name in names), names
+
+
+def test_every_operation_is_described_and_tagged(document: dict[str, Any]) -> None:
+    for path, method, operation in operations(document):
+        assert operation.get("summary"), (method, path)
+        assert operation.get("description"), (method, path)
+        assert operation.get("tags"), (method, path)
+
+
+def test_errors_are_documented_as_the_envelope(document: dict[str, Any]) -> None:
+    error_ref = "#/components/schemas/ErrorResponse"
+    envelope = document["components"]["schemas"]["ErrorResponse"]
+    assert set(envelope["properties"]) == {"code", "message", "data", "trace_id", "timestamp"}
+    for path, method, operation in operations(document):
+        assert "500" in operation["responses"], (method, path)
+        for status, response in operation["responses"].items():
+            if int(status) < 400:
+                continue
+            schema = response["content"]["application/json"]["schema"]
+            assert schema == {"$ref": error_ref}, (method, path, status)
+
+
+def test_document_has_contact_license_and_code_table(document: dict[str, Any]) -> None:
+    info = document["info"]
+    assert info["contact"]["name"]
+    assert info["license"]["name"]
+    assert "| 4001 |" in info["description"]
+
+
+@pytest.mark.parametrize("page", ["/schema/swagger", "/schema/redoc", "/schema/scalar"])
+def test_docs_pages_are_served(page: str, sqlite_settings: Settings) -> None:
+    with TestClient(create_app(sqlite_settings)) as client:
+        response = client.get(page)
+        assert response.status_code == 200
+        assert "<html" in response.text.lower()
