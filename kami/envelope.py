@@ -39,6 +39,11 @@ class Page(msgspec.Struct, Generic[T], kw_only=True):
     page_size: int
     total_pages: int
 
+    @classmethod
+    def of(cls, items: list[T], total: int, page: int, page_size: int) -> Page[T]:
+        pages = math.ceil(total / page_size) if page_size else 0
+        return cls(items=items, total=total, page=page, page_size=page_size, total_pages=pages)
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -60,5 +65,4 @@ def error(code: int | BusinessCode, message: str | None = None, data: Any = None
 
 
 def paginated(items: list[T], total: int, page: int, page_size: int) -> ApiResponse[Page[T]]:
-    pages = math.ceil(total / page_size) if page_size else 0
-    return success(Page(items=items, total=total, page=page, page_size=page_size, total_pages=pages))
+    return success(Page.of(items, total, page, page_size))

@@ -97,6 +97,23 @@ def _http_exception_response(exc: HTTPException) -> Response[Any]:
     return envelope_response(code, message, status_code=status, headers=headers)
 
 
+_DUPLICATE_MARKERS = ("duplicate entry", "duplicate key", "unique constraint", "23505", "(1062")
+
+
+def _is_duplicate(exc: BaseException) -> bool:
+    """A unique-key violation, as MySQL/MariaDB, PostgreSQL and SQLite each word it."""
+    if not isinstance(exc, aa.IntegrityError | sa_exc.IntegrityError):
+        return False
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            break
+        if any(marker in str(seen).lower() for marker in _DUPLICATE_MARKERS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _is_unavailable(exc: BaseException) -> bool:
     """True when the exception chain shows the database could not be reached or answered too late."""
     seen: BaseException | None = exc
@@ -124,7 +141,7 @@ def to_envelope_response(exc: BaseException) -> Response[Any]:
         return _http_exception_response(exc)
     if isinstance(exc, aa.NotFoundError):
         return envelope_response(Codes.NOT_FOUND)
-    if isinstance(exc, aa.DuplicateKeyError):
+    if isinstance(exc, aa.DuplicateKeyError) or _is_duplicate(exc):
         return envelope_response(Codes.ALREADY_EXISTS)
     if isinstance(exc, StaleDataError):
         return envelope_response(Codes.CONFLICT, "The resource was changed by someone else; reload it")

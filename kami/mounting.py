@@ -46,10 +46,6 @@ class AppSpec:
     def tag(self) -> str:
         return self.title or self.name
 
-    def code(self, code: int, message: str, http_status: int = 200) -> BusinessCode:
-        """Declare one of this app's business codes (listed in ``codes`` to be registered)."""
-        return BusinessCode(code, message, http_status, owner=self.name)
-
 
 class AppLoadError(RuntimeError):
     """An application listed in ``KAMI_APPS`` cannot be imported or does not export an ``AppSpec``."""

@@ -16,10 +16,12 @@ from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.cors import CORSConfig
-from litestar.datastructures import MutableScopeHeaders
+from litestar.datastructures import MutableScopeHeaders, State
+from litestar.di import Provide
 from litestar.types import Message, Scope
 
 from kami.db.config import build_sqlalchemy_config
+from kami.db.pagination import provide_page_params
 from kami.exception_handlers import exception_handlers
 from kami.health import HealthController, check_database, check_migrations, check_redis, check_telemetry
 from kami.mounting import AppSpec, load_apps, mount
@@ -27,6 +29,8 @@ from kami.observability.logging import configure_logging
 from kami.observability.telemetry import build_telemetry
 from kami.observability.trace_context import current_trace_id
 from kami.openapi_docs import build_openapi_config, polish
+from kami.security.identity import provide_identity
+from kami.security.tokens import TokenSigner
 from kami.settings import Settings, get_settings
 from kami.store.client import build_redis
 
@@ -38,6 +42,11 @@ log = structlog.get_logger("kami.server")
 async def _add_trace_header(message: Message, scope: Scope) -> None:
     if message["type"] == "http.response.start":
         MutableScopeHeaders.from_message(message)["x-trace-id"] = current_trace_id()
+
+
+def _token_signer(state: State) -> TokenSigner:
+    signer: TokenSigner = state.kami_token_signer
+    return signer
 
 
 def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None = None) -> Litestar:
@@ -66,6 +75,9 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         state.kami_health_checks = checks
         state.kami_ready_checks = ready
         state.kami_telemetry = telemetry
+        state.kami_token_signer = TokenSigner(
+            settings.security.secret_key, issuer=settings.app.name, audience=settings.app.name
+        )
         polish(app)
         log.info("kami started", apps=[s.name for s in specs], environment=settings.app.environment)
         try:
@@ -82,6 +94,11 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         plugins=[SQLAlchemyPlugin(config=db_config), telemetry.plugin],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         before_send=[_add_trace_header],
+        dependencies={
+            "page_params": provide_page_params,
+            "identity": provide_identity,
+            "token_signer": Provide(_token_signer, sync_to_thread=False),
+        },
         lifespan=[lifespan],
         openapi_config=build_openapi_config(settings),
         cors_config=CORSConfig(allow_origins=settings.security.cors_origins)

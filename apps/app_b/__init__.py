@@ -1,15 +1,18 @@
-"""App B: catalogue and inventory (mounted at ``/app-b``)."""
+"""App B: catalogue and inventory, mounted at ``/app-b``."""
 
-from litestar import get
+from apps.app_b.codes import CODES
+from apps.app_b.controllers import InventoryController, ProductController
+from kami import AppSpec
 
-from kami import ApiResponse, AppSpec, success
-
-
-@get("/v1/ping", summary="Ping App B", description="Answers with the app's name; proves mounting.")
-async def ping() -> ApiResponse[str]:
-    return success("app-b")
-
+__all__ = ["app"]
 
 app = AppSpec(
-    name="app-b", prefix="/app-b", code_range=range(20000, 30000), route_handlers=[ping], title="App B"
+    name="app-b",
+    prefix="/app-b",
+    title="App B: catalogue",
+    description="Products, prices and stock.",
+    code_range=range(20000, 30000),
+    codes=CODES,
+    route_handlers=[ProductController, InventoryController],
+    models=["apps.app_b.models"],
 )

@@ -20,7 +20,28 @@ from kami.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-__all__ = ["alembic_commands", "current_revision", "downgrade", "head_revision", "run_env", "upgrade"]
+__all__ = [
+    "alembic_commands",
+    "compare_type",
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "run_env",
+    "upgrade",
+]
+
+
+def compare_type(_: Any, __: Any, ___: Any, inspected_type: Any, metadata_type: Any) -> bool | None:
+    """Alembic type comparison that knows advanced-alchemy's portable types.
+
+    ``GUID`` and ``DateTimeUTC`` are stored as each backend's native type (BINARY(16), UUID, CHAR(32),
+    DATETIME...) and reflect as that: comparing them by class would report drift that is not there.
+    """
+    from advanced_alchemy.types import GUID, DateTimeUTC
+
+    if isinstance(metadata_type, GUID | DateTimeUTC):
+        return False
+    return None
 
 
 def alembic_commands(settings: Settings) -> AlembicCommands:
@@ -69,7 +90,7 @@ def run_env() -> None:
     metadata = metadata_registry.get(config.bind_key)
     options: dict[str, Any] = {
         "target_metadata": metadata,
-        "compare_type": config.compare_type,
+        "compare_type": compare_type,
         "version_table": config.version_table_name,
         "render_as_batch": config.render_as_batch,
         "user_module_prefix": config.user_module_prefix,

@@ -1,0 +1,10 @@
+"""App B's business codes (20000-29999)."""
+
+from kami import BusinessCode
+
+__all__ = ["CODES", "INSUFFICIENT_STOCK", "UNKNOWN_PRODUCT"]
+
+OWNER = "app-b"
+INSUFFICIENT_STOCK = BusinessCode(20001, "Insufficient stock", owner=OWNER)
+UNKNOWN_PRODUCT = BusinessCode(20002, "Unknown product", owner=OWNER)
+CODES = (INSUFFICIENT_STOCK, UNKNOWN_PRODUCT)

@@ -1,0 +1,134 @@
+"""App B's HTTP surface: parse, call the service, wrap in the envelope."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, delete, get, patch, post, put
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody, Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from apps.app_b.schemas import InventoryOut, InventoryUpdate, ProductCreate, ProductOut, ProductUpdate
+from apps.app_b.services import ProductQuery, ProductService, SortKey
+from kami import ApiResponse, Page, responses, success
+from kami.data import PageParams
+from kami.security import require_admin
+
+__all__ = ["InventoryController", "ProductController"]
+
+
+async def provide_products(db_session: NamedDependency[AsyncSession]) -> ProductService:
+    return ProductService(session=db_session)
+
+
+ProductId = Annotated[UUID, Parameter(description="The product's id (UUID).")]
+
+
+class ProductController(Controller):
+    path = "/v1/products"
+    dependencies = {"products": Provide(provide_products)}
+
+    @get(
+        "/",
+        summary="List products",
+        description="Paginated; filter by name substring, price range and stock; sort by name, price or "
+        "creation time (prefix `-` for descending).",
+    )
+    async def list_products(
+        self,
+        products: NamedDependency[ProductService],
+        page_params: NamedDependency[PageParams],
+        name: Annotated[
+            str | None, Parameter(max_length=200, description="Name contains (case-insensitive).")
+        ] = None,
+        min_price: Annotated[Decimal | None, Parameter(description="Lowest price (>= 0).")] = None,
+        max_price: Annotated[Decimal | None, Parameter(description="Highest price (>= 0).")] = None,
+        in_stock: Annotated[
+            bool | None, Parameter(description="Only products with (or without) stock.")
+        ] = None,
+        sort: Annotated[SortKey, Parameter(description="Sort key.")] = "-created_at",
+    ) -> ApiResponse[Page[ProductOut]]:
+        query = ProductQuery(
+            name=name, min_price=min_price, max_price=max_price, in_stock=in_stock, sort=sort
+        )
+        return success(await products.find(page_params, query))
+
+    @get(
+        "/{product_id:uuid}",
+        summary="Get a product",
+        description="One product by id.",
+        responses=responses(404),
+    )
+    async def get_product(
+        self, products: NamedDependency[ProductService], product_id: ProductId
+    ) -> ApiResponse[ProductOut]:
+        return success(await products.get_out(product_id))
+
+    @post(
+        "/",
+        summary="Create a product",
+        description="Admin only. A product name is unique (409 / 4002 otherwise).",
+        guards=[require_admin],
+        responses=responses(401, 403, 409),
+    )
+    async def create_product(
+        self, products: NamedDependency[ProductService], data: JSONBody[ProductCreate]
+    ) -> ApiResponse[ProductOut]:
+        return success(await products.create_product(data), "Created")
+
+    @patch(
+        "/{product_id:uuid}",
+        summary="Change a product",
+        description="Admin only. Only the fields sent are changed.",
+        guards=[require_admin],
+        responses=responses(401, 403, 404, 409),
+    )
+    async def update_product(
+        self, products: NamedDependency[ProductService], product_id: ProductId, data: JSONBody[ProductUpdate]
+    ) -> ApiResponse[ProductOut]:
+        return success(await products.update_product(product_id, data))
+
+    @delete(
+        "/{product_id:uuid}",
+        summary="Delete a product",
+        description="Admin only. Answers 204 with no body.",
+        guards=[require_admin],
+        responses=responses(401, 403, 404),
+    )
+    async def delete_product(self, products: NamedDependency[ProductService], product_id: ProductId) -> None:
+        await products.delete_product(product_id)
+
+
+class InventoryController(Controller):
+    path = "/v1/inventory"
+    dependencies = {"products": Provide(provide_products)}
+
+    @get(
+        "/{product_id:uuid}",
+        summary="Stock of a product",
+        description="The quantity in stock and the version to send back when changing it.",
+        responses=responses(404),
+    )
+    async def get_inventory(
+        self, products: NamedDependency[ProductService], product_id: ProductId
+    ) -> ApiResponse[InventoryOut]:
+        return success(await products.inventory(product_id))
+
+    @put(
+        "/{product_id:uuid}",
+        summary="Set the stock of a product",
+        description="Admin only. Send the version you read; if someone changed the product since, the "
+        "answer is 409 / 4003 with the current version in `data`.",
+        guards=[require_admin],
+        responses=responses(401, 403, 404, 409),
+    )
+    async def set_inventory(
+        self,
+        products: NamedDependency[ProductService],
+        product_id: ProductId,
+        data: JSONBody[InventoryUpdate],
+    ) -> ApiResponse[InventoryOut]:
+        return success(await products.set_inventory(product_id, data))

@@ -1,0 +1,131 @@
+"""App B's business rules: the catalogue, stock levels, and stock reservations for other apps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import ColumnElement, update
+
+from apps.app_b.codes import INSUFFICIENT_STOCK, UNKNOWN_PRODUCT
+from apps.app_b.models import Product
+from apps.app_b.repositories import ProductRepository
+from apps.app_b.schemas import InventoryOut, InventoryUpdate, ProductCreate, ProductOut, ProductUpdate
+from kami import BusinessError, ConflictError, Page, ValidationError
+from kami.data import PageParams, Service
+
+__all__ = ["ProductQuery", "ProductService", "SortKey", "StockLine"]
+
+SortKey = Literal["name", "-name", "price", "-price", "created_at", "-created_at"]
+
+
+@dataclass(frozen=True)
+class ProductQuery:
+    name: str | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    in_stock: bool | None = None
+    sort: SortKey = "-created_at"
+
+    def __post_init__(self) -> None:
+        for field in ("min_price", "max_price"):
+            value = getattr(self, field)
+            if value is not None and (not value.is_finite() or value < 0):
+                raise ValidationError(f"Invalid input: {field} must be a number >= 0", data={"field": field})
+
+    def filters(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.name:
+            escaped = self.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            found.append(Product.name.ilike(f"%{escaped}%", escape="\\"))
+        if self.min_price is not None:
+            found.append(Product.price >= self.min_price)
+        if self.max_price is not None:
+            found.append(Product.price <= self.max_price)
+        if self.in_stock is not None:
+            found.append(Product.stock > 0 if self.in_stock else Product.stock == 0)
+        return found
+
+
+@dataclass(frozen=True)
+class StockLine:
+    product_id: UUID
+    quantity: int
+
+
+class ProductService(Service[Product, ProductOut]):
+    repository_type = ProductRepository
+    out_type = ProductOut
+    repository: ProductRepository
+
+    async def find(self, params: PageParams, query: ProductQuery) -> Page[ProductOut]:
+        field = query.sort.lstrip("-")
+        return await self.page(
+            params, *query.filters(), order_by=[(field, query.sort.startswith("-")), ("id", True)]
+        )
+
+    async def create_product(self, data: ProductCreate) -> ProductOut:
+        async with self.transaction():
+            product = await self.create(Product(**msgspec.structs.asdict(data)))
+        return self.to_out(product)
+
+    async def update_product(self, product_id: UUID, data: ProductUpdate) -> ProductOut:
+        changes = msgspec.to_builtins(data)
+        async with self.transaction():
+            product = await self.get(product_id)
+            for key in changes:
+                setattr(product, key, getattr(data, key))
+            await self.repository.session.flush()
+        return self.to_out(product)
+
+    async def delete_product(self, product_id: UUID) -> None:
+        async with self.transaction():
+            await self.delete(product_id)
+
+    async def inventory(self, product_id: UUID) -> InventoryOut:
+        product = await self.get(product_id)
+        return InventoryOut(product_id=product.id, quantity=product.stock, version=product.version)
+
+    async def set_inventory(self, product_id: UUID, data: InventoryUpdate) -> InventoryOut:
+        """Set the stock level if ``data.version`` is still current (optimistic concurrency)."""
+        async with self.transaction():
+            result = await self.repository.session.execute(
+                update(Product)
+                .where(Product.id == product_id, Product.version == data.version)
+                .values(stock=data.quantity, version=Product.version + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                current = await self.get(product_id)  # 404 when it does not exist at all
+                raise ConflictError(
+                    f"Stale version {data.version}; the current version is {current.version}",
+                    data={"current_version": current.version},
+                )
+        return InventoryOut(product_id=product_id, quantity=data.quantity, version=data.version + 1)
+
+    async def reserve(self, lines: Sequence[StockLine]) -> dict[UUID, Decimal]:
+        """Take stock for every line, inside the caller's transaction; returns each product's price.
+
+        Raises a business error (insufficient stock / unknown product) and takes nothing when any
+        line cannot be served: the caller's transaction is rolled back.
+        """
+        for line in sorted(lines, key=lambda item: item.product_id):  # one lock order: no deadlocks
+            if not await self.repository.take_stock(line.product_id, line.quantity):
+                product = await self.get_one_or_none(id=line.product_id)
+                if product is None:
+                    raise BusinessError(code=UNKNOWN_PRODUCT, data={"product_id": str(line.product_id)})
+                raise BusinessError(
+                    code=INSUFFICIENT_STOCK,
+                    data={"product_id": str(line.product_id), "available": product.stock},
+                )
+        found = await self.list(Product.id.in_([line.product_id for line in lines]))
+        return {product.id: product.price for product in found}
+
+    async def release(self, lines: Sequence[StockLine]) -> None:
+        """Give stock back (e.g. a cancelled order), inside the caller's transaction."""
+        for line in sorted(lines, key=lambda item: item.product_id):
+            await self.repository.return_stock(line.product_id, line.quantity)

@@ -1,0 +1,19 @@
+"""The data-layer API applications use: base models, repositories, services, pagination, transactions."""
+
+from kami.db.models import AppScoped, Model, Versioned
+from kami.db.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageParams
+from kami.db.repository import Repository
+from kami.db.service import Service
+from kami.db.transaction import transaction
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "AppScoped",
+    "Model",
+    "PageParams",
+    "Repository",
+    "Service",
+    "Versioned",
+    "transaction",
+]

@@ -1,0 +1,55 @@
+"""Repositories: advanced-alchemy's async repository, plus per-app scoping for ``AppScoped`` models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kami.db.models import AppScoped, Model
+
+__all__ = ["Repository"]
+
+ModelT = TypeVar("ModelT", bound=Model)
+
+
+class Repository(SQLAlchemyAsyncRepository[ModelT]):
+    """Generic CRUD, filtering, sorting and counting for one model.
+
+    For an :class:`AppScoped` model every query is limited to ``app_id`` and every insert or update is
+    stamped with it, so one app can neither read nor write another app's rows.
+    """
+
+    def __init__(self, *, session: AsyncSession, app_id: str | None = None, **kwargs: Any) -> None:
+        self.app_id = app_id
+        if self.is_scoped:
+            if not app_id:
+                raise ValueError(f"{self.model_type.__name__} is app-scoped: its repository needs app_id")
+            kwargs.setdefault("statement", select(self.model_type).where(self.model_type.app_id == app_id))  # type: ignore[attr-defined]
+        super().__init__(session=session, **kwargs)
+
+    @property
+    def is_scoped(self) -> bool:
+        return issubclass(self.model_type, AppScoped)
+
+    def _stamp(self, items: Iterable[ModelT]) -> None:
+        if self.is_scoped:
+            for item in items:
+                item.app_id = self.app_id  # type: ignore[attr-defined]
+
+    async def add(self, data: ModelT, *args: Any, **kwargs: Any) -> ModelT:
+        self._stamp([data])
+        return await super().add(data, *args, **kwargs)
+
+    async def add_many(self, data: list[ModelT], *args: Any, **kwargs: Any) -> Sequence[ModelT]:
+        self._stamp(data)
+        return await super().add_many(data, *args, **kwargs)
+
+    async def update(self, data: ModelT, *args: Any, **kwargs: Any) -> ModelT:
+        if self.is_scoped:
+            await self.get(self.get_id_attribute_value(data))  # 404 unless it is this app's row
+            self._stamp([data])
+        return await super().update(data, *args, **kwargs)

@@ -1,0 +1,56 @@
+"""Services: advanced-alchemy's repository service, returning msgspec structs instead of entities."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+import msgspec
+from advanced_alchemy.filters import LimitOffset, OrderBy, StatementFilter
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy import ColumnElement
+
+from kami.db.models import Model
+from kami.db.pagination import PageParams
+from kami.db.repository import Repository
+from kami.db.transaction import transaction
+from kami.envelope import Page
+
+__all__ = ["Service"]
+
+ModelT = TypeVar("ModelT", bound=Model)
+OutT = TypeVar("OutT", bound=msgspec.Struct)
+
+
+class Service(SQLAlchemyAsyncRepositoryService[ModelT, Repository[ModelT]], Generic[ModelT, OutT]):
+    """Business operations on one model. ``out_type`` is the struct that leaves the service.
+
+    ``get`` raises the repository's not-found error (answered 404 / 4001), duplicates are answered
+    409 / 4002 and stale versions 409 / 4003, all by kami's exception handlers.
+    """
+
+    out_type: ClassVar[type[msgspec.Struct]]
+
+    def to_out(self, entity: ModelT) -> OutT:
+        """Copy the loaded columns into the output struct (never a lazy-loading ORM entity)."""
+        return msgspec.convert(entity, self.out_type, from_attributes=True)  # type: ignore[return-value]
+
+    async def get_out(self, item_id: Any) -> OutT:
+        return self.to_out(await self.get(item_id))
+
+    async def page(
+        self,
+        params: PageParams,
+        *filters: StatementFilter | ColumnElement[bool],
+        order_by: Sequence[tuple[str, bool]] = (("created_at", True), ("id", True)),
+    ) -> Page[OutT]:
+        """One page of rows matching ``filters``; ``order_by`` pairs are (field, descending)."""
+        orders = [OrderBy(field_name=name, sort_order="desc" if desc else "asc") for name, desc in order_by]
+        items, total = await self.repository.get_many_and_count(
+            *filters, *orders, LimitOffset(limit=params.page_size, offset=params.offset)
+        )
+        return Page.of([self.to_out(item) for item in items], total, params.page, params.page_size)
+
+    def transaction(self) -> Any:
+        """``async with self.transaction():`` commit on success, roll back on any error."""
+        return transaction(self.repository.session)  # type: ignore[arg-type]

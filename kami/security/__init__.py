@@ -1,0 +1,14 @@
+"""Authentication primitives shared by every app: signed tokens, the caller's identity, guards."""
+
+from kami.security.identity import Identity, current_identity, identity_of, require_admin, require_user
+from kami.security.tokens import TokenClaims, TokenSigner
+
+__all__ = [
+    "Identity",
+    "TokenClaims",
+    "TokenSigner",
+    "current_identity",
+    "identity_of",
+    "require_admin",
+    "require_user",
+]

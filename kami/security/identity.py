@@ -1,0 +1,66 @@
+"""The caller's identity, read from ``Authorization: Bearer <access token>``, and the guards using it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.handlers.base import BaseRouteHandler
+
+from kami.errors import AuthenticationError, PermissionDeniedError
+from kami.security.tokens import TokenSigner
+
+__all__ = ["Identity", "current_identity", "identity_of", "provide_identity", "require_admin", "require_user"]
+
+_SCOPE_KEY = "kami_identity"
+
+
+class Identity(msgspec.Struct, frozen=True):
+    user_id: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def identity_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity | None:
+    """The verified identity of the request, or ``None`` when it sent no token (raises on a bad one)."""
+    if _SCOPE_KEY in connection.scope:
+        return connection.scope[_SCOPE_KEY]  # type: ignore[literal-required,no-any-return]
+    header = connection.headers.get("authorization", "")
+    identity: Identity | None = None
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise AuthenticationError("Authorization must be 'Bearer <token>'")
+        signer: TokenSigner = connection.app.state.kami_token_signer
+        claims = signer.verify(token.strip())
+        identity = Identity(user_id=claims.sub, role=claims.role)
+    connection.scope[_SCOPE_KEY] = identity  # type: ignore[literal-required]
+    return identity
+
+
+def current_identity(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity:
+    identity = identity_of(connection)
+    if identity is None:
+        raise AuthenticationError()
+    return identity
+
+
+def require_user(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    current_identity(connection)
+
+
+def require_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if not current_identity(connection).is_admin:
+        raise PermissionDeniedError()
+
+
+async def _provide(request: Any) -> Identity:
+    return current_identity(request)
+
+
+provide_identity = Provide(_provide)

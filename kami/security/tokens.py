@@ -1,0 +1,75 @@
+"""Signed JWTs (HS256 only) with audience, issuer, expiry and a token type.
+
+Only HS256 is accepted, so ``alg: none`` and HS/RS confusion are refused by construction.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any, Literal
+
+import jwt
+import msgspec
+
+from kami.codes import Codes
+from kami.errors import AuthenticationError
+
+__all__ = ["TokenClaims", "TokenSigner"]
+
+TokenType = Literal["access", "refresh"]
+ALGORITHM = "HS256"
+
+
+class TokenClaims(msgspec.Struct, frozen=True):
+    sub: str
+    role: str
+    type: TokenType
+    exp: int
+    jti: str
+
+
+class TokenSigner:
+    def __init__(
+        self, secret: str, *, issuer: str, audience: str, access_ttl: int = 900, refresh_ttl: int = 14 * 86400
+    ):
+        self._secret = secret
+        self.issuer = issuer
+        self.audience = audience
+        self.ttl = {"access": access_ttl, "refresh": refresh_ttl}
+
+    def issue(self, subject: str, role: str, token_type: TokenType = "access") -> tuple[str, TokenClaims]:
+        now = int(time.time())
+        claims = TokenClaims(
+            sub=subject, role=role, type=token_type, exp=now + self.ttl[token_type], jti=secrets.token_hex(16)
+        )
+        payload: dict[str, Any] = {
+            **msgspec.to_builtins(claims),
+            "iat": now,
+            "iss": self.issuer,
+            "aud": self.audience,
+        }
+        return jwt.encode(payload, self._secret, algorithm=ALGORITHM), claims
+
+    def verify(self, token: str, expected: TokenType = "access") -> TokenClaims:
+        """The claims of a valid token; 401 with 1002 when expired, 1004 for anything else wrong."""
+        try:
+            payload = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "aud", "iss", "jti"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise AuthenticationError(code=Codes.TOKEN_EXPIRED) from exc
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError("Invalid token") from exc
+        try:
+            claims = msgspec.convert(payload, TokenClaims)
+        except msgspec.ValidationError as exc:
+            raise AuthenticationError("Invalid token") from exc
+        if claims.type != expected:
+            raise AuthenticationError(f"Expected an {expected} token")
+        return claims
