@@ -139,6 +139,13 @@ def to_envelope_response(exc: BaseException) -> Response[Any]:
         return _validation_response(exc)
     if isinstance(exc, HTTPException):
         return _http_exception_response(exc)
+    if _is_redis_unavailable(exc):
+        log.warning("redis unavailable", error=type(exc).__name__, detail=str(exc)[:200])
+        return envelope_response(Codes.CACHE_UNAVAILABLE)
+    # advanced-alchemy wraps a lost connection as its IntegrityError: look at the cause first.
+    if _is_unavailable(exc):
+        log.warning("database unavailable", error=type(exc).__name__, detail=str(exc)[:200])
+        return envelope_response(Codes.DATABASE_ERROR, "Database unavailable, retry later")
     if isinstance(exc, aa.NotFoundError):
         return envelope_response(Codes.NOT_FOUND)
     if isinstance(exc, aa.DuplicateKeyError) or _is_duplicate(exc):
@@ -147,12 +154,6 @@ def to_envelope_response(exc: BaseException) -> Response[Any]:
         return envelope_response(Codes.CONFLICT, "The resource was changed by someone else; reload it")
     if isinstance(exc, aa.IntegrityError | sa_exc.IntegrityError):
         return envelope_response(Codes.CONFLICT)
-    if _is_redis_unavailable(exc):
-        log.warning("redis unavailable", error=type(exc).__name__, detail=str(exc)[:200])
-        return envelope_response(Codes.CACHE_UNAVAILABLE)
-    if _is_unavailable(exc):
-        log.warning("database unavailable", error=type(exc).__name__, detail=str(exc)[:200])
-        return envelope_response(Codes.DATABASE_ERROR, "Database unavailable, retry later")
     log.error("unhandled exception", exc_info=exc)
     return envelope_response(Codes.UNKNOWN, "Internal server error")
 

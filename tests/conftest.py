@@ -21,6 +21,8 @@ SERVICES = {
     "mysql": "KAMI_TEST_MYSQL_URL",
     "postgres": "KAMI_TEST_POSTGRES_URL",
     "redis": "KAMI_TEST_REDIS_URL",
+    "mysql_replica": "KAMI_TEST_MYSQL_REPLICA_URL",
+    "postgres_replica": "KAMI_TEST_POSTGRES_REPLICA_URL",
 }
 
 

@@ -9,7 +9,9 @@ from typing import Any
 from advanced_alchemy.config import AlembicAsyncConfig, AsyncSessionConfig
 from advanced_alchemy.extensions.litestar import EngineConfig, SQLAlchemyAsyncConfig
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from kami.db.routing import routing_session_maker
 from kami.settings import Settings
 
 __all__ = ["DB_SESSION_KEY", "build_sqlalchemy_config", "engine_options", "migrations_path", "normalise_url"]
@@ -55,14 +57,25 @@ def migrations_path() -> Path:
 
 
 def build_sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
+    """The plugin's configuration. With replicas, reads are routed round robin to them and anything
+    inside :func:`kami.db.transaction.transaction` (or after a write) to the primary (see routing)."""
     url = normalise_url(settings.database_url)
     if url.startswith("sqlite"):
         Path(make_url(url).database or "kami.db").parent.mkdir(parents=True, exist_ok=True)
     options = engine_options(settings, url)
+    session_options: dict[str, Any] = {"expire_on_commit": False, "autoflush": True}
+    extra: dict[str, Any] = {"connection_string": url}
+    if settings.database.replica_urls:
+        primary = create_async_engine(url, **options)
+        replicas = [create_async_engine(normalise_url(r), **options) for r in settings.database.replica_urls]
+        extra = {
+            "engine_instance": primary,
+            "session_maker": routing_session_maker(primary, replicas, **session_options),
+        }
     return SQLAlchemyAsyncConfig(
-        connection_string=url,
+        **extra,
         engine_config=EngineConfig(**options),
-        session_config=AsyncSessionConfig(expire_on_commit=False, autoflush=True),
+        session_config=AsyncSessionConfig(**session_options),
         session_dependency_key=DB_SESSION_KEY,
         # Services own the transaction boundary (kami.db.transaction); the plugin only closes the
         # session, which rolls back anything a service did not commit.

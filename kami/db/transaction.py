@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from advanced_alchemy.routing.context import primary_context
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from kami.db.routing import use_primary
 
 __all__ = ["transaction"]
 
@@ -19,7 +20,7 @@ __all__ = ["transaction"]
 @asynccontextmanager
 async def transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     """Commit on success, roll back on any exception; every statement inside goes to the primary."""
-    with primary_context():
+    with use_primary():
         try:
             yield session
         except BaseException:
