@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from advanced_alchemy.types import GUID, DateTimeUTC
+
+from kami.db.types import PreciseDateTimeUTC
 from alembic import op
 ${imports if imports else ""}
 
@@ -19,6 +21,7 @@ depends_on = ${repr(depends_on)}
 
 sa.GUID = GUID  # type: ignore[attr-defined]  # autogenerate renders advanced-alchemy types as sa.X
 sa.DateTimeUTC = DateTimeUTC  # type: ignore[attr-defined]
+sa.PreciseDateTimeUTC = PreciseDateTimeUTC  # type: ignore[attr-defined]
 
 
 def upgrade() -> None:

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 
-def compare_type(_: Any, __: Any, ___: Any, inspected_type: Any, metadata_type: Any) -> bool | None:
+def compare_type(context: Any, _: Any, __: Any, inspected_type: Any, metadata_type: Any) -> bool | None:
     """Alembic type comparison that knows advanced-alchemy's portable types.
 
     ``GUID`` and ``DateTimeUTC`` are stored as each backend's native type (BINARY(16), UUID, CHAR(32),
@@ -39,8 +39,11 @@ def compare_type(_: Any, __: Any, ___: Any, inspected_type: Any, metadata_type: 
     """
     from advanced_alchemy.types import GUID, DateTimeUTC
 
-    if isinstance(metadata_type, GUID | DateTimeUTC):
+    if isinstance(metadata_type, GUID):
         return False
+    if isinstance(metadata_type, DateTimeUTC):  # compare what the dialect really stores
+        precise = getattr(metadata_type.load_dialect_impl(context.dialect), "fsp", None)
+        return precise is not None and getattr(inspected_type, "fsp", None) != precise
     return None
 
 

@@ -6,19 +6,36 @@ Not the BigInt bases: on MariaDB they need a SEQUENCE that Alembic autogenerate 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from advanced_alchemy.base import UUIDv7AuditBase
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from kami.db.types import PreciseDateTimeUTC
+
 __all__ = ["AppScoped", "Model", "Versioned"]
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Model(UUIDv7AuditBase):
-    """``id`` (UUIDv7), ``created_at``, ``updated_at``; the table name is the class name in snake_case."""
+    """``id`` (UUIDv7), ``created_at``, ``updated_at``; the table name is the class name in snake_case.
+
+    The audit columns keep microseconds on every backend (see :class:`PreciseDateTimeUTC`).
+    """
 
     __abstract__ = True
+
+    created_at: Mapped[datetime] = mapped_column(
+        PreciseDateTimeUTC(timezone=True), default=_utc_now, sort_order=3002
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        PreciseDateTimeUTC(timezone=True), default=_utc_now, onupdate=_utc_now, sort_order=3003
+    )
 
 
 class Versioned:

@@ -7,8 +7,9 @@ from typing import Any, TypeVar
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from kami.db.fast_read import FastReader
 from kami.db.models import AppScoped, Model
 
 __all__ = ["Repository"]
@@ -30,6 +31,30 @@ class Repository(SQLAlchemyAsyncRepository[ModelT]):
                 raise ValueError(f"{self.model_type.__name__} is app-scoped: its repository needs app_id")
             kwargs.setdefault("statement", select(self.model_type).where(self.model_type.app_id == app_id))  # type: ignore[attr-defined]
         super().__init__(session=session, **kwargs)
+
+    @classmethod
+    def fast_reader(cls) -> FastReader:
+        reader = cls.__dict__.get("_fast_reader")
+        if reader is None:
+            reader = FastReader(cls.model_type.__table__)  # type: ignore[arg-type]
+            cls._fast_reader = reader  # type: ignore[attr-defined]
+        return reader  # type: ignore[no-any-return]
+
+    @classmethod
+    async def read_row(
+        cls, engine: AsyncEngine, item_id: Any, app_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """The row with this primary key as ``{column: value}``, read without the ORM (the hot path).
+
+        It needs no session and no repository instance; app-scoped rows of another app are not found.
+        """
+        row = await cls.fast_reader().get(engine, item_id)
+        if row is not None and issubclass(cls.model_type, AppScoped) and row.get("app_id") != app_id:
+            return None
+        return row
+
+    async def get_row(self, item_id: Any) -> dict[str, Any] | None:
+        return await self.read_row(self.session.bind, item_id, self.app_id)  # type: ignore[arg-type]
 
     @property
     def is_scoped(self) -> bool:

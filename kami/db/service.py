@@ -9,12 +9,14 @@ import msgspec
 from advanced_alchemy.filters import LimitOffset, OrderBy, StatementFilter
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kami.db.models import Model
 from kami.db.pagination import PageParams
 from kami.db.repository import Repository
 from kami.db.transaction import transaction
 from kami.envelope import Page
+from kami.errors import NotFoundError
 
 __all__ = ["Service"]
 
@@ -31,12 +33,29 @@ class Service(SQLAlchemyAsyncRepositoryService[ModelT, Repository[ModelT]], Gene
 
     out_type: ClassVar[type[msgspec.Struct]]
 
+    def __init__(self, session: AsyncSession, **repository_options: Any) -> None:
+        # advanced-alchemy builds the repository eagerly, which costs more than a whole primary-key
+        # read on the lean path; build it on first use instead.
+        self.session = session
+        self._repository_options = repository_options
+
+    @property
+    def repository(self) -> Repository[ModelT]:
+        if "_repository_instance" not in self.__dict__:
+            super().__init__(self.session, **self._repository_options)
+        return self._repository_instance
+
     def to_out(self, entity: ModelT) -> OutT:
         """Copy the loaded columns into the output struct (never a lazy-loading ORM entity)."""
         return msgspec.convert(entity, self.out_type, from_attributes=True)  # type: ignore[return-value]
 
     async def get_out(self, item_id: Any) -> OutT:
-        return self.to_out(await self.get(item_id))
+        """One row as the output struct, by the lean read path; 404 / 4001 when it does not exist."""
+        app_id = self._repository_options.get("app_id")
+        row = await self.repository_type.read_row(self.session.bind, item_id, app_id)  # type: ignore[arg-type]
+        if row is None:
+            raise NotFoundError()
+        return msgspec.convert(row, self.out_type, from_attributes=False)  # type: ignore[return-value]
 
     async def page(
         self,
@@ -53,4 +72,4 @@ class Service(SQLAlchemyAsyncRepositoryService[ModelT, Repository[ModelT]], Gene
 
     def transaction(self) -> Any:
         """``async with self.transaction():`` commit on success, roll back on any error."""
-        return transaction(self.repository.session)  # type: ignore[arg-type]
+        return transaction(self.session)
