@@ -41,6 +41,7 @@ class AppSpec:
     middleware: Sequence[Middleware] = ()
     guards: Sequence[Guard] = ()
     on_startup: Sequence[Callable[..., Any]] = ()
+    rate_limit: str | None = None
 
     @property
     def tag(self) -> str:
@@ -87,5 +88,5 @@ def mount(spec: AppSpec, registry: CodeRegistry = code_registry) -> Router:
         dependencies=dict(spec.dependencies),
         middleware=list(spec.middleware),
         guards=list(spec.guards),
-        opt={"kami_app": spec.name},
+        opt={"kami_app": spec.name, **({"kami_app_rate_limit": spec.rate_limit} if spec.rate_limit else {})},
     )

@@ -21,6 +21,7 @@ from litestar.di import Provide
 from litestar.types import Message, Scope
 
 from kami.db.config import build_sqlalchemy_config
+from kami.db.fast_read import dispose_read_engines
 from kami.db.pagination import provide_page_params
 from kami.exception_handlers import exception_handlers
 from kami.health import HealthController, check_database, check_migrations, check_redis, check_telemetry
@@ -29,10 +30,13 @@ from kami.observability.logging import configure_logging
 from kami.observability.telemetry import build_telemetry
 from kami.observability.trace_context import current_trace_id
 from kami.openapi_docs import build_openapi_config, polish
+from kami.ratelimit import RateLimitMiddleware
 from kami.security.identity import provide_identity
 from kami.security.tokens import TokenSigner
 from kami.settings import Settings, get_settings
+from kami.store.backend import MemoryBackend, RedisBackend
 from kami.store.client import build_redis
+from kami.store.dependencies import provide_cache, provide_store
 
 __all__ = ["create_app"]
 
@@ -67,6 +71,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         state.kami_schema_head = head_revision(settings)
         redis = build_redis(settings)
         state.redis = redis
+        state.kami_backend = RedisBackend(redis) if redis is not None else MemoryBackend()
         checks: dict[str, Any] = {"database": check_database}
         ready: dict[str, Any] = {"database": check_database, "migrations": check_migrations}
         if redis is not None:
@@ -84,8 +89,8 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
             yield
         finally:
             state.kami_draining = True
-            if redis is not None:
-                await redis.aclose()
+            await dispose_read_engines()
+            await state.kami_backend.close()
             telemetry.shutdown()
 
     routers = [mount(spec) for spec in specs]
@@ -98,7 +103,10 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
             "page_params": provide_page_params,
             "identity": provide_identity,
             "token_signer": Provide(_token_signer, sync_to_thread=False),
+            "store": Provide(provide_store, sync_to_thread=False),
+            "cache": Provide(provide_cache, sync_to_thread=False),
         },
+        middleware=[RateLimitMiddleware(settings.ratelimit)],
         lifespan=[lifespan],
         openapi_config=build_openapi_config(settings),
         cors_config=CORSConfig(allow_origins=settings.security.cors_origins)

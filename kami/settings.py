@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_SECRET_KEY",
     "AppSettings",
     "DatabaseSettings",
+    "RateLimitSettings",
     "RedisSettings",
     "SecuritySettings",
     "ServerSettings",
@@ -118,6 +119,26 @@ class RedisSettings(_Group, frozen=True, kw_only=True):
     socket_timeout: Annotated[float, msgspec.Meta(gt=0, description="Seconds per Redis command.")] = 2.0
 
 
+class RateLimitSettings(_Group, frozen=True, kw_only=True):
+    env_prefix: ClassVar[str] = "RATELIMIT_"
+    enabled: Annotated[bool, _doc("Apply rate limits to application routes.")] = True
+    default: Annotated[
+        str, _doc("Limit per identity when nothing more specific applies (N/second|minute|hour|day).")
+    ] = "100/minute"
+    tiers: Annotated[
+        list[str],
+        _doc("Per-tier limits for authenticated callers, e.g. free=100/minute,premium=1000/minute."),
+    ] = msgspec.field(
+        default_factory=lambda: ["free=100/minute", "premium=1000/minute", "enterprise=10000/minute"]
+    )
+    fail_open: Annotated[bool, _doc("When the store is down: let requests through (true) or answer 503.")] = (
+        True
+    )
+    trusted_proxies: Annotated[
+        list[str], _doc("Peers (IPs or CIDRs) whose X-Forwarded-For is believed, comma separated.")
+    ] = msgspec.field(default_factory=list)
+
+
 class TelemetrySettings(_Group, frozen=True, kw_only=True):
     env_prefix: ClassVar[str] = "TELEMETRY_"
     otlp_endpoint: Annotated[
@@ -149,6 +170,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
     redis: RedisSettings = msgspec.field(default_factory=RedisSettings)
     telemetry: TelemetrySettings = msgspec.field(default_factory=TelemetrySettings)
+    ratelimit: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
     security: SecuritySettings = msgspec.field(default_factory=SecuritySettings)
 
     @property
@@ -205,6 +227,7 @@ _GROUPS: dict[str, type[_Group]] = {
     "database": DatabaseSettings,
     "redis": RedisSettings,
     "telemetry": TelemetrySettings,
+    "ratelimit": RateLimitSettings,
     "security": SecuritySettings,
 }
 
@@ -286,6 +309,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     if problems:
         raise SettingsError(problems)
     settings = Settings(**groups)  # type: ignore[arg-type]
+    problems.extend(_rate_problems(settings.ratelimit))
     problems.extend(_production_problems(settings))
     if problems:
         raise SettingsError(problems)
@@ -300,6 +324,19 @@ def _describe(group: type[_Group], message: str, raw: Mapping[str, Any]) -> str:
         return f"KAMI_{group.env_prefix}*: {text}"
     shown = "***" if field in group.secret_fields else raw.get(field)
     return f"{env_name(group, field)}: {text.replace('`', '')} (got {shown!r})"
+
+
+def _rate_problems(rates: RateLimitSettings) -> list[str]:
+    from kami.ratelimit import Rate
+
+    problems: list[str] = []
+    for name, texts in (("KAMI_RATELIMIT_DEFAULT", [rates.default]), ("KAMI_RATELIMIT_TIERS", rates.tiers)):
+        for text in texts:
+            try:
+                Rate.parse(text.partition("=")[2] if "=" in text else text)
+            except ValueError as exc:
+                problems.append(f"{name}: {exc}")
+    return problems
 
 
 def _production_problems(settings: Settings) -> list[str]:

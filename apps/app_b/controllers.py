@@ -14,14 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from apps.app_b.schemas import InventoryOut, InventoryUpdate, ProductCreate, ProductOut, ProductUpdate
 from apps.app_b.services import ProductQuery, ProductService, SortKey
 from kami import ApiResponse, Page, responses, success
+from kami.cache import Cache
 from kami.data import PageParams
 from kami.security import require_admin
 
 __all__ = ["InventoryController", "ProductController"]
 
 
-async def provide_products(db_session: NamedDependency[AsyncSession]) -> ProductService:
-    return ProductService(session=db_session)
+async def provide_products(
+    db_session: NamedDependency[AsyncSession], cache: NamedDependency[Cache]
+) -> ProductService:
+    return ProductService(session=db_session, cache=cache)
 
 
 ProductId = Annotated[UUID, Parameter(description="The product's id (UUID).")]
@@ -65,7 +68,7 @@ class ProductController(Controller):
     async def get_product(
         self, products: NamedDependency[ProductService], product_id: ProductId
     ) -> ApiResponse[ProductOut]:
-        return success(await products.get_out(product_id))
+        return success(await products.product(product_id))
 
     @post(
         "/",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -10,12 +11,14 @@ from uuid import UUID
 
 import msgspec
 from sqlalchemy import ColumnElement, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.app_b.codes import INSUFFICIENT_STOCK, UNKNOWN_PRODUCT
 from apps.app_b.models import Product
 from apps.app_b.repositories import ProductRepository
 from apps.app_b.schemas import InventoryOut, InventoryUpdate, ProductCreate, ProductOut, ProductUpdate
 from kami import BusinessError, ConflictError, Page, ValidationError
+from kami.cache import Cache
 from kami.data import PageParams, Service
 
 __all__ = ["ProductQuery", "ProductService", "SortKey", "StockLine"]
@@ -37,6 +40,9 @@ class ProductQuery:
             if value is not None and (not value.is_finite() or value < 0):
                 raise ValidationError(f"Invalid input: {field} must be a number >= 0", data={"field": field})
 
+    def cache_key(self) -> str:
+        return hashlib.sha256(repr(self).encode()).hexdigest()[:32]
+
     def filters(self) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
         if self.name:
@@ -57,20 +63,53 @@ class StockLine:
     quantity: int
 
 
+PRODUCT_TTL = 300.0
+LIST_TTL = 60.0
+LIST_TAG = "products"
+
+
 class ProductService(Service[Product, ProductOut]):
+    """Products are read through the cache (by id and by list page) and every write invalidates both,
+    after its commit."""
+
     repository_type = ProductRepository
     out_type = ProductOut
     repository: ProductRepository
 
+    def __init__(self, session: AsyncSession, cache: Cache | None = None) -> None:
+        super().__init__(session)
+        self.cache = cache
+
+    async def product(self, product_id: UUID) -> ProductOut:
+        if self.cache is None:
+            return await self.get_out(product_id)
+        return await self.cache.get_or_compute(
+            f"product:{product_id}", lambda: self.get_out(product_id), type=ProductOut, ttl=PRODUCT_TTL
+        )
+
     async def find(self, params: PageParams, query: ProductQuery) -> Page[ProductOut]:
         field = query.sort.lstrip("-")
-        return await self.page(
-            params, *query.filters(), order_by=[(field, query.sort.startswith("-")), ("id", True)]
+        order = [(field, query.sort.startswith("-")), ("id", True)]
+
+        async def compute() -> Page[ProductOut]:
+            return await self.page(params, *query.filters(), order_by=order)
+
+        if self.cache is None:
+            return await compute()
+        key = f"products:{params.page}:{params.page_size}:{query.cache_key()}"
+        return await self.cache.get_or_compute(
+            key, compute, type=Page[ProductOut], ttl=LIST_TTL, tags=[LIST_TAG]
         )
+
+    async def forget(self, *product_ids: UUID) -> None:
+        """Drop cached copies after a committed change (also called by other apps after reserving)."""
+        if self.cache is not None:
+            await self.cache.invalidate(*(f"product:{pid}" for pid in product_ids), tags=[LIST_TAG])
 
     async def create_product(self, data: ProductCreate) -> ProductOut:
         async with self.transaction():
             product = await self.create(Product(**msgspec.structs.asdict(data)))
+        await self.forget(product.id)
         return self.to_out(product)
 
     async def update_product(self, product_id: UUID, data: ProductUpdate) -> ProductOut:
@@ -80,11 +119,13 @@ class ProductService(Service[Product, ProductOut]):
             for key in changes:
                 setattr(product, key, getattr(data, key))
             await self.repository.session.flush()
+        await self.forget(product_id)
         return self.to_out(product)
 
     async def delete_product(self, product_id: UUID) -> None:
         async with self.transaction():
             await self.delete(product_id)
+        await self.forget(product_id)
 
     async def inventory(self, product_id: UUID) -> InventoryOut:
         product = await self.get(product_id)
@@ -105,6 +146,7 @@ class ProductService(Service[Product, ProductOut]):
                     f"Stale version {data.version}; the current version is {current.version}",
                     data={"current_version": current.version},
                 )
+        await self.forget(product_id)
         return InventoryOut(product_id=product_id, quantity=data.quantity, version=data.version + 1)
 
     async def reserve(self, lines: Sequence[StockLine]) -> dict[UUID, Decimal]:

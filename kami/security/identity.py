@@ -20,6 +20,7 @@ _SCOPE_KEY = "kami_identity"
 class Identity(msgspec.Struct, frozen=True):
     user_id: str
     role: str
+    tier: str = "free"
 
     @property
     def is_admin(self) -> bool:
@@ -38,7 +39,7 @@ def identity_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity | No
             raise AuthenticationError("Authorization must be 'Bearer <token>'")
         signer: TokenSigner = connection.app.state.kami_token_signer
         claims = signer.verify(token.strip())
-        identity = Identity(user_id=claims.sub, role=claims.role)
+        identity = Identity(user_id=claims.sub, role=claims.role, tier=claims.tier)
     connection.scope[_SCOPE_KEY] = identity  # type: ignore[literal-required]
     return identity
 

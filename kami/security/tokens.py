@@ -27,6 +27,7 @@ class TokenClaims(msgspec.Struct, frozen=True):
     type: TokenType
     exp: int
     jti: str
+    tier: str = "free"
 
 
 class TokenSigner:
@@ -38,10 +39,17 @@ class TokenSigner:
         self.audience = audience
         self.ttl = {"access": access_ttl, "refresh": refresh_ttl}
 
-    def issue(self, subject: str, role: str, token_type: TokenType = "access") -> tuple[str, TokenClaims]:
+    def issue(
+        self, subject: str, role: str, token_type: TokenType = "access", tier: str = "free"
+    ) -> tuple[str, TokenClaims]:
         now = int(time.time())
         claims = TokenClaims(
-            sub=subject, role=role, type=token_type, exp=now + self.ttl[token_type], jti=secrets.token_hex(16)
+            sub=subject,
+            role=role,
+            type=token_type,
+            exp=now + self.ttl[token_type],
+            jti=secrets.token_hex(16),
+            tier=tier,
         )
         payload: dict[str, Any] = {
             **msgspec.to_builtins(claims),

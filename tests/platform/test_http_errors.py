@@ -120,3 +120,26 @@ def test_database_unreachable_is_503_5001(make_settings: Callable[..., Settings]
         assert_envelope(ready, 503, 5004)
         assert ready.json()["data"]["components"]["database"]["status"] == "down"
         assert c.get("/health/live").status_code == 200
+
+
+def test_error_raised_in_middleware_is_an_envelope(sqlite_settings: Settings) -> None:
+    from litestar.middleware import ASGIMiddleware
+    from litestar.types import ASGIApp, Receive, Scope, Send
+
+    from kami import AppSpec, AuthenticationError
+
+    class Refuse(ASGIMiddleware):
+        async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+            raise AuthenticationError("refused by middleware")
+
+    spec = make_spec()
+    guarded = AppSpec(
+        name=spec.name,
+        prefix=spec.prefix,
+        code_range=spec.code_range,
+        route_handlers=spec.route_handlers,
+        middleware=[Refuse()],
+    )
+    with TestClient(create_app(sqlite_settings, [guarded]), raise_server_exceptions=False) as c:
+        body = assert_envelope(c.get("/errors/business"), 401, 1004)
+        assert body["message"] == "refused by middleware"

@@ -1,0 +1,33 @@
+"""In-process counters for platform events (cache hits, rate-limit rejections, store errors...).
+
+They are read by ``/metrics`` (observability issue) and by tests; labels are small, fixed sets.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from threading import Lock
+
+__all__ = ["Counters", "counters"]
+
+
+class Counters:
+    def __init__(self) -> None:
+        self._values: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
+        self._lock = Lock()
+
+    def increment(self, name: str, amount: int = 1, **labels: str) -> None:
+        with self._lock:
+            self._values[(name, tuple(sorted(labels.items())))] += amount
+
+    def value(self, name: str, **labels: str) -> int:
+        wanted = set(labels.items())
+        with self._lock:
+            return sum(v for (n, found), v in self._values.items() if n == name and wanted <= set(found))
+
+    def snapshot(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], int]:
+        with self._lock:
+            return dict(self._values)
+
+
+counters = Counters()

@@ -1,0 +1,146 @@
+"""Sliding-window rate limiting, atomic in the shared store, so limits hold across workers and replicas.
+
+Replaces Litestar's fixed-window limiter (non-atomic GET-then-SET, IP only, no ``Retry-After``).
+The limit for a request is, most specific first: the route's ``opt["rate_limit"]``, its app's
+``AppSpec.rate_limit``, the caller's tier (``KAMI_RATELIMIT_TIERS``), then ``KAMI_RATELIMIT_DEFAULT``.
+The caller is the authenticated user when a valid token is sent, else the client address (taken
+from ``X-Forwarded-For`` only when the peer is a trusted proxy).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from litestar.connection import ASGIConnection
+from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from redis.exceptions import RedisError
+
+from kami.codes import Codes
+from kami.errors import CacheUnavailableError, KamiError
+from kami.observability.counters import counters
+from kami.security.identity import identity_of
+from kami.settings import RateLimitSettings
+from kami.store.backend import Backend
+
+__all__ = ["EXEMPT_PREFIXES", "Rate", "RateLimitMiddleware", "client_address"]
+
+log = structlog.get_logger("kami.ratelimit")
+EXEMPT_PREFIXES = ("/health", "/metrics", "/schema")
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*$")
+
+
+@dataclass(frozen=True)
+class Rate:
+    limit: int
+    window: float
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        """``"100/minute"``, ``"5/10second"``; ValueError otherwise."""
+        match = _RATE.match(text)
+        if not match or int(match.group(1)) < 1:
+            raise ValueError(f"{text!r} is not a rate like 100/minute")
+        return cls(int(match.group(1)), float(int(match.group(2) or 1) * _UNITS[match.group(3)]))
+
+    def __str__(self) -> str:
+        return f"{self.limit};w={int(self.window)}"
+
+
+def client_address(scope: Scope, trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> str:
+    peer = (scope.get("client") or ("unknown", 0))[0]
+    if not trusted or not _in(peer, trusted):
+        return str(peer)
+    forwarded = MutableScopeHeaders(scope).get("x-forwarded-for", "")
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    for hop in reversed(hops):  # the right-most address no trusted proxy added
+        if not _in(hop, trusted):
+            return hop
+    return str(peer)
+
+
+def _in(address: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+class RateLimitMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, settings: RateLimitSettings) -> None:
+        self.settings = settings
+        self.default = Rate.parse(settings.default)
+        self.tiers = {
+            name.strip(): Rate.parse(rate) for name, _, rate in (t.partition("=") for t in settings.tiers)
+        }
+        self.trusted = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
+
+    def _choose(self, scope: Scope, tier: str | None) -> tuple[Rate, str]:
+        opt: dict[str, Any] = scope["route_handler"].opt
+        app = opt.get("kami_app", "kami")
+        if "rate_limit" in opt:
+            return Rate.parse(opt["rate_limit"]), f"{app}:{scope.get('path_template', scope['path'])}"
+        if "kami_app_rate_limit" in opt:
+            return Rate.parse(opt["kami_app_rate_limit"]), app
+        if tier and tier in self.tiers:
+            return self.tiers[tier], "global"
+        return self.default, "global"
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if not self.settings.enabled or scope["path"].startswith(EXEMPT_PREFIXES):
+            await next_app(scope, receive, send)
+            return
+        who, tier = self._caller(scope)
+        rate, bucket = self._choose(scope, tier)
+        backend: Backend = scope["app"].state.kami_backend
+        try:
+            result = await backend.hit_window(f"ratelimit:{bucket}:{who}", rate.limit, rate.window)
+        except (RedisError, OSError) as exc:
+            counters.increment("ratelimit_store_errors")
+            log.warning(
+                "rate limit store unavailable", fail_open=self.settings.fail_open, error=type(exc).__name__
+            )
+            if not self.settings.fail_open:
+                raise CacheUnavailableError("Rate limiting unavailable, retry later") from exc
+            await next_app(scope, receive, send)
+            return
+        headers = {
+            "RateLimit-Limit": str(rate.limit),
+            "RateLimit-Remaining": str(result.remaining),
+            "RateLimit-Reset": str(math.ceil(result.reset_after)),
+            "RateLimit-Policy": str(rate),
+        }
+        if not result.allowed:
+            counters.increment("ratelimit_rejections", app=scope["route_handler"].opt.get("kami_app", "kami"))
+            headers["Retry-After"] = str(max(1, math.ceil(result.retry_after)))
+            raise KamiError(code=Codes.TOO_MANY_REQUESTS, headers=headers)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_headers = MutableScopeHeaders.from_message(message)
+                for name, value in headers.items():
+                    response_headers[name] = value
+            await send(message)
+
+        await next_app(scope, receive, send_with_headers)
+
+    def _caller(self, scope: Scope) -> tuple[str, str | None]:
+        try:
+            identity = identity_of(ASGIConnection(scope))
+        except KamiError:
+            identity = None  # a bad token is refused later by the route's guard; count it by address
+        if identity is not None:
+            return f"user:{identity.user_id}", identity.tier
+        return f"ip:{client_address(scope, self.trusted)}", None

@@ -1,0 +1,259 @@
+"""The primitives every Redis-layer feature is built on, for Redis and for the in-memory stand-in.
+
+Each operation that must be atomic across workers is one round trip on Redis (a command or a Lua
+script); the memory backend does the same under one asyncio lock, so in a single process both
+behave the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+__all__ = ["Backend", "MemoryBackend", "RedisBackend", "WindowResult"]
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    allowed: bool
+    remaining: int
+    reset_after: float  # seconds until the oldest counted request leaves the window
+    retry_after: float  # seconds until one more request would be allowed (0 when allowed)
+
+
+class Backend(Protocol):
+    async def ping(self) -> None: ...
+    async def get(self, key: str) -> bytes | None: ...
+    async def set(
+        self, key: str, value: bytes, ttl: float | None = None, only_if_absent: bool = False
+    ) -> bool: ...
+    async def delete(self, *keys: str) -> int: ...
+    async def delete_prefix(self, prefix: str) -> int: ...
+    async def add_members(self, key: str, members: list[str], ttl: float) -> None: ...
+    async def members(self, key: str) -> set[str]: ...
+    async def delete_if_value(self, key: str, expected: bytes) -> bool: ...
+    async def hit_window(self, key: str, limit: int, window: float) -> WindowResult: ...
+    async def incr(self, key: str, ttl: float) -> int: ...
+    async def get_many(self, keys: list[str]) -> list[bytes | None]: ...
+    async def set_if_unchanged(
+        self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None]
+    ) -> bool: ...
+    async def close(self) -> None: ...
+
+
+_SLIDING_WINDOW = """
+local key, limit, window_us = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window_us)
+local count = redis.call('ZCARD', key)
+local allowed = 0
+if count < limit then
+  redis.call('ZADD', key, now, now .. ':' .. ARGV[3])
+  count = count + 1
+  allowed = 1
+end
+redis.call('PEXPIRE', key, math.ceil(window_us / 1000))
+local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+local reset_us = 0
+if oldest[2] then reset_us = tonumber(oldest[2]) + window_us - now end
+return {allowed, limit - count, reset_us}
+"""
+
+_SET_IF_UNCHANGED = """
+for i = 2, #KEYS do
+  local current = redis.call('GET', KEYS[i])
+  if (current or '') ~= ARGV[i + 1] then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+_DELETE_IF_VALUE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RedisBackend:
+    def __init__(self, client: Redis) -> None:
+        self.client = client
+        self._window = client.register_script(_SLIDING_WINDOW)
+        self._delete_if_value = client.register_script(_DELETE_IF_VALUE)
+        self._set_if_unchanged = client.register_script(_SET_IF_UNCHANGED)
+
+    async def ping(self) -> None:
+        await self.client.ping()
+
+    async def get(self, key: str) -> bytes | None:
+        value: bytes | None = await self.client.get(key)
+        return value
+
+    async def set(
+        self, key: str, value: bytes, ttl: float | None = None, only_if_absent: bool = False
+    ) -> bool:
+        px = int(ttl * 1000) if ttl else None
+        return bool(await self.client.set(key, value, px=px, nx=only_if_absent))
+
+    async def delete(self, *keys: str) -> int:
+        return int(await self.client.unlink(*keys)) if keys else 0
+
+    async def delete_prefix(self, prefix: str) -> int:
+        removed = 0
+        batch: list[str] = []
+        async for key in self.client.scan_iter(match=_glob_escape(prefix) + "*", count=500):
+            batch.append(key)
+            if len(batch) >= 500:
+                removed += await self.delete(*batch)
+                batch = []
+        return removed + await self.delete(*batch)
+
+    async def add_members(self, key: str, members: list[str], ttl: float) -> None:
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.sadd(key, *members).pexpire(key, int(ttl * 1000))
+            await pipe.execute()
+
+    async def members(self, key: str) -> set[str]:
+        found = await self.client.smembers(key)
+        return {m.decode() if isinstance(m, bytes) else str(m) for m in found}
+
+    async def delete_if_value(self, key: str, expected: bytes) -> bool:
+        return bool(await self._delete_if_value(keys=[key], args=[expected]))
+
+    async def hit_window(self, key: str, limit: int, window: float) -> WindowResult:
+        allowed, remaining, reset_us = await self._window(
+            keys=[key], args=[limit, int(window * 1_000_000), secrets.token_hex(4)]
+        )
+        reset = max(int(reset_us), 0) / 1_000_000
+        return WindowResult(bool(allowed), max(int(remaining), 0), reset, 0.0 if allowed else reset)
+
+    async def incr(self, key: str, ttl: float) -> int:
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.incr(key).pexpire(key, int(ttl * 1000))
+            value, _ = await pipe.execute()
+        return int(value)
+
+    async def get_many(self, keys: list[str]) -> list[bytes | None]:
+        return list(await self.client.mget(keys)) if keys else []
+
+    async def set_if_unchanged(
+        self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None]
+    ) -> bool:
+        names = list(guards)
+        args: list[bytes | int] = [value, int(ttl * 1000), *[guards[n] or b"" for n in names]]
+        return bool(await self._set_if_unchanged(keys=[key, *names], args=args))
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+class MemoryBackend:
+    """The embedded default: the same operations in this process's memory (one process only)."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[object, float | None]] = {}
+        self._lock = asyncio.Lock()
+
+    def _live(self, key: str) -> object | None:
+        found = self._values.get(key)
+        if found is None:
+            return None
+        value, expires = found
+        if expires is not None and expires <= time.monotonic():
+            del self._values[key]
+            return None
+        return value
+
+    @staticmethod
+    def _expiry(ttl: float | None) -> float | None:
+        return time.monotonic() + ttl if ttl else None
+
+    async def ping(self) -> None:
+        return None
+
+    async def get(self, key: str) -> bytes | None:
+        value = self._live(key)
+        return value if isinstance(value, bytes) else None
+
+    async def set(
+        self, key: str, value: bytes, ttl: float | None = None, only_if_absent: bool = False
+    ) -> bool:
+        async with self._lock:
+            if only_if_absent and self._live(key) is not None:
+                return False
+            self._values[key] = (value, self._expiry(ttl))
+            return True
+
+    async def delete(self, *keys: str) -> int:
+        async with self._lock:
+            return sum(1 for key in keys if self._live(key) is not None and self._values.pop(key, None))
+
+    async def delete_prefix(self, prefix: str) -> int:
+        async with self._lock:
+            matched = [k for k in list(self._values) if k.startswith(prefix) and self._live(k) is not None]
+            for key in matched:
+                del self._values[key]
+            return len(matched)
+
+    async def add_members(self, key: str, members: list[str], ttl: float) -> None:
+        async with self._lock:
+            current = self._live(key)
+            found = current if isinstance(current, set) else set()
+            self._values[key] = (found | set(members), self._expiry(ttl))
+
+    async def members(self, key: str) -> set[str]:
+        value = self._live(key)
+        return set(value) if isinstance(value, set) else set()
+
+    async def delete_if_value(self, key: str, expected: bytes) -> bool:
+        async with self._lock:
+            if self._live(key) == expected:
+                del self._values[key]
+                return True
+            return False
+
+    async def hit_window(self, key: str, limit: int, window: float) -> WindowResult:
+        async with self._lock:
+            now = time.monotonic()
+            current = self._live(key)
+            hits: deque[float] = current if isinstance(current, deque) else deque()
+            while hits and hits[0] <= now - window:
+                hits.popleft()
+            allowed = len(hits) < limit
+            if allowed:
+                hits.append(now)
+            self._values[key] = (hits, now + window)
+            reset = hits[0] + window - now if hits else 0.0
+            return WindowResult(allowed, limit - len(hits), reset, 0.0 if allowed else reset)
+
+    async def incr(self, key: str, ttl: float) -> int:
+        async with self._lock:
+            current = self._live(key)
+            value = int(current) + 1 if isinstance(current, bytes) else 1
+            self._values[key] = (str(value).encode(), self._expiry(ttl))
+            return value
+
+    async def get_many(self, keys: list[str]) -> list[bytes | None]:
+        return [await self.get(key) for key in keys]
+
+    async def set_if_unchanged(
+        self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None]
+    ) -> bool:
+        async with self._lock:
+            if any((self._live(name) or b"") != (expected or b"") for name, expected in guards.items()):
+                return False
+            self._values[key] = (value, self._expiry(ttl))
+            return True
+
+    async def close(self) -> None:
+        self._values.clear()
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)

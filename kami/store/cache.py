@@ -1,0 +1,124 @@
+"""Cache-aside for services: get-or-compute with TTL, explicit and tag invalidation, no stampede.
+
+A read never stores a value computed before a write it overlapped: every key and tag has a version
+that invalidation bumps, and a computed value is stored only if the versions it started from are
+still current (checked atomically). When the backend is down, reads fall through to ``compute``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+import msgspec
+import structlog
+from redis.exceptions import RedisError
+
+from kami.observability.counters import counters
+from kami.store.namespace import Store
+
+__all__ = ["Cache"]
+
+T = TypeVar("T")
+log = structlog.get_logger("kami.cache")
+VERSION_TTL = 7 * 86400.0
+
+
+class Cache:
+    def __init__(self, store: Store, *, fill_timeout: float = 5.0) -> None:
+        self.store = store
+        self.fill_timeout = fill_timeout
+
+    def _value_key(self, key: str) -> str:
+        return self.store.key("cache", key)
+
+    def _version_key(self, name: str) -> str:
+        return self.store.key("cache-version", name)
+
+    def _tag_key(self, tag: str) -> str:
+        return self.store.key("cache-tag", tag)
+
+    async def get_or_compute(
+        self,
+        key: str,
+        compute: Callable[[], Awaitable[T]],
+        *,
+        type: type[T],
+        ttl: float,
+        tags: Sequence[str] = (),
+    ) -> T:
+        backend = self.store.backend
+        value_key = self._value_key(key)
+        guards = [self._version_key(key), *(self._version_key(f"tag:{t}") for t in tags)]
+        try:
+            cached = await backend.get(value_key)
+            if cached is not None:
+                counters.increment("cache_hits", namespace=self.store.namespace)
+                return msgspec.json.decode(cached, type=type)
+            counters.increment("cache_misses", namespace=self.store.namespace)
+            versions = dict(zip(guards, await backend.get_many(guards), strict=True))
+            fill_lock, token = self.store.key("cache-fill", key), secrets.token_bytes(8)
+            if not await backend.set(fill_lock, token, ttl=self.fill_timeout, only_if_absent=True):
+                waited = await self._wait_for(value_key, fill_lock)
+                if waited is not None:
+                    return msgspec.json.decode(waited, type=type)
+        except (RedisError, OSError) as exc:
+            return await self._degraded(exc, compute)
+        try:
+            value = await compute()
+            try:
+                await backend.set_if_unchanged(value_key, msgspec.json.encode(value), ttl, versions)
+                for tag in tags:
+                    await backend.add_members(self._tag_key(tag), [key], VERSION_TTL)
+            except (RedisError, OSError) as exc:
+                log.warning("cache store failed", key=key, error=type(exc).__name__)
+            return value
+        finally:
+            try:
+                await backend.delete_if_value(fill_lock, token)
+            except (RedisError, OSError):
+                pass
+
+    async def _wait_for(self, value_key: str, fill_lock: str) -> bytes | None:
+        """Another caller is computing this key: wait for its value instead of computing it again."""
+        backend = self.store.backend
+        deadline = time.monotonic() + self.fill_timeout
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+            value = await backend.get(value_key)
+            if value is not None:
+                return value
+            if await backend.get(fill_lock) is None:
+                return await backend.get(value_key)
+        return None
+
+    async def _degraded(self, exc: BaseException, compute: Callable[[], Awaitable[T]]) -> T:
+        counters.increment("cache_errors", namespace=self.store.namespace)
+        log.warning("cache unavailable, reading through", error=type(exc).__name__)
+        return await compute()
+
+    async def invalidate(self, *keys: str, tags: Sequence[str] = ()) -> None:
+        """Forget these keys and every key stored with one of ``tags``, and refuse any value computed
+        before this call. Call it after the write has committed. With the store down the write stands:
+        the failure is logged and counted, and stale entries live at most until their TTL."""
+        backend = self.store.backend
+        try:
+            for name in [*keys, *(f"tag:{t}" for t in tags)]:
+                await backend.incr(self._version_key(name), VERSION_TTL)
+            doomed = [self._value_key(k) for k in keys]
+            for tag in tags:
+                doomed += [
+                    self._tag_key(tag),
+                    *(self._value_key(m) for m in await backend.members(self._tag_key(tag))),
+                ]
+            await backend.delete(*doomed)
+        except (RedisError, OSError) as exc:
+            counters.increment("cache_errors", namespace=self.store.namespace)
+            log.error("cache invalidation failed", keys=list(keys), tags=list(tags), error=type(exc).__name__)
+
+    async def invalidate_prefix(self, prefix: str) -> None:
+        """Forget every key starting with ``prefix`` (a scan: for rare, broad invalidations)."""
+        await self.store.backend.delete_prefix(self._value_key(prefix))
