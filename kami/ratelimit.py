@@ -57,14 +57,14 @@ class Rate:
 
 
 def client_address(scope: Scope, trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> str:
-    peer = (scope.get("client") or ("unknown", 0))[0]
+    peer = str((scope.get("client") or ("unknown", 0))[0])
     if not trusted or not _in(peer, trusted):
         return str(peer)
-    forwarded = MutableScopeHeaders(scope).get("x-forwarded-for", "")
+    forwarded = str(MutableScopeHeaders(scope).get("x-forwarded-for") or "")
     hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
     for hop in reversed(hops):  # the right-most address no trusted proxy added
         if not _in(hop, trusted):
-            return hop
+            return str(hop)
     return str(peer)
 
 

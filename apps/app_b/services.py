@@ -84,7 +84,7 @@ class ProductService(Service[Product, ProductOut]):
         if self.cache is None:
             return await self.get_out(product_id)
         return await self.cache.get_or_compute(
-            f"product:{product_id}", lambda: self.get_out(product_id), type=ProductOut, ttl=PRODUCT_TTL
+            f"product:{product_id}", lambda: self.get_out(product_id), decode_as=ProductOut, ttl=PRODUCT_TTL
         )
 
     async def find(self, params: PageParams, query: ProductQuery) -> Page[ProductOut]:
@@ -98,7 +98,7 @@ class ProductService(Service[Product, ProductOut]):
             return await compute()
         key = f"products:{params.page}:{params.page_size}:{query.cache_key()}"
         return await self.cache.get_or_compute(
-            key, compute, type=Page[ProductOut], ttl=LIST_TTL, tags=[LIST_TAG]
+            key, compute, decode_as=Page[ProductOut], ttl=LIST_TTL, tags=[LIST_TAG]
         )
 
     async def forget(self, *product_ids: UUID) -> None:

@@ -36,7 +36,7 @@ class Backend(Protocol):
     async def delete(self, *keys: str) -> int: ...
     async def delete_prefix(self, prefix: str) -> int: ...
     async def add_members(self, key: str, members: list[str], ttl: float) -> None: ...
-    async def members(self, key: str) -> set[str]: ...
+    async def members(self, key: str) -> frozenset[str]: ...
     async def delete_if_value(self, key: str, expected: bytes) -> bool: ...
     async def hit_window(self, key: str, limit: int, window: float) -> WindowResult: ...
     async def incr(self, key: str, ttl: float) -> int: ...
@@ -92,8 +92,8 @@ class RedisBackend:
         await self.client.ping()
 
     async def get(self, key: str) -> bytes | None:
-        value: bytes | None = await self.client.get(key)
-        return value
+        value = await self.client.get(key)
+        return value.encode() if isinstance(value, str) else value
 
     async def set(
         self, key: str, value: bytes, ttl: float | None = None, only_if_absent: bool = False
@@ -116,12 +116,13 @@ class RedisBackend:
 
     async def add_members(self, key: str, members: list[str], ttl: float) -> None:
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.sadd(key, *members).pexpire(key, int(ttl * 1000))
+            pipe.sadd(key, *members)
+            pipe.pexpire(key, int(ttl * 1000))
             await pipe.execute()
 
-    async def members(self, key: str) -> set[str]:
-        found = await self.client.smembers(key)
-        return {m.decode() if isinstance(m, bytes) else str(m) for m in found}
+    async def members(self, key: str) -> frozenset[str]:
+        found = await self.client.smembers(key)  # type: ignore[misc]
+        return frozenset(m.decode() if isinstance(m, bytes) else str(m) for m in found)
 
     async def delete_if_value(self, key: str, expected: bytes) -> bool:
         return bool(await self._delete_if_value(keys=[key], args=[expected]))
@@ -135,12 +136,13 @@ class RedisBackend:
 
     async def incr(self, key: str, ttl: float) -> int:
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.incr(key).pexpire(key, int(ttl * 1000))
+            pipe.incr(key)
+            pipe.pexpire(key, int(ttl * 1000))
             value, _ = await pipe.execute()
         return int(value)
 
     async def get_many(self, keys: list[str]) -> list[bytes | None]:
-        return list(await self.client.mget(keys)) if keys else []
+        return [v if isinstance(v, bytes) or v is None else str(v).encode() for v in await self.client.mget(keys)]
 
     async def set_if_unchanged(
         self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None]
@@ -192,7 +194,10 @@ class MemoryBackend:
 
     async def delete(self, *keys: str) -> int:
         async with self._lock:
-            return sum(1 for key in keys if self._live(key) is not None and self._values.pop(key, None))
+            live = [key for key in keys if self._live(key) is not None]
+            for key in live:
+                del self._values[key]
+            return len(live)
 
     async def delete_prefix(self, prefix: str) -> int:
         async with self._lock:
@@ -207,9 +212,9 @@ class MemoryBackend:
             found = current if isinstance(current, set) else set()
             self._values[key] = (found | set(members), self._expiry(ttl))
 
-    async def members(self, key: str) -> set[str]:
+    async def members(self, key: str) -> frozenset[str]:
         value = self._live(key)
-        return set(value) if isinstance(value, set) else set()
+        return frozenset(value) if isinstance(value, set) else frozenset()
 
     async def delete_if_value(self, key: str, expected: bytes) -> bool:
         async with self._lock:

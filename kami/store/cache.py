@@ -8,6 +8,7 @@ still current (checked atomically). When the backend is down, reads fall through
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -46,7 +47,7 @@ class Cache:
         key: str,
         compute: Callable[[], Awaitable[T]],
         *,
-        type: type[T],
+        decode_as: type[T],
         ttl: float,
         tags: Sequence[str] = (),
     ) -> T:
@@ -57,14 +58,14 @@ class Cache:
             cached = await backend.get(value_key)
             if cached is not None:
                 counters.increment("cache_hits", namespace=self.store.namespace)
-                return msgspec.json.decode(cached, type=type)
+                return msgspec.json.decode(cached, type=decode_as)  # type: ignore[no-any-return]
             counters.increment("cache_misses", namespace=self.store.namespace)
             versions = dict(zip(guards, await backend.get_many(guards), strict=True))
             fill_lock, token = self.store.key("cache-fill", key), secrets.token_bytes(8)
             if not await backend.set(fill_lock, token, ttl=self.fill_timeout, only_if_absent=True):
                 waited = await self._wait_for(value_key, fill_lock)
                 if waited is not None:
-                    return msgspec.json.decode(waited, type=type)
+                    return msgspec.json.decode(waited, type=decode_as)  # type: ignore[no-any-return]
         except (RedisError, OSError) as exc:
             return await self._degraded(exc, compute)
         try:
@@ -77,10 +78,8 @@ class Cache:
                 log.warning("cache store failed", key=key, error=type(exc).__name__)
             return value
         finally:
-            try:
+            with contextlib.suppress(RedisError, OSError):
                 await backend.delete_if_value(fill_lock, token)
-            except (RedisError, OSError):
-                pass
 
     async def _wait_for(self, value_key: str, fill_lock: str) -> bytes | None:
         """Another caller is computing this key: wait for its value instead of computing it again."""
