@@ -7,6 +7,7 @@ Each group's fields map to ``KAMI_<PREFIX><FIELD>``; see :func:`env_name`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from functools import lru_cache
@@ -336,6 +337,11 @@ def _rate_problems(rates: RateLimitSettings) -> list[str]:
                 Rate.parse(text.partition("=")[2] if "=" in text else text)
             except ValueError as exc:
                 problems.append(f"{name}: {exc}")
+    for proxy in rates.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            problems.append(f"KAMI_RATELIMIT_TRUSTED_PROXIES: {proxy!r} is not an IP address or network")
     return problems
 
 

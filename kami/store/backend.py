@@ -142,7 +142,8 @@ class RedisBackend:
         return int(value)
 
     async def get_many(self, keys: list[str]) -> list[bytes | None]:
-        return [v if isinstance(v, bytes) or v is None else str(v).encode() for v in await self.client.mget(keys)]
+        found = await self.client.mget(keys)
+        return [v if isinstance(v, bytes) or v is None else str(v).encode() for v in found]
 
     async def set_if_unchanged(
         self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None]

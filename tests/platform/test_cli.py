@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
-import pytest
 from click.testing import CliRunner
 
 from kami.cli import main
+from tests.support.servers import kami_env, run_kami
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -45,38 +41,13 @@ def test_production_refuses_to_start_with_embedded_defaults(tmp_path: Path) -> N
     assert "KAMI_DATABASE_URL" in result.output
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.mark.timeout(60)
 def test_serve_starts_on_the_embedded_default(tmp_path: Path) -> None:
     """The README's first command: no configuration, SQLite + in-memory store, /health answers."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kami", "serve", "--port", str(port), "--workers", "1"],
-        env=_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        response = None
-        while time.monotonic() < deadline:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        assert response is not None, "kami serve did not answer within 30 s"
+    with run_kami(kami_env(tmp_path)) as kami:
+        response = httpx.get(f"{kami.url}/health", timeout=5)
         assert response.status_code == 200
         body = response.json()
         assert body["code"] == 0
         assert body["data"]["components"]["database"]["status"] == "ok"
         assert (tmp_path / "data" / "kami.db").exists()
-    finally:
-        process.terminate()
-        process.wait(timeout=40)
-    assert process.returncode == 0, process.stdout.read().decode() if process.stdout else ""
+    assert kami.process.returncode == 0, kami.output()

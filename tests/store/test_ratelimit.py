@@ -1,0 +1,170 @@
+"""Rate limiting through the real application: limits, headers, identities, tiers and outages."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import pytest
+from litestar import get
+from litestar.testing import TestClient
+from redis.asyncio import Redis
+
+from kami import ApiResponse, AppSpec, success
+from kami.ratelimit import Rate, client_address
+from kami.security import TokenSigner
+from kami.server import create_app
+from kami.settings import Settings
+from tests.conftest import service_url
+from tests.support.proxy import TcpProxy
+
+KEY = "s" * 40
+
+
+@get("/open", summary="open", description="open")
+async def open_route() -> ApiResponse[str]:
+    return success("ok")
+
+
+@get("/tight", opt={"rate_limit": "2/minute"}, summary="tight", description="tight")
+async def tight_route() -> ApiResponse[str]:
+    return success("ok")
+
+
+def limited_app(rate_limit: str | None = None) -> AppSpec:
+    return AppSpec(
+        name="limited",
+        prefix="/limited",
+        code_range=range(91000, 91100),
+        route_handlers=[open_route, tight_route],
+        rate_limit=rate_limit,
+    )
+
+
+async def _forget_limits(url: str) -> None:
+    client = Redis.from_url(url)
+    async for key in client.scan_iter(match="ratelimit:*"):
+        await client.unlink(key)
+    await client.aclose()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    if request.param == "memory":
+        return {}
+    url = service_url("redis")
+    anyio.run(_forget_limits, url)
+    return {"KAMI_REDIS_URL": url}
+
+
+@pytest.fixture
+def client_for(
+    make_settings: Callable[..., Settings], store_env: dict[str, str]
+) -> Iterator[Callable[..., TestClient]]:  # type: ignore[type-arg]
+    opened: list[TestClient] = []  # type: ignore[type-arg]
+
+    def build(spec: AppSpec | None = None, **env: str) -> TestClient:  # type: ignore[type-arg]
+        settings = make_settings(KAMI_SECRET_KEY=KEY, **store_env, **env)
+        client = TestClient(create_app(settings, [spec or limited_app()]), raise_server_exceptions=False)
+        client.__enter__()
+        opened.append(client)
+        return client
+
+    yield build
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+def bearer(user: str, tier: str = "free") -> dict[str, str]:
+    token, _ = TokenSigner(KEY, issuer="kami", audience="kami").issue(user, "user", tier=tier)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_rate_parsing() -> None:
+    assert Rate.parse("100/minute") == Rate(100, 60.0)
+    assert Rate.parse("5/10seconds") == Rate(5, 10.0)
+    for bad in ("0/minute", "ten/minute", "5/fortnight", ""):
+        with pytest.raises(ValueError, match="not a rate"):
+            Rate.parse(bad)
+
+
+def test_limit_headers_and_429_envelope(client_for: Callable[..., TestClient]) -> None:  # type: ignore[type-arg]
+    client = client_for(KAMI_RATELIMIT_DEFAULT="3/minute")
+    answers = [client.get("/limited/open") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a.headers["RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert all(a.headers["RateLimit-Limit"] == "3" for a in answers)
+    refused = answers[-1]
+    assert refused.json()["code"] == 4006
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert len(refused.json()["trace_id"]) == 32
+    for _ in range(5):  # health and docs are exempt
+        assert client.get("/health/live").status_code == 200
+    assert "RateLimit-Limit" not in client.get("/health/live").headers
+
+
+def test_route_app_identity_and_tier_limits(client_for: Callable[..., TestClient]) -> None:  # type: ignore[type-arg]
+    client = client_for(
+        limited_app(rate_limit="4/minute"),
+        KAMI_RATELIMIT_DEFAULT="1/minute",
+        KAMI_RATELIMIT_TIERS="free=1/minute,premium=50/minute",
+    )
+    assert [client.get("/limited/tight").status_code for _ in range(3)] == [200, 200, 429]  # the route's own
+    assert [client.get("/limited/open").status_code for _ in range(5)] == [200] * 4 + [429]  # the app's
+    assert client.get("/limited/open", headers=bearer("alice")).status_code == 200  # alice is counted apart
+
+
+def test_tiers_apply_without_a_more_specific_limit(client_for: Callable[..., TestClient]) -> None:  # type: ignore[type-arg]
+    client = client_for(
+        KAMI_RATELIMIT_DEFAULT="1/minute", KAMI_RATELIMIT_TIERS="free=2/minute,premium=5/minute"
+    )
+    free, premium = bearer("f1"), bearer("p1", tier="premium")
+    assert [client.get("/limited/open", headers=free).status_code for _ in range(3)] == [200, 200, 429]
+    assert [client.get("/limited/open", headers=premium).status_code for _ in range(6)] == [200] * 5 + [429]
+    assert [client.get("/limited/open").status_code for _ in range(2)] == [200, 429]  # anonymous: default
+
+
+def test_forwarded_address_only_from_trusted_proxies(client_for: Callable[..., TestClient]) -> None:  # type: ignore[type-arg]
+    untrusted = client_for(KAMI_RATELIMIT_DEFAULT="1/minute")
+    assert untrusted.get("/limited/open", headers={"X-Forwarded-For": "10.0.0.1"}).status_code == 200
+    assert (
+        untrusted.get("/limited/open", headers={"X-Forwarded-For": "10.0.0.2"}).status_code == 429
+    )  # spoofing ignored
+
+
+def test_client_address_believes_only_trusted_proxies() -> None:
+    trusted = [ipaddress.ip_network("10.0.0.0/8")]
+
+    def scope(peer: str, forwarded: str) -> Any:
+        return {"type": "http", "client": (peer, 1234), "headers": [(b"x-forwarded-for", forwarded.encode())]}
+
+    assert client_address(scope("10.1.1.1", "203.0.113.9"), trusted) == "203.0.113.9"
+    assert client_address(scope("10.1.1.1", "198.51.100.7, 203.0.113.9, 10.2.2.2"), trusted) == "203.0.113.9"
+    assert client_address(scope("192.0.2.1", "203.0.113.9"), trusted) == "192.0.2.1"  # peer not trusted
+    assert client_address(scope("10.1.1.1", ""), trusted) == "10.1.1.1"
+    assert client_address(scope("10.1.1.1", "203.0.113.9"), []) == "10.1.1.1"
+
+
+@pytest.mark.parametrize(("fail_open", "status"), [("true", 200), ("false", 503)])
+def test_redis_outage_fails_open_or_closed(
+    make_settings: Callable[..., Settings], fail_open: str, status: int
+) -> None:
+    target = urlsplit(service_url("redis"))
+    with TcpProxy(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
+        settings = make_settings(
+            KAMI_REDIS_URL=f"redis://127.0.0.1:{proxy.port}/15",
+            KAMI_REDIS_SOCKET_TIMEOUT="0.5",
+            KAMI_RATELIMIT_FAIL_OPEN=fail_open,
+        )
+        with TestClient(create_app(settings, [limited_app()]), raise_server_exceptions=False) as client:
+            assert client.get("/limited/open").status_code == 200
+            proxy.cut()
+            down = client.get("/limited/open")
+            assert down.status_code == status
+            if status == 503:
+                assert down.json()["code"] == 5003
+            proxy.restore()
+            assert client.get("/limited/open").status_code == 200

@@ -1,0 +1,79 @@
+"""Run ``kami serve`` as a real process (Granian, real workers) on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+__all__ = ["KamiProcess", "free_port", "kami_env", "run_kami"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def kami_env(folder: Path, **extra: str) -> dict[str, str]:
+    """The current environment without any KAMI_ variable, plus a private data folder and ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAMI_")}
+    return {**env, "KAMI_DATA_DIR": str(folder / "data"), "KAMI_ENV_FILE": str(folder / "none"), **extra}
+
+
+@dataclass
+class KamiProcess:
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextmanager
+def run_kami(
+    env: dict[str, str], *, workers: int = 1, ready_path: str = "/health/live"
+) -> Iterator[KamiProcess]:
+    port = free_port()
+    log = Path(env["KAMI_DATA_DIR"]).parent / f"kami-{port}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kami", "serve", "--port", str(port), "--workers", str(workers)],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    running = KamiProcess(process, f"http://127.0.0.1:{port}", log)
+    try:
+        deadline = time.monotonic() + 40
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"kami exited with {process.returncode}:\n{running.output()}")
+            try:
+                if httpx.get(running.url + ready_path, timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"kami did not become ready in 40 s:\n{running.output()}")
+            time.sleep(0.2)
+        yield running
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
