@@ -31,7 +31,26 @@ def _settings() -> Settings:
         _fail(str(exc))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _KamiGroup(click.Group):
+    """kami's own commands, plus those the configured apps declare (``AppSpec.commands``)."""
+
+    def _app_commands(self) -> dict[str, click.Command]:
+        from kami.mounting import AppLoadError, load_apps
+
+        try:
+            specs = load_apps(load_settings().app.apps)
+        except (SettingsError, AppLoadError):
+            return {}
+        return {command.name: command for spec in specs for command in spec.commands if command.name}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._app_commands()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return super().get_command(ctx, name) or self._app_commands().get(name)
+
+
+@click.group(cls=_KamiGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """kami: one entry point for several Litestar applications."""
 

@@ -4,6 +4,7 @@ from kami.db.models import AppScoped, Model, Versioned
 from kami.db.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageParams
 from kami.db.repository import Repository
 from kami.db.service import Service
+from kami.db.session import session_scope
 from kami.db.transaction import transaction
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "Repository",
     "Service",
     "Versioned",
+    "session_scope",
     "transaction",
 ]

@@ -42,6 +42,7 @@ class AppSpec:
     guards: Sequence[Guard] = ()
     on_startup: Sequence[Callable[..., Any]] = ()
     rate_limit: str | None = None
+    commands: Sequence[Any] = ()  # click commands/groups added to the ``kami`` command
 
     @property
     def tag(self) -> str:

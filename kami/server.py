@@ -25,6 +25,7 @@ from kami.db.fast_read import dispose_read_engines
 from kami.db.pagination import provide_page_params
 from kami.exception_handlers import exception_handlers
 from kami.health import HealthController, check_database, check_migrations, check_redis, check_telemetry
+from kami.idempotency import IdempotencyMiddleware
 from kami.mounting import AppSpec, load_apps, mount
 from kami.observability.logging import configure_logging
 from kami.observability.telemetry import build_telemetry
@@ -106,7 +107,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
             "store": Provide(provide_store, sync_to_thread=False),
             "cache": Provide(provide_cache, sync_to_thread=False),
         },
-        middleware=[RateLimitMiddleware(settings.ratelimit)],
+        middleware=[RateLimitMiddleware(settings.ratelimit), IdempotencyMiddleware()],
         lifespan=[lifespan],
         openapi_config=build_openapi_config(settings),
         cors_config=CORSConfig(allow_origins=settings.security.cors_origins)

@@ -1,15 +1,20 @@
-"""App A: accounts, authentication and orders (mounted at ``/app-a``)."""
+"""App A: accounts, authentication and orders, mounted at ``/app-a``."""
 
-from litestar import get
+from apps.app_a.cli import users
+from apps.app_a.codes import CODES
+from apps.app_a.controllers import AccountController, AuthController, OrderController
+from kami import AppSpec
 
-from kami import ApiResponse, AppSpec, success
-
-
-@get("/v1/ping", summary="Ping App A", description="Answers with the app's name; proves mounting.")
-async def ping() -> ApiResponse[str]:
-    return success("app-a")
-
+__all__ = ["app"]
 
 app = AppSpec(
-    name="app-a", prefix="/app-a", code_range=range(10000, 20000), route_handlers=[ping], title="App A"
+    name="app-a",
+    prefix="/app-a",
+    title="App A: accounts and orders",
+    description="Registration, login, profiles, balances and orders.",
+    code_range=range(10000, 20000),
+    codes=CODES,
+    route_handlers=[AuthController, AccountController, OrderController],
+    models=["apps.app_a.models"],
+    commands=[users],
 )

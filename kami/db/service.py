@@ -63,12 +63,21 @@ class Service(SQLAlchemyAsyncRepositoryService[ModelT, Repository[ModelT]], Gene
         *filters: StatementFilter | ColumnElement[bool],
         order_by: Sequence[tuple[str, bool]] = (("created_at", True), ("id", True)),
     ) -> Page[OutT]:
-        """One page of rows matching ``filters``; ``order_by`` pairs are (field, descending)."""
+        """One page of rows matching ``filters`` as output structs; ``order_by`` is (field, descending)."""
+        items, total = await self.page_entities(params, *filters, order_by=order_by)
+        return Page.of([self.to_out(item) for item in items], total, params.page, params.page_size)
+
+    async def page_entities(
+        self,
+        params: PageParams,
+        *filters: StatementFilter | ColumnElement[bool],
+        order_by: Sequence[tuple[str, bool]] = (("created_at", True), ("id", True)),
+    ) -> tuple[Sequence[ModelT], int]:
+        """The entities of one page and the total count, for services that build richer outputs."""
         orders = [OrderBy(field_name=name, sort_order="desc" if desc else "asc") for name, desc in order_by]
-        items, total = await self.repository.get_many_and_count(
+        return await self.repository.get_many_and_count(
             *filters, *orders, LimitOffset(limit=params.page_size, offset=params.offset)
         )
-        return Page.of([self.to_out(item) for item in items], total, params.page, params.page_size)
 
     def transaction(self) -> Any:
         """``async with self.transaction():`` commit on success, roll back on any error."""

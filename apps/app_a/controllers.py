@@ -1,0 +1,219 @@
+"""App A's HTTP surface: parse, call a service, wrap in the envelope."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, get, post, put
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody, Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from apps.app_a.schemas import (
+    Credit,
+    LoginIn,
+    OrderIn,
+    OrderOut,
+    ProfileUpdate,
+    RefreshIn,
+    Registration,
+    Tokens,
+    UserOut,
+)
+from apps.app_a.services import AccountService, OrderService
+from apps.app_b.services import ProductService
+from kami import ApiResponse, Page, responses, success
+from kami.cache import Cache, Store
+from kami.data import PageParams
+from kami.security import Identity, TokenSigner, require_admin, require_user
+
+__all__ = ["AccountController", "AuthController", "OrderController"]
+
+
+async def provide_accounts(
+    db_session: NamedDependency[AsyncSession],
+    token_signer: NamedDependency[TokenSigner],
+    store: NamedDependency[Store],
+) -> AccountService:
+    return AccountService(session=db_session, signer=token_signer, store=store)
+
+
+async def provide_orders(
+    db_session: NamedDependency[AsyncSession], cache: NamedDependency[Cache]
+) -> OrderService:
+    # App B's cache namespace: App A's writes change stock that App B has cached.
+    products = ProductService(session=db_session, cache=Cache(cache.store.scoped("app-b")))
+    return OrderService(session=db_session, products=products)
+
+
+UserId = Annotated[UUID, Parameter(description="The user's id (UUID).")]
+OrderId = Annotated[UUID, Parameter(description="The order's id (UUID).")]
+
+
+class AuthController(Controller):
+    path = "/v1/auth"
+    dependencies = {"accounts": Provide(provide_accounts)}
+
+    @post(
+        "/login",
+        status_code=200,
+        summary="Log in",
+        description="Access and refresh tokens for the right email and password. Wrong credentials are a "
+        "business failure: HTTP 200 with code 1001.",
+    )
+    async def login(
+        self, accounts: NamedDependency[AccountService], data: JSONBody[LoginIn]
+    ) -> ApiResponse[Tokens]:
+        return success(await accounts.login(data))
+
+    @post(
+        "/refresh",
+        status_code=200,
+        summary="Refresh tokens",
+        description="New tokens for a refresh token. Each refresh token works once (401 / 10002 after).",
+        responses=responses(401),
+    )
+    async def refresh(
+        self, accounts: NamedDependency[AccountService], data: JSONBody[RefreshIn]
+    ) -> ApiResponse[Tokens]:
+        return success(await accounts.refresh(data.refresh_token))
+
+
+class AccountController(Controller):
+    path = "/v1/users"
+    dependencies = {"accounts": Provide(provide_accounts)}
+
+    @post(
+        "/",
+        summary="Register",
+        description="Creates an account. A taken email or username is answered 409 / 4002.",
+        responses=responses(409),
+    )
+    async def register(
+        self, accounts: NamedDependency[AccountService], data: JSONBody[Registration]
+    ) -> ApiResponse[UserOut]:
+        return success(await accounts.register(data), "Created")
+
+    @get(
+        "/me",
+        summary="My account",
+        description="The caller's account.",
+        guards=[require_user],
+        responses=responses(401),
+    )
+    async def me(
+        self, accounts: NamedDependency[AccountService], identity: NamedDependency[Identity]
+    ) -> ApiResponse[UserOut]:
+        return success(await accounts.profile(identity))
+
+    @put(
+        "/me",
+        summary="Change my account",
+        description="Change the username and/or the password.",
+        guards=[require_user],
+        responses=responses(401, 409),
+    )
+    async def update_me(
+        self,
+        accounts: NamedDependency[AccountService],
+        identity: NamedDependency[Identity],
+        data: JSONBody[ProfileUpdate],
+    ) -> ApiResponse[UserOut]:
+        return success(await accounts.update_profile(identity, data))
+
+    @get(
+        "/",
+        summary="List accounts",
+        description="Admin only; paginated.",
+        guards=[require_admin],
+        responses=responses(401, 403),
+    )
+    async def list_users(
+        self, accounts: NamedDependency[AccountService], page_params: NamedDependency[PageParams]
+    ) -> ApiResponse[Page[UserOut]]:
+        return success(await accounts.accounts(page_params))
+
+    @get(
+        "/{user_id:uuid}",
+        summary="Get an account",
+        description="Admin only.",
+        guards=[require_admin],
+        responses=responses(401, 403, 404),
+    )
+    async def get_user(
+        self, accounts: NamedDependency[AccountService], user_id: UserId
+    ) -> ApiResponse[UserOut]:
+        return success(await accounts.account(user_id))
+
+    @post(
+        "/{user_id:uuid}/credit",
+        status_code=200,
+        summary="Credit an account",
+        description="Admin only. Adds `amount` to the user's balance.",
+        guards=[require_admin],
+        responses=responses(401, 403, 404),
+    )
+    async def credit(
+        self, accounts: NamedDependency[AccountService], user_id: UserId, data: JSONBody[Credit]
+    ) -> ApiResponse[UserOut]:
+        return success(await accounts.credit(user_id, data))
+
+
+class OrderController(Controller):
+    path = "/v1/orders"
+    guards = [require_user]
+    dependencies = {"orders": Provide(provide_orders)}
+
+    @post(
+        "/",
+        summary="Place an order",
+        description="Reserves the stock and debits the balance in one transaction. Not enough stock: HTTP "
+        "200 with code 2001; not enough balance: 2003; in both cases nothing is written. Send an "
+        "`Idempotency-Key` header to make retries safe.",
+        responses=responses(401),
+    )
+    async def place(
+        self,
+        orders: NamedDependency[OrderService],
+        identity: NamedDependency[Identity],
+        data: JSONBody[OrderIn],
+    ) -> ApiResponse[OrderOut]:
+        return success(await orders.place(identity, data), "Created")
+
+    @get(
+        "/",
+        summary="My orders",
+        description="The caller's orders, newest first; paginated.",
+        responses=responses(401),
+    )
+    async def mine(
+        self,
+        orders: NamedDependency[OrderService],
+        identity: NamedDependency[Identity],
+        page_params: NamedDependency[PageParams],
+    ) -> ApiResponse[Page[OrderOut]]:
+        return success(await orders.mine(identity, page_params))
+
+    @get(
+        "/{order_id:uuid}",
+        summary="Get an order",
+        description="For its owner or an admin; anybody else gets 404.",
+        responses=responses(401, 404),
+    )
+    async def one(
+        self, orders: NamedDependency[OrderService], identity: NamedDependency[Identity], order_id: OrderId
+    ) -> ApiResponse[OrderOut]:
+        return success(await orders.one(identity, order_id))
+
+    @post(
+        "/{order_id:uuid}/cancel",
+        status_code=200,
+        summary="Cancel an order",
+        description="Gives the stock and the money back, once; a second cancel is 409 / 10001.",
+        responses=responses(401, 404, 409),
+    )
+    async def cancel(
+        self, orders: NamedDependency[OrderService], identity: NamedDependency[Identity], order_id: OrderId
+    ) -> ApiResponse[OrderOut]:
+        return success(await orders.cancel(identity, order_id))

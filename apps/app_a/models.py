@@ -1,0 +1,46 @@
+"""App A's tables: accounts and their orders."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from advanced_alchemy.types import GUID
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kami.data import Model
+
+__all__ = ["Order", "OrderLine", "User"]
+
+
+class User(Model):
+    __tablename__ = "app_a_user"
+    __table_args__ = (CheckConstraint("balance >= 0", name="balance_non_negative"),)
+
+    email: Mapped[str] = mapped_column(String(320), unique=True, index=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="user", server_default="user")
+    tier: Mapped[str] = mapped_column(String(20), default="free", server_default="free")
+    balance: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0), server_default="0")
+
+
+class Order(Model):
+    __tablename__ = "app_a_order"
+
+    user_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("app_a_user.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="placed")
+    total: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+
+
+class OrderLine(Model):
+    """One product line. ``product_id`` refers to App B's catalogue, which A reaches only through B's
+    service (no foreign key across apps)."""
+
+    __tablename__ = "app_a_order_line"
+
+    order_id: Mapped[UUID] = mapped_column(GUID, ForeignKey("app_a_order.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[UUID] = mapped_column(GUID)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
