@@ -86,3 +86,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if reporter:
             reporter.write_line(f"CI: {skipped} test(s) skipped; every test must run in CI", red=True)
+
+
+pytest_plugins = ["tests.support.databases"]

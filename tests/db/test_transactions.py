@@ -1,0 +1,132 @@
+"""The transaction rule, optimistic concurrency and per-app scoping, against the real databases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+from advanced_alchemy import exceptions as aa_exceptions
+from advanced_alchemy.mixins import AuditColumns, UUIDv7PrimaryKey
+from sqlalchemy import MetaData, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm.exc import StaleDataError
+
+from apps.app_b.models import Product
+from apps.app_b.services import ProductService, StockLine
+from kami import BusinessError
+from kami.data import AppScoped, Repository
+from kami.db.config import build_sqlalchemy_config
+from kami.exception_handlers import to_envelope_response
+from kami.settings import Settings
+
+
+@asynccontextmanager
+async def session_for(settings: Settings) -> AsyncIterator[AsyncSession]:
+    config = build_sqlalchemy_config(settings)
+    try:
+        async with config.get_session() as session:
+            yield session
+    finally:
+        await config.get_engine().dispose()
+
+
+async def add_products(settings: Settings, *stocks: int) -> list[UUID]:
+    async with session_for(settings) as session:
+        products = [Product(name=f"P{i}", price=Decimal("2.50"), stock=s) for i, s in enumerate(stocks)]
+        session.add_all(products)
+        await session.commit()
+        return sorted(p.id for p in products)
+
+
+async def stocks(settings: Settings) -> dict[UUID, int]:
+    async with session_for(settings) as session:
+        return {p.id: p.stock for p in (await session.execute(select(Product))).scalars()}
+
+
+async def test_business_failure_writes_nothing(db_settings: Settings) -> None:
+    first, second = await add_products(db_settings, 10, 10)
+    async with session_for(db_settings) as session:
+        await session.execute(select(Product.id).where(Product.id == second))
+        service = ProductService(session=session)
+        before = await stocks(db_settings)
+        with pytest.raises(BusinessError) as info:
+            async with service.transaction():
+                await service.reserve([StockLine(first, 4), StockLine(second, 11)])  # first succeeds, then fails
+        assert info.value.business_code.code == 20001
+    assert await stocks(db_settings) == before
+
+
+async def test_successful_reservation_commits_and_returns_prices(db_settings: Settings) -> None:
+    first, second = await add_products(db_settings, 3, 1)
+    async with session_for(db_settings) as session:
+        service = ProductService(session=session)
+        async with service.transaction():
+            prices = await service.reserve([StockLine(first, 3), StockLine(second, 1)])
+    assert prices == {first: Decimal("2.50"), second: Decimal("2.50")}
+    assert await stocks(db_settings) == {first: 0, second: 0}
+
+
+async def test_stale_version_is_409_4003(db_settings: Settings) -> None:
+    (product_id,) = await add_products(db_settings, 1)
+    async with session_for(db_settings) as one, session_for(db_settings) as two:
+        mine = await one.get(Product, product_id)
+        theirs = await two.get(Product, product_id)
+        assert mine is not None and theirs is not None
+        theirs.name = "changed by them"
+        await two.commit()
+        mine.name = "changed by me"
+        with pytest.raises(StaleDataError) as info:
+            await one.flush()
+        response = to_envelope_response(info.value)
+        assert response.status_code == 409
+        assert response.content.code == 4003
+    async with session_for(db_settings) as session:
+        stored = await session.get(Product, product_id)
+        assert stored is not None
+        assert (stored.name, stored.version) == ("changed by them", 2)
+
+
+class _ScopedBase(DeclarativeBase):
+    metadata = MetaData()
+
+
+class Note(UUIDv7PrimaryKey, AuditColumns, AppScoped, _ScopedBase):
+    """A test-only app-scoped table, on its own metadata so the shipped migrations never see it."""
+
+    __tablename__ = "test_scoped_note"
+    body: Mapped[str] = mapped_column(String(100))
+
+
+class NoteRepository(Repository[Note]):  # type: ignore[type-var]
+    model_type = Note
+
+
+async def test_app_scoped_repository_filters_and_stamps(db_settings: Settings) -> None:
+    config = build_sqlalchemy_config(db_settings)
+    engine = config.get_engine()
+    async with engine.begin() as connection:
+        await connection.run_sync(_ScopedBase.metadata.create_all)
+    try:
+        async with config.get_session() as session:
+            a = NoteRepository(session=session, app_id="app-a")
+            b = NoteRepository(session=session, app_id="app-b")
+            mine = await a.add(Note(body="a's note"))
+            await b.add(Note(body="b's note", app_id="app-a"))  # stamped as app-b whatever it says
+            await session.commit()
+            assert mine.app_id == "app-a"
+            assert [n.body for n in await a.list()] == ["a's note"]
+            assert [n.body for n in await b.list()] == ["b's note"]
+            assert await b.count() == 1
+            assert await b.get_one_or_none(id=mine.id) is None
+            with pytest.raises(aa_exceptions.NotFoundError):
+                await b.get(mine.id)
+        with pytest.raises(ValueError, match="app-scoped"):
+            NoteRepository(session=session)
+    finally:
+        async with engine.begin() as connection:
+            await connection.run_sync(_ScopedBase.metadata.drop_all)
+        await engine.dispose()

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from kami.security import TokenSigner
+from kami.server import create_app
+from kami.settings import Settings, load_settings
+from tests.conftest import service_url
+from tests.support.backends import BACKENDS, reset_schema, truncate_app_tables
+
+
+def backend_url(name: str, folder: Path) -> str:
+    if name == "sqlite":
+        return f"sqlite+aiosqlite:///{folder / 'kami.db'}"
+    return service_url(name)
+
+
+def settings_for(url: str, folder: Path, **extra: str) -> Settings:
+    return load_settings(
+        {
+            "KAMI_DATABASE_URL": url,
+            "KAMI_DATABASE_AUTO_MIGRATE": "false",
+            "KAMI_DATA_DIR": str(folder),
+            "KAMI_ENV_FILE": str(folder / "absent.env"),
+            "KAMI_SECRET_KEY": "t" * 40,
+            **extra,
+        }
+    )
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def migrated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """One database per backend, emptied and migrated to head once per session."""
+    folder = tmp_path_factory.mktemp(request.param)
+    settings = settings_for(backend_url(request.param, folder), folder)
+    reset_schema(settings)
+    return settings
+
+
+@pytest.fixture
+def db_settings(migrated: Settings) -> Settings:
+    """The backend's database with every app table emptied."""
+    truncate_app_tables(migrated)
+    return migrated
+
+
+@pytest.fixture
+def client(db_settings: Settings) -> Iterator[TestClient]:  # type: ignore[type-arg]
+    with TestClient(create_app(db_settings), raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def token(db_settings: Settings) -> Callable[[str, str], str]:
+    """``token(user_id, role)``: an access token the app under test accepts."""
+    signer = TokenSigner(db_settings.security.secret_key, issuer="kami", audience="kami")
+    return lambda user_id, role: signer.issue(user_id, role)[0]
+
+
+@pytest.fixture
+def admin_headers(token: Callable[[str, str], str]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token('00000000-0000-0000-0000-000000000001', 'admin')}"}
