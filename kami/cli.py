@@ -53,6 +53,7 @@ class _KamiGroup(click.Group):
 @click.group(cls=_KamiGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """kami: one entry point for several Litestar applications."""
+    get_settings.cache_clear()  # each invocation reads the environment afresh
 
 
 @main.command()

@@ -6,6 +6,7 @@ from kami.db.repository import Repository
 from kami.db.service import Service
 from kami.db.session import session_scope
 from kami.db.transaction import transaction
+from kami.db.types import PreciseDateTimeUTC
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -13,6 +14,7 @@ __all__ = [
     "AppScoped",
     "Model",
     "PageParams",
+    "PreciseDateTimeUTC",
     "Repository",
     "Service",
     "Versioned",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import anyio
 import click
+from advanced_alchemy.exceptions import DuplicateKeyError
 
 from apps.app_a.schemas import Registration
 from apps.app_a.services import AccountService
@@ -35,4 +36,8 @@ def create_admin(email: str, username: str, password: str) -> None:
             user = await AccountService(session=session).register(data, role="admin")
             return str(user.id)
 
-    click.echo(f"admin {username} created with id {anyio.run(run)}")
+    try:
+        user_id = anyio.run(run)
+    except DuplicateKeyError as exc:
+        raise click.ClickException(f"an account with email {email} or username {username} exists") from exc
+    click.echo(f"admin {username} created with id {user_id}")

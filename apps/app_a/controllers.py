@@ -210,7 +210,7 @@ class OrderController(Controller):
         "/{order_id:uuid}/cancel",
         status_code=200,
         summary="Cancel an order",
-        description="Gives the stock and the money back, once; a second cancel is 409 / 10001.",
+        description="Gives the stock and the money back, once; a second cancel is 409 / 4003.",
         responses=responses(401, 404, 409),
     )
     async def cancel(

@@ -11,7 +11,7 @@ import msgspec
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apps.app_a.codes import ORDER_NOT_CANCELLABLE, REFRESH_TOKEN_REUSED
+from apps.app_a.codes import REFRESH_TOKEN_REUSED
 from apps.app_a.models import Order, OrderLine, User
 from apps.app_a.passwords import hash_password, verify_password
 from apps.app_a.repositories import OrderLineRepository, OrderRepository, UserRepository
@@ -186,7 +186,7 @@ class OrderService(Service[Order, OrderOut]):
             raise NotFoundError("No such order")
         async with self.transaction():
             if not await self.repository.mark_cancelled(order.id):
-                raise ConflictError(code=ORDER_NOT_CANCELLABLE)
+                raise ConflictError("The order is already cancelled")
             lines = await self.lines.list(OrderLine.order_id == order.id)
             await self.products.release([StockLine(line.product_id, line.quantity) for line in lines])
             await self.accounts.credit(order.user_id, order.total)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from advanced_alchemy.types import GUID, DateTimeUTC
 
-from kami.db.types import PreciseDateTimeUTC
+from kami.data import PreciseDateTimeUTC
 from alembic import op
 ${imports if imports else ""}
 

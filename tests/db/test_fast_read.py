@@ -17,9 +17,8 @@ from kami.db.fast_read import dispose_read_engines
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.backends import reset_schema
-from tests.support.proxy import TcpProxy
-
 from tests.support.databases import settings_for
+from tests.support.proxy import TcpProxy
 
 
 async def test_fast_read_matches_the_orm(db_settings: Settings) -> None:
@@ -34,7 +33,16 @@ async def test_fast_read_matches_the_orm(db_settings: Settings) -> None:
             await session.refresh(orm)  # compare with what the database stored
             row = await ProductRepository.read_row(config.get_engine(), product.id)
             assert row is not None
-            for column in ("id", "name", "price", "description", "stock", "version", "created_at", "updated_at"):
+            for column in (
+                "id",
+                "name",
+                "price",
+                "description",
+                "stock",
+                "version",
+                "created_at",
+                "updated_at",
+            ):
                 assert row[column] == getattr(orm, column), column
             assert isinstance(row["price"], Decimal)
             assert row["created_at"].tzinfo is not None

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import anyio
+from advanced_alchemy.base import metadata_registry
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from advanced_alchemy.base import metadata_registry
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 

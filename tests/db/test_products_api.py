@@ -26,7 +26,9 @@ def test_create_get_update_delete(client: Client, admin_headers: dict[str, str])
     assert got["code"] == 0
     assert got["data"]["name"] == "Espresso cup"
 
-    patched = client.patch(f"/app-b/v1/products/{product['id']}", json={"price": "13.00"}, headers=admin_headers)
+    patched = client.patch(
+        f"/app-b/v1/products/{product['id']}", json={"price": "13.00"}, headers=admin_headers
+    )
     assert patched.status_code == 200, patched.text
     assert patched.json()["data"]["price"] == "13.00"
     assert patched.json()["data"]["description"] == "90 ml"
@@ -37,9 +39,13 @@ def test_create_get_update_delete(client: Client, admin_headers: dict[str, str])
     assert (gone.status_code, gone.json()["code"]) == (404, 4001)
 
 
-def test_duplicate_name_is_409_4002_and_keeps_the_first(client: Client, admin_headers: dict[str, str]) -> None:
+def test_duplicate_name_is_409_4002_and_keeps_the_first(
+    client: Client, admin_headers: dict[str, str]
+) -> None:
     first = create(client, admin_headers, name="Teapot")
-    response = client.post("/app-b/v1/products", json={"name": "Teapot", "price": "1.00"}, headers=admin_headers)
+    response = client.post(
+        "/app-b/v1/products", json={"name": "Teapot", "price": "1.00"}, headers=admin_headers
+    )
     assert (response.status_code, response.json()["code"]) == (409, 4002)
     listed = client.get("/app-b/v1/products").json()["data"]
     assert [p["id"] for p in listed["items"]] == [first["id"]]
@@ -47,7 +53,12 @@ def test_duplicate_name_is_409_4002_and_keeps_the_first(client: Client, admin_he
 
 def test_filters_sorting_and_pages(client: Client, admin_headers: dict[str, str]) -> None:
     for i, (name, price, stock) in enumerate(
-        [("Red mug", "5.00", 0), ("Blue mug", "7.00", 3), ("Green plate", "11.00", 1), ("50% off_mug", "2.00", 1)]
+        [
+            ("Red mug", "5.00", 0),
+            ("Blue mug", "7.00", 3),
+            ("Green plate", "11.00", 1),
+            ("50% off_mug", "2.00", 1),
+        ]
     ):
         create(client, admin_headers, name=name, price=price, stock=stock + i * 0)
     by_name = client.get("/app-b/v1/products", params={"name": "MUG", "sort": "name"}).json()["data"]
@@ -58,7 +69,9 @@ def test_filters_sorting_and_pages(client: Client, admin_headers: dict[str, str]
     assert [p["name"] for p in priced.json()["data"]["items"]] == ["Blue mug", "Red mug"]
     stocked = client.get("/app-b/v1/products", params={"in_stock": "false"}).json()["data"]
     assert [p["name"] for p in stocked["items"]] == ["Red mug"]
-    page = client.get("/app-b/v1/products", params={"page": 2, "page_size": 3, "sort": "price"}).json()["data"]
+    page = client.get("/app-b/v1/products", params={"page": 2, "page_size": 3, "sort": "price"}).json()[
+        "data"
+    ]
     assert (page["total"], page["page"], page["page_size"], page["total_pages"]) == (4, 2, 3, 2)
     assert [p["name"] for p in page["items"]] == ["Green plate"]
 
@@ -67,7 +80,7 @@ def test_pagination_bounds_are_422(client: Client) -> None:
     for params in ({"page_size": 101}, {"page_size": 0}, {"page": 0}, {"sort": "password"}):
         response = client.get("/app-b/v1/products", params=params)
         assert (response.status_code, response.json()["code"]) == (422, 3001), params
-        assert list(params)[0] in response.json()["message"]
+        assert next(iter(params)) in response.json()["message"]
 
 
 def test_default_page_size_is_20(client: Client, admin_headers: dict[str, str]) -> None:

@@ -18,9 +18,8 @@ from kami.db.config import build_sqlalchemy_config
 from kami.server import create_app
 from tests.conftest import service_url
 from tests.support.backends import reset_schema
-from tests.support.proxy import TcpProxy
-
 from tests.support.databases import settings_for
+from tests.support.proxy import TcpProxy
 
 
 async def _insert(url: str, folder: Path, name: str) -> None:
@@ -78,7 +77,9 @@ def test_database_outage_answers_503_and_recovers_without_restart(tmp_path: Path
     parts = urlsplit(real.render_as_string(hide_password=False))
     with TcpProxy(parts.hostname or "127.0.0.1", parts.port or 3306) as proxy:
         proxied = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-        settings = settings_for(proxied, tmp_path, KAMI_DATABASE_CONNECT_TIMEOUT="2", KAMI_DATABASE_POOL_TIMEOUT="2")
+        settings = settings_for(
+            proxied, tmp_path, KAMI_DATABASE_CONNECT_TIMEOUT="2", KAMI_DATABASE_POOL_TIMEOUT="2"
+        )
         with TestClient(create_app(settings), raise_server_exceptions=False) as client:
             assert client.get("/app-b/v1/products").status_code == 200
 
@@ -91,5 +92,7 @@ def test_database_outage_answers_503_and_recovers_without_restart(tmp_path: Path
             assert client.get("/health/live").status_code == 200
 
             proxy.restore()
-            assert _wait_for(lambda: client.get("/app-b/v1/products", params={"name": "x"}).status_code == 200)
+            assert _wait_for(
+                lambda: client.get("/app-b/v1/products", params={"name": "x"}).status_code == 200
+            )
             assert client.get("/health/ready").status_code == 200

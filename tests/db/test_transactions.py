@@ -55,7 +55,9 @@ async def test_business_failure_writes_nothing(db_settings: Settings) -> None:
         before = await stocks(db_settings)
         with pytest.raises(BusinessError) as info:
             async with service.transaction():
-                await service.reserve([StockLine(first, 4), StockLine(second, 11)])  # first succeeds, then fails
+                await service.reserve(
+                    [StockLine(first, 4), StockLine(second, 11)]
+                )  # first succeeds, then fails
         assert info.value.business_code.code == 20001
     assert await stocks(db_settings) == before
 
@@ -75,7 +77,8 @@ async def test_stale_version_is_409_4003(db_settings: Settings) -> None:
     async with session_for(db_settings) as one, session_for(db_settings) as two:
         mine = await one.get(Product, product_id)
         theirs = await two.get(Product, product_id)
-        assert mine is not None and theirs is not None
+        assert mine is not None
+        assert theirs is not None
         theirs.name = "changed by them"
         await two.commit()
         mine.name = "changed by me"

@@ -1,0 +1,156 @@
+"""App A accounts and authentication through HTTP, on every backend."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import jwt
+
+from kami.settings import Settings
+
+from .conftest import Client, Shop
+
+
+def test_register_hides_the_password_and_refuses_duplicates(shop: Shop, client: Client) -> None:
+    account = shop.register("ada")
+    assert set(account) == {"id", "email", "username", "role", "tier", "balance", "created_at"}
+    assert account["role"] == "user"
+    assert account["balance"] == "0.00"
+    for body in (
+        {"email": "ada@example.com", "username": "other", "password": "long enough"},
+        {"email": "ADA2@example.com", "username": "ada", "password": "long enough"},
+    ):
+        response = client.post("/app-a/v1/users", json=body)
+        assert (response.status_code, response.json()["code"]) == (409, 4002), body
+
+
+def test_registration_validation_names_the_field(client: Client) -> None:
+    cases = [
+        ({"email": "a@b.co", "username": "abc", "password": "short"}, "password"),
+        ({"email": "not-an-email", "username": "abc", "password": "long enough"}, "email"),
+        ({"email": "a@b.co", "username": "a b", "password": "long enough"}, "username"),
+        ({"email": "a@b.co", "password": "long enough"}, "username"),
+    ]
+    for body, field in cases:
+        response = client.post("/app-a/v1/users", json=body)
+        assert response.status_code == 422, response.text
+        assert field in response.json()["message"]
+
+
+def test_login_and_me(shop: Shop, client: Client) -> None:
+    shop.register("grace")
+    wrong = client.post(
+        "/app-a/v1/auth/login", json={"email": "grace@example.com", "password": "wrong password"}
+    )
+    assert (wrong.status_code, wrong.json()["code"]) == (200, 1001)
+    unknown = client.post(
+        "/app-a/v1/auth/login", json={"email": "nobody@example.com", "password": "whatever1"}
+    )
+    assert (unknown.status_code, unknown.json()["code"]) == (200, 1001)
+    headers = shop.login("grace")
+    me = client.get("/app-a/v1/users/me", headers=headers).json()
+    assert me["data"]["username"] == "grace"
+    assert "password" not in str(me)
+
+
+def test_refresh_tokens_work_once(shop: Shop, client: Client) -> None:
+    shop.register("linus")
+    tokens = client.post(
+        "/app-a/v1/auth/login", json={"email": "linus@example.com", "password": "correct horse"}
+    ).json()["data"]
+    assert tokens["token_type"] == "Bearer"
+    assert tokens["expires_in"] > 0
+    first = client.post("/app-a/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert first.json()["code"] == 0
+    again = client.post("/app-a/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert (again.status_code, again.json()["code"]) == (401, 10002)
+    access_as_refresh = client.post("/app-a/v1/auth/refresh", json={"refresh_token": tokens["access_token"]})
+    assert access_as_refresh.status_code == 401
+
+
+def test_bad_tokens_are_401(shop: Shop, client: Client, db_settings: Settings) -> None:
+    account = shop.register("eve")
+    key = db_settings.security.secret_key
+    now = int(time.time())
+    claims = {"sub": account["id"], "role": "admin", "type": "access", "jti": "x", "iat": now, "iss": "kami"}
+    expired = jwt.encode({**claims, "aud": "kami", "exp": now - 10}, key, algorithm="HS256")
+    wrong_audience = jwt.encode({**claims, "aud": "elsewhere", "exp": now + 60}, key, algorithm="HS256")
+    unsigned = jwt.encode({**claims, "aud": "kami", "exp": now + 60}, None, algorithm="none")
+    other_key = jwt.encode({**claims, "aud": "kami", "exp": now + 60}, "x" * 40, algorithm="HS256")
+    assert (
+        client.get("/app-a/v1/users/me", headers={"Authorization": f"Bearer {expired}"}).json()["code"]
+        == 1002
+    )
+    for token in (wrong_audience, unsigned, other_key, "garbage"):
+        response = client.get("/app-a/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+        assert (response.status_code, response.json()["code"]) == (401, 1004), token
+    assert client.get("/app-a/v1/users/me").status_code == 401
+    assert client.get("/app-a/v1/users/me", headers={"Authorization": "Basic abc"}).status_code == 401
+
+
+def test_admin_routes(shop: Shop, client: Client, token: Callable[[str, str], str]) -> None:
+    account, user = shop.user("joan")
+    for path in ("/app-a/v1/users", f"/app-a/v1/users/{account['id']}"):
+        forbidden = client.get(path, headers=user)
+        assert (forbidden.status_code, forbidden.json()["code"]) == (403, 1003)
+        assert client.get(path, headers=shop.admin).json()["code"] == 0
+    credit = client.post(f"/app-a/v1/users/{account['id']}/credit", json={"amount": "12.50"}, headers=user)
+    assert credit.status_code == 403
+    credited = client.post(
+        f"/app-a/v1/users/{account['id']}/credit", json={"amount": "12.50"}, headers=shop.admin
+    )
+    assert credited.json()["data"]["balance"] == "12.50"
+    negative = client.post(
+        f"/app-a/v1/users/{account['id']}/credit", json={"amount": "-1"}, headers=shop.admin
+    )
+    assert negative.status_code == 422
+    missing = client.get("/app-a/v1/users/00000000-0000-0000-0000-000000000009", headers=shop.admin)
+    assert (missing.status_code, missing.json()["code"]) == (404, 4001)
+    listed = client.get("/app-a/v1/users", params={"page_size": 1}, headers=shop.admin).json()["data"]
+    assert (listed["total"], len(listed["items"])) == (1, 1)
+
+
+def test_update_me_changes_username_and_password(shop: Shop, client: Client) -> None:
+    _, headers = shop.user("alan")
+    changed = client.put(
+        "/app-a/v1/users/me", json={"username": "turing", "password": "new password"}, headers=headers
+    )
+    assert changed.json()["data"]["username"] == "turing"
+    relog = client.post(
+        "/app-a/v1/auth/login", json={"email": "alan@example.com", "password": "new password"}
+    )
+    assert relog.json()["code"] == 0
+
+
+def test_create_admin_command(db_settings: Settings, client: Client) -> None:
+    import os
+
+    from click.testing import CliRunner
+
+    from kami.cli import main
+
+    env = {
+        "KAMI_DATABASE_URL": db_settings.database_url,
+        "KAMI_DATABASE_AUTO_MIGRATE": "false",
+        "KAMI_ENV_FILE": os.devnull,
+    }
+    result = CliRunner().invoke(
+        main,
+        [
+            "users",
+            "create-admin",
+            "--email",
+            "root@example.com",
+            "--username",
+            "root",
+            "--password",
+            "s3cret pass",
+        ],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    assert "admin root created" in result.output
+    login = client.post("/app-a/v1/auth/login", json={"email": "root@example.com", "password": "s3cret pass"})
+    headers = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
+    assert client.get("/app-a/v1/users", headers=headers).json()["data"]["items"][0]["role"] == "admin"

@@ -1,0 +1,47 @@
+"""The layering rules, checked on the source: apps use kami's public API and never each other's data."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+PUBLIC_KAMI = {"kami", "kami.data", "kami.cache", "kami.security"}
+MIGRATION_RUNNER = "kami.db.migrations"  # apps/migrations/env.py hands over to kami's runner
+
+
+def imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def app_sources() -> list[Path]:
+    return [p for p in (ROOT / "apps").rglob("*.py") if "versions" not in p.parts]
+
+
+def test_apps_use_only_the_public_kami_api() -> None:
+    for path in app_sources():
+        for module in imports(path):
+            if module.startswith("kami"):
+                allowed = PUBLIC_KAMI | ({MIGRATION_RUNNER} if path.name == "env.py" else set())
+                assert module in allowed, f"{path.relative_to(ROOT)} imports {module}"
+
+
+def test_apps_reach_each_other_only_through_services() -> None:
+    for path in app_sources():
+        parts = path.relative_to(ROOT / "apps").parts
+        own = parts[0] if len(parts) > 1 else ""
+        for module in imports(path):
+            if module.startswith("apps.app_") and not module.startswith(f"apps.{own}"):
+                assert module.endswith(".services"), f"{path.relative_to(ROOT)} imports {module}"
+
+
+def test_kami_never_names_an_app() -> None:
+    for path in (ROOT / "kami").rglob("*.py"):
+        for module in imports(path):
+            assert not module.startswith("apps.app_"), f"{path.relative_to(ROOT)} imports {module}"
