@@ -151,6 +151,27 @@ def _migrate(settings: Settings) -> None:
     click.echo("database schema is up to date", err=True)
 
 
+@main.command("new-app")
+@click.argument("name")
+@click.option("--root", type=click.Path(file_okay=False, path_type=str), default=".", help="Project folder.")
+def new_app_command(name: str, root: str) -> None:
+    """Scaffold a working app under apps/NAME, with its migration and tests."""
+    from pathlib import Path
+
+    from kami.scaffold import ScaffoldError, new_app
+
+    try:
+        written = new_app(name, Path(root).resolve())
+    except ScaffoldError as exc:
+        _fail(str(exc))
+    for path in written:
+        click.echo(f"  created {path}")
+    click.secho(
+        f"Mount it by adding apps.{name} to KAMI_APPS, then run: uv run pytest tests/apps/test_{name}.py",
+        bold=True,
+    )
+
+
 @main.group("db")
 @click.pass_context
 def db(ctx: click.Context) -> None:

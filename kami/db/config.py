@@ -14,9 +14,17 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from kami.db.routing import routing_session_maker
 from kami.settings import Settings
 
-__all__ = ["DB_SESSION_KEY", "build_sqlalchemy_config", "engine_options", "migrations_path", "normalise_url"]
+__all__ = [
+    "APPS_PACKAGE",
+    "DB_SESSION_KEY",
+    "build_sqlalchemy_config",
+    "engine_options",
+    "migrations_path",
+    "normalise_url",
+]
 
 DB_SESSION_KEY = "db_session"
+APPS_PACKAGE = "apps"  # where applications live; its ``migrations`` package holds the one history
 VERSION_TABLE = "alembic_version"
 
 
@@ -50,7 +58,7 @@ def engine_options(settings: Settings, url: str) -> dict[str, Any]:
 
 def migrations_path() -> Path:
     """The one Alembic history for all apps: it lives beside them, in the ``apps.migrations`` package."""
-    spec = importlib.util.find_spec("apps.migrations")
+    spec = importlib.util.find_spec(f"{APPS_PACKAGE}.migrations")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the apps.migrations package (the migration history) is missing")
     return Path(next(iter(spec.submodule_search_locations)))

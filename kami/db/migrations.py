@@ -47,10 +47,22 @@ def compare_type(context: Any, _: Any, __: Any, inspected_type: Any, metadata_ty
     return None
 
 
-def alembic_commands(settings: Settings) -> AlembicCommands:
+def import_every_app() -> None:
+    """Import every app package beside the migration history, mounted or not: the one history covers
+    them all, so autogenerate must never mistake an unmounted app's tables for tables to drop."""
+    import importlib
+
+    from kami.db.config import APPS_PACKAGE, migrations_path
     from kami.mounting import load_apps
 
-    load_apps(settings.app.apps)  # importing the apps registers their models on the shared metadata
+    root = migrations_path().parent
+    names = sorted(p.parent.name for p in root.glob("*/__init__.py") if p.parent.name != "migrations")
+    importlib.invalidate_caches()
+    load_apps([f"{APPS_PACKAGE}.{name}" for name in names])
+
+
+def alembic_commands(settings: Settings) -> AlembicCommands:
+    import_every_app()  # importing the apps registers their models on the shared metadata
     commands = AlembicCommands(sqlalchemy_config=build_sqlalchemy_config(settings))
     commands.config.attributes["kami_settings"] = settings
     return commands
