@@ -149,7 +149,9 @@ class {Model}Controller(Controller):
         return success(await items.all(page_params))
 
     @get("/{{item_id:uuid}}", summary="Get an item", description="One item by id.", responses=responses(404))
-    async def get_item(self, items: NamedDependency[{Model}Service], item_id: UUID) -> ApiResponse[{Model}Out]:
+    async def get_item(
+        self, items: NamedDependency[{Model}Service], item_id: UUID
+    ) -> ApiResponse[{Model}Out]:
         return success(await items.one(item_id))
 
     @post(
