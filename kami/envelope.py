@@ -11,7 +11,7 @@ import msgspec
 from kami.codes import BusinessCode, Codes
 from kami.observability.trace_context import current_trace_id
 
-__all__ = ["ApiResponse", "ErrorResponse", "Page", "error", "paginated", "success"]
+__all__ = ["ApiResponse", "ErrorResponse", "Page", "error", "now", "paginated", "success"]
 
 T = TypeVar("T")
 
@@ -45,13 +45,14 @@ class Page(msgspec.Struct, Generic[T], kw_only=True):
         return cls(items=items, total=total, page=page, page_size=page_size, total_pages=pages)
 
 
-def _now() -> datetime:
+def now() -> datetime:
+    """The envelope's timestamp: the current UTC time."""
     return datetime.now(UTC)
 
 
 def success(data: T | None = None, message: str = "Success") -> ApiResponse[T]:
     return ApiResponse(
-        code=Codes.SUCCESS.code, message=message, data=data, trace_id=current_trace_id(), timestamp=_now()
+        code=Codes.SUCCESS.code, message=message, data=data, trace_id=current_trace_id(), timestamp=now()
     )
 
 
@@ -60,7 +61,7 @@ def error(code: int | BusinessCode, message: str | None = None, data: Any = None
         message = message or code.message
         code = code.code
     return ErrorResponse(
-        code=code, message=message or "Error", data=data, trace_id=current_trace_id(), timestamp=_now()
+        code=code, message=message or "Error", data=data, trace_id=current_trace_id(), timestamp=now()
     )
 
 

@@ -79,7 +79,8 @@ def _validation_response(exc: ValidationException) -> Response[Any]:
         if named and key in ("", "data"):
             key = named.group(1)
         missing = missing or "missing required field" in message.lower()
-        fields.append({"field": key, "source": str(problem.get("source") or "body"), "message": message})
+        source = problem.get("source") or "body"
+        fields.append({"field": key, "source": str(getattr(source, "value", source)), "message": message})
     code = Codes.MISSING_FIELD if missing else Codes.INVALID_INPUT
     summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields) or code.message
     return envelope_response(code, f"{code.message}: {summary}", data={"errors": fields})

@@ -32,6 +32,7 @@ from kami.observability.telemetry import build_telemetry
 from kami.observability.trace_context import current_trace_id
 from kami.openapi_docs import build_openapi_config, polish
 from kami.ratelimit import RateLimitMiddleware
+from kami.response_cache import ResponseCacheMiddleware
 from kami.security.identity import provide_identity
 from kami.security.tokens import TokenSigner
 from kami.settings import Settings, get_settings
@@ -107,7 +108,11 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
             "store": Provide(provide_store, sync_to_thread=False),
             "cache": Provide(provide_cache, sync_to_thread=False),
         },
-        middleware=[RateLimitMiddleware(settings.ratelimit), IdempotencyMiddleware()],
+        middleware=[
+            RateLimitMiddleware(settings.ratelimit),
+            IdempotencyMiddleware(),
+            ResponseCacheMiddleware(),
+        ],
         lifespan=[lifespan],
         openapi_config=build_openapi_config(settings),
         cors_config=CORSConfig(allow_origins=settings.security.cors_origins)

@@ -12,7 +12,7 @@ from litestar.params import JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.app_b.schemas import InventoryOut, InventoryUpdate, ProductCreate, ProductOut, ProductUpdate
-from apps.app_b.services import ProductQuery, ProductService, SortKey
+from apps.app_b.services import LIST_TAG, LIST_TTL, ProductQuery, ProductService, SortKey
 from kami import ApiResponse, Page, responses, success
 from kami.cache import Cache
 from kami.data import PageParams
@@ -36,9 +36,11 @@ class ProductController(Controller):
 
     @get(
         "/",
+        opt={"cache_ttl": LIST_TTL, "cache_tags": [LIST_TAG]},
         summary="List products",
         description="Paginated; filter by name substring, price range and stock; sort by name, price or "
-        "creation time (prefix `-` for descending).",
+        "creation time (prefix `-` for descending). Answers carry an `ETag`; send it back in "
+        "`If-None-Match` to get 304 while the list has not changed.",
     )
     async def list_products(
         self,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -40,9 +39,6 @@ class ProductQuery:
             if value is not None and (not value.is_finite() or value < 0):
                 raise ValidationError(f"Invalid input: {field} must be a number >= 0", data={"field": field})
 
-    def cache_key(self) -> str:
-        return hashlib.sha256(repr(self).encode()).hexdigest()[:32]
-
     def filters(self) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
         if self.name:
@@ -64,13 +60,13 @@ class StockLine:
 
 
 PRODUCT_TTL = 300.0
-LIST_TTL = 60.0
+LIST_TTL = 60
 LIST_TAG = "products"
 
 
 class ProductService(Service[Product, ProductOut]):
-    """Products are read through the cache (by id and by list page) and every write invalidates both,
-    after its commit."""
+    """A product is read through the cache, list pages are cached as HTTP responses (``LIST_TAG``), and
+    every write invalidates both after its commit."""
 
     repository_type = ProductRepository
     out_type = ProductOut
@@ -88,17 +84,10 @@ class ProductService(Service[Product, ProductOut]):
         )
 
     async def find(self, params: PageParams, query: ProductQuery) -> Page[ProductOut]:
+        """A page of products (cached as an HTTP response by the route, under ``LIST_TAG``)."""
         field = query.sort.lstrip("-")
-        order = [(field, query.sort.startswith("-")), ("id", True)]
-
-        async def compute() -> Page[ProductOut]:
-            return await self.page(params, *query.filters(), order_by=order)
-
-        if self.cache is None:
-            return await compute()
-        key = f"products:{params.page}:{params.page_size}:{query.cache_key()}"
-        return await self.cache.get_or_compute(
-            key, compute, decode_as=Page[ProductOut], ttl=LIST_TTL, tags=[LIST_TAG]
+        return await self.page(
+            params, *query.filters(), order_by=[(field, query.sort.startswith("-")), ("id", True)]
         )
 
     async def forget(self, *product_ids: UUID) -> None:
