@@ -172,6 +172,85 @@ def new_app_command(name: str, root: str) -> None:
     )
 
 
+@main.group("flags")
+def flags() -> None:
+    """Feature flags in the shared store (needs KAMI_REDIS_URL to reach running processes)."""
+
+
+def _flag_store() -> Any:
+    from kami.flags import FeatureFlags
+    from kami.store.backend import MemoryBackend, RedisBackend
+    from kami.store.client import build_redis
+
+    settings = _settings()
+    client = build_redis(settings)
+    if client is None:
+        click.secho(
+            "kami: no KAMI_REDIS_URL: flags set here live only in this command", fg="yellow", err=True
+        )
+    return FeatureFlags(RedisBackend(client) if client is not None else MemoryBackend())
+
+
+def _run_flags(action: Any) -> Any:
+    import anyio
+
+    async def run() -> Any:
+        store = _flag_store()
+        try:
+            return await action(store)
+        finally:
+            await store.backend.close()
+
+    return anyio.run(run)
+
+
+@flags.command("set")
+@click.argument("name")
+@click.option("--on/--off", "enabled", default=True, help="Globally on or off.")
+@click.option("--app", "apps", multiple=True, help="Per-app override: APP=on|off (repeatable).")
+@click.option(
+    "--percentage", type=click.IntRange(0, 100), default=None, help="Roll out to this share of callers."
+)
+def flags_set(name: str, enabled: bool, apps: tuple[str, ...], percentage: int | None) -> None:
+    """Create or replace a flag."""
+    from kami.flags import Flag
+
+    overrides: dict[str, bool] = {}
+    for item in apps:
+        app, _, value = item.partition("=")
+        if value not in ("on", "off"):
+            raise click.BadParameter(f"{item!r}: expected APP=on or APP=off", param_hint="--app")
+        overrides[app] = value == "on"
+    flag = Flag(enabled=enabled, apps=overrides, percentage=percentage)
+    _run_flags(lambda store: store.set(name, flag))
+    click.echo(f"{name}: {json.dumps(msgspec_to_builtins(flag))}")
+
+
+@flags.command("get")
+@click.argument("name")
+def flags_get(name: str) -> None:
+    """Show one flag (exit 1 if it does not exist)."""
+    flag = _run_flags(lambda store: store.get(name))
+    if flag is None:
+        _fail(f"no flag named {name!r}", code=1)
+    click.echo(json.dumps(msgspec_to_builtins(flag)))
+
+
+@flags.command("delete")
+@click.argument("name")
+def flags_delete(name: str) -> None:
+    """Remove a flag (it then reads as off)."""
+    if not _run_flags(lambda store: store.delete(name)):
+        _fail(f"no flag named {name!r}", code=1)
+    click.echo(f"{name} deleted")
+
+
+def msgspec_to_builtins(value: Any) -> Any:
+    import msgspec
+
+    return msgspec.to_builtins(value)
+
+
 @main.group("db")
 @click.pass_context
 def db(ctx: click.Context) -> None:

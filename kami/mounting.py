@@ -13,6 +13,7 @@ from typing import Any
 
 from litestar import Router
 from litestar.di import Provide
+from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.types import ControllerRouterHandler, Guard, Middleware
 
 from kami.codes import BusinessCode, CodeRegistry
@@ -43,6 +44,12 @@ class AppSpec:
     on_startup: Sequence[Callable[..., Any]] = ()
     rate_limit: str | None = None
     commands: Sequence[Any] = ()  # click commands/groups added to the ``kami`` command
+    sessions: bool = False  # server-side cookie sessions (``request.session``) in the shared store
+    session_max_age: int = 14 * 86400
+
+    @property
+    def session_store(self) -> str:
+        return f"{self.name}-sessions"
 
     @property
     def tag(self) -> str:
@@ -82,12 +89,26 @@ def mount(spec: AppSpec, registry: CodeRegistry = code_registry) -> Router:
         if code.owner != spec.name:
             raise AppLoadError(f"{spec.name}: code {code.code} is declared by {code.owner}")
         registry.register(code.code, code.message, code.http_status, owner=spec.name)
+    middleware = list(spec.middleware)
+    if spec.sessions:
+        middleware.insert(
+            0,
+            ServerSideSessionConfig(
+                store=spec.session_store,
+                key=f"{spec.name}-session",
+                path=spec.prefix,
+                max_age=spec.session_max_age,
+                secure=False,
+                httponly=True,
+                samesite="lax",
+            ).middleware,
+        )
     return Router(
         path=spec.prefix,
         route_handlers=list(spec.route_handlers),
         tags=[spec.tag],
         dependencies=dict(spec.dependencies),
-        middleware=list(spec.middleware),
+        middleware=middleware,
         guards=list(spec.guards),
         opt={"kami_app": spec.name, **({"kami_app_rate_limit": spec.rate_limit} if spec.rate_limit else {})},
     )

@@ -38,7 +38,7 @@ from kami.security.tokens import TokenSigner
 from kami.settings import Settings, get_settings
 from kami.store.backend import MemoryBackend, RedisBackend
 from kami.store.client import build_redis
-from kami.store.dependencies import provide_cache, provide_store
+from kami.store.dependencies import provide_cache, provide_flags, provide_store, session_store
 
 __all__ = ["create_app"]
 
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
     configure_logging(settings, telemetry.service_name)
     specs = list(apps) if apps is not None else load_apps(settings.app.apps)
     db_config = build_sqlalchemy_config(settings)
+    redis = build_redis(settings)  # no connection yet: connections open on first use, in the worker's loop
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -71,7 +72,6 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         if settings.should_auto_migrate:
             await anyio.to_thread.run_sync(upgrade, settings)
         state.kami_schema_head = head_revision(settings)
-        redis = build_redis(settings)
         state.redis = redis
         state.kami_backend = RedisBackend(redis) if redis is not None else MemoryBackend()
         checks: dict[str, Any] = {"database": check_database}
@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
             "token_signer": Provide(_token_signer, sync_to_thread=False),
             "store": Provide(provide_store, sync_to_thread=False),
             "cache": Provide(provide_cache, sync_to_thread=False),
+            "flags": Provide(provide_flags, sync_to_thread=False),
         },
         middleware=[
             RateLimitMiddleware(settings.ratelimit),
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         if settings.security.cors_origins
         else None,
         allowed_hosts=settings.security.allowed_hosts if settings.security.allowed_hosts != ["*"] else None,
+        stores={spec.session_store: session_store(redis, spec.name) for spec in specs if spec.sessions},
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6),
         request_max_body_size=settings.server.max_body_size,
         debug=settings.app.debug,

@@ -5,11 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.stores.base import Store as LitestarStore
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from redis.asyncio import Redis
 
+from kami.flags import FeatureFlags
 from kami.store.cache import Cache
 from kami.store.namespace import Store
 
-__all__ = ["provide_cache", "provide_store"]
+__all__ = ["provide_cache", "provide_flags", "provide_store", "session_store"]
 
 
 def provide_store(request: Request[Any, Any, Any]) -> Store:
@@ -19,3 +24,14 @@ def provide_store(request: Request[Any, Any, Any]) -> Store:
 
 def provide_cache(request: Request[Any, Any, Any]) -> Cache:
     return Cache(provide_store(request))
+
+
+def provide_flags(request: Request[Any, Any, Any]) -> FeatureFlags:
+    return FeatureFlags(request.app.state.kami_backend)
+
+
+def session_store(redis: Redis | None, app: str) -> LitestarStore:
+    """Where an app's server-side sessions live: ``{app}:session:{id}`` in Redis, or in memory."""
+    if redis is None:
+        return MemoryStore()
+    return RedisStore(redis, namespace=f"{app}:session")
