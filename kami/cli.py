@@ -94,6 +94,36 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
 
 
 @main.command()
+@click.option("--concurrency", type=int, default=10, show_default=True, help="Jobs run at once.")
+def worker(concurrency: int) -> None:
+    """Run background jobs (and their cron schedules) from the shared Redis queue."""
+    import anyio
+
+    from kami.jobs import build_worker, collect, redis_queue
+    from kami.observability.logging import configure_logging
+    from kami.store.backend import RedisBackend
+    from kami.store.client import build_redis
+
+    settings = _settings()
+    specs = _load_apps_or_fail(settings)
+    client = build_redis(settings)
+    if client is None:
+        _fail("kami worker needs KAMI_REDIS_URL (without Redis, jobs run inside the web process)")
+    configure_logging(settings, settings.app.name + "-worker")
+    jobs = collect(specs)
+    click.echo(f"kami worker: {len(jobs)} job(s): {', '.join(sorted(jobs)) or 'none'}", err=True)
+
+    async def run() -> None:
+        queue = redis_queue(client)
+        grace = settings.server.graceful_timeout
+        await build_worker(
+            jobs, RedisBackend(client), queue, settings, concurrency=concurrency, grace=grace
+        ).start()
+
+    anyio.run(run)
+
+
+@main.command()
 def migrate() -> None:
     """Apply every pending migration and exit (the container's ``migrate`` mode)."""
     settings = _settings()

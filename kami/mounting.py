@@ -44,6 +44,7 @@ class AppSpec:
     on_startup: Sequence[Callable[..., Any]] = ()
     rate_limit: str | None = None
     commands: Sequence[Any] = ()  # click commands/groups added to the ``kami`` command
+    jobs: Sequence[Any] = ()  # kami.jobs.JobSpec: background work run by ``kami worker``
     sessions: bool = False  # server-side cookie sessions (``request.session``) in the shared store
     session_max_age: int = 14 * 86400
 

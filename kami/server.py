@@ -26,6 +26,7 @@ from kami.db.pagination import provide_page_params
 from kami.exception_handlers import exception_handlers
 from kami.health import HealthController, check_database, check_migrations, check_redis, check_telemetry
 from kami.idempotency import IdempotencyMiddleware
+from kami.jobs import Jobs, collect, redis_queue
 from kami.mounting import AppSpec, load_apps, mount
 from kami.observability.logging import configure_logging
 from kami.observability.telemetry import build_telemetry
@@ -55,6 +56,11 @@ def _token_signer(state: State) -> TokenSigner:
     return signer
 
 
+def _jobs(state: State) -> Jobs:
+    jobs: Jobs = state.kami_jobs
+    return jobs
+
+
 def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None = None) -> Litestar:
     settings = settings or get_settings()
     telemetry = build_telemetry(settings)
@@ -74,6 +80,8 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         state.kami_schema_head = head_revision(settings)
         state.redis = redis
         state.kami_backend = RedisBackend(redis) if redis is not None else MemoryBackend()
+        queue = redis_queue(redis) if redis is not None else None
+        state.kami_jobs = Jobs(collect(specs), state.kami_backend, queue, settings)
         checks: dict[str, Any] = {"database": check_database}
         ready: dict[str, Any] = {"database": check_database, "migrations": check_migrations}
         if redis is not None:
@@ -91,6 +99,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
             yield
         finally:
             state.kami_draining = True
+            await state.kami_jobs.drain()
             await dispose_read_engines()
             await state.kami_backend.close()
             telemetry.shutdown()
@@ -108,6 +117,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
             "store": Provide(provide_store, sync_to_thread=False),
             "cache": Provide(provide_cache, sync_to_thread=False),
             "flags": Provide(provide_flags, sync_to_thread=False),
+            "jobs": Provide(_jobs, sync_to_thread=False),
         },
         middleware=[
             RateLimitMiddleware(settings.ratelimit),

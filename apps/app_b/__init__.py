@@ -1,7 +1,8 @@
 """App B: catalogue and inventory, mounted at ``/app-b``."""
 
 from apps.app_b.codes import CODES
-from apps.app_b.controllers import InventoryController, ProductController
+from apps.app_b.controllers import InventoryController, ProductController, ReportController
+from apps.app_b.jobs import JOBS
 from kami import AppSpec
 
 __all__ = ["app"]
@@ -13,6 +14,7 @@ app = AppSpec(
     description="Products, prices and stock.",
     code_range=range(20000, 30000),
     codes=CODES,
-    route_handlers=[ProductController, InventoryController],
+    route_handlers=[ProductController, InventoryController, ReportController],
+    jobs=JOBS,
     models=["apps.app_b.models"],
 )

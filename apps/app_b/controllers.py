@@ -6,19 +6,30 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apps.app_b.schemas import InventoryOut, InventoryUpdate, ProductCreate, ProductOut, ProductUpdate
+from apps.app_b.jobs import REPORT_KEY
+from apps.app_b.schemas import (
+    InventoryOut,
+    InventoryUpdate,
+    LowStockReport,
+    ProductCreate,
+    ProductOut,
+    ProductUpdate,
+    ReportQueued,
+)
 from apps.app_b.services import LIST_TAG, LIST_TTL, ProductQuery, ProductService, SortKey
-from kami import ApiResponse, Page, responses, success
-from kami.cache import Cache
+from kami import ApiResponse, NotFoundError, Page, responses, success
+from kami.cache import Cache, Store
 from kami.data import PageParams
+from kami.jobs import Jobs
 from kami.security import require_admin
 
-__all__ = ["InventoryController", "ProductController"]
+__all__ = ["InventoryController", "ProductController", "ReportController"]
 
 
 async def provide_products(
@@ -137,3 +148,33 @@ class InventoryController(Controller):
         data: JSONBody[InventoryUpdate],
     ) -> ApiResponse[InventoryOut]:
         return success(await products.set_inventory(product_id, data))
+
+
+class ReportController(Controller):
+    path = "/v1/reports"
+    guards = [require_admin]
+
+    @post(
+        "/low-stock",
+        status_code=202,
+        summary="Queue the low-stock report",
+        description="Admin only. The report is written by a background job (also every 10 minutes).",
+        responses=responses(401, 403),
+    )
+    async def queue_low_stock(
+        self, jobs: NamedDependency[Jobs], threshold: Annotated[int, Parameter(ge=1, le=1_000_000)] = 5
+    ) -> ApiResponse[ReportQueued]:
+        key = await jobs.enqueue("app-b.low_stock_report", threshold=threshold)
+        return success(ReportQueued(job_key=key), "Queued")
+
+    @get(
+        "/low-stock",
+        summary="The latest low-stock report",
+        description="Admin only. 404 until a report has been written.",
+        responses=responses(401, 403, 404),
+    )
+    async def low_stock(self, store: NamedDependency[Store]) -> ApiResponse[LowStockReport]:
+        raw = await store.backend.get(store.key(*REPORT_KEY))
+        if raw is None:
+            raise NotFoundError("No low-stock report yet")
+        return success(msgspec.json.decode(raw, type=LowStockReport))

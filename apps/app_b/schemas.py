@@ -9,7 +9,16 @@ from uuid import UUID
 
 import msgspec
 
-__all__ = ["InventoryOut", "InventoryUpdate", "ProductCreate", "ProductOut", "ProductUpdate"]
+__all__ = [
+    "InventoryOut",
+    "InventoryUpdate",
+    "LowStockReport",
+    "ProductCreate",
+    "ProductOut",
+    "ProductUpdate",
+    "ReportQueued",
+    "StockLevel",
+]
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, examples=["Espresso cup"])]
 Price = Annotated[
@@ -74,3 +83,19 @@ class InventoryOut(msgspec.Struct):
 class InventoryUpdate(msgspec.Struct, forbid_unknown_fields=True):
     quantity: Quantity
     version: Annotated[int, msgspec.Meta(ge=1, description="The version you read; a stale one is refused.")]
+
+
+class StockLevel(msgspec.Struct):
+    product_id: UUID
+    name: str
+    stock: int
+
+
+class LowStockReport(msgspec.Struct):
+    generated_at: float
+    threshold: int
+    products: list[StockLevel]
+
+
+class ReportQueued(msgspec.Struct):
+    job_key: str

@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from apps.app_b.codes import INSUFFICIENT_STOCK, UNKNOWN_PRODUCT
 from apps.app_b.models import Product
 from apps.app_b.repositories import ProductRepository
-from apps.app_b.schemas import InventoryOut, InventoryUpdate, ProductCreate, ProductOut, ProductUpdate
+from apps.app_b.schemas import (
+    InventoryOut,
+    InventoryUpdate,
+    ProductCreate,
+    ProductOut,
+    ProductUpdate,
+    StockLevel,
+)
 from kami import BusinessError, ConflictError, Page, ValidationError
 from kami.cache import Cache
 from kami.data import PageParams, Service
@@ -155,6 +162,12 @@ class ProductService(Service[Product, ProductOut]):
                 )
         found = await self.list(Product.id.in_([line.product_id for line in lines]))
         return {product.id: product.price for product in found}
+
+    async def low_stock(self, threshold: int) -> list[StockLevel]:
+        found = await self.list(
+            Product.stock < threshold, order_by=[(Product.stock, False), (Product.name, False)]
+        )
+        return [StockLevel(product_id=p.id, name=p.name, stock=p.stock) for p in found]
 
     async def release(self, lines: Sequence[StockLine]) -> None:
         """Give stock back (e.g. a cancelled order), inside the caller's transaction."""

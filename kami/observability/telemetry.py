@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
@@ -31,6 +32,7 @@ class Telemetry:
         sampler = self._sampler()
         self.tracer_provider = TracerProvider(resource=resource, sampler=sampler)
         self.endpoint = settings.telemetry.otlp_endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+        _install_global(self.tracer_provider)
         self.plugin = OpenTelemetryPlugin(OpenTelemetryConfig(tracer_provider=self.tracer_provider))
 
     def _sampler(self) -> Any:
@@ -42,6 +44,18 @@ class Telemetry:
 
     def shutdown(self) -> None:
         self.tracer_provider.shutdown()
+
+
+_global_installed = False
+
+
+def _install_global(provider: TracerProvider) -> None:
+    """The first provider of the process becomes the global one (instrumentations and jobs use it);
+    OpenTelemetry allows setting it only once."""
+    global _global_installed
+    if not _global_installed:
+        trace.set_tracer_provider(provider)
+        _global_installed = True
 
 
 def build_telemetry(settings: Settings) -> Telemetry:

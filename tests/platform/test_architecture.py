@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
-PUBLIC_KAMI = {"kami", "kami.data", "kami.cache", "kami.security"}
+PUBLIC_KAMI = {"kami", "kami.data", "kami.cache", "kami.security", "kami.jobs"}
 MIGRATION_RUNNER = "kami.db.migrations"  # apps/migrations/env.py hands over to kami's runner
 
 
