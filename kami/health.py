@@ -105,10 +105,9 @@ async def check_redis(state: State) -> ComponentHealth:
 
 
 async def check_telemetry(state: State) -> ComponentHealth:
-    telemetry = state.kami_telemetry
-    if not telemetry.endpoint:
-        return ComponentHealth(status="disabled", detail="no OTLP endpoint configured")
-    return ComponentHealth(status="ok")
+    """Never "down": a collector outage degrades observability, not the service."""
+    status, detail = state.kami_telemetry.state
+    return ComponentHealth(status=status, detail=detail)
 
 
 async def run_checks(state: State, checks: dict[str, Check]) -> HealthReport:

@@ -16,9 +16,8 @@ from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.cors import CORSConfig
-from litestar.datastructures import MutableScopeHeaders, State
+from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.types import Message, Scope
 
 from kami.db.config import build_sqlalchemy_config
 from kami.db.fast_read import dispose_read_engines
@@ -28,9 +27,9 @@ from kami.health import HealthController, check_database, check_migrations, chec
 from kami.idempotency import IdempotencyMiddleware
 from kami.jobs import Jobs, collect, redis_queue
 from kami.mounting import AppSpec, load_apps, mount
+from kami.observability.http import AccessLog, annotate_response
 from kami.observability.logging import configure_logging
-from kami.observability.telemetry import build_telemetry
-from kami.observability.trace_context import current_trace_id
+from kami.observability.telemetry import build_telemetry, service_name
 from kami.openapi_docs import build_openapi_config, polish
 from kami.ratelimit import RateLimitMiddleware
 from kami.response_cache import ResponseCacheMiddleware
@@ -46,11 +45,6 @@ __all__ = ["create_app"]
 log = structlog.get_logger("kami.server")
 
 
-async def _add_trace_header(message: Message, scope: Scope) -> None:
-    if message["type"] == "http.response.start":
-        MutableScopeHeaders.from_message(message)["x-trace-id"] = current_trace_id()
-
-
 def _token_signer(state: State) -> TokenSigner:
     signer: TokenSigner = state.kami_token_signer
     return signer
@@ -63,8 +57,8 @@ def _jobs(state: State) -> Jobs:
 
 def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None = None) -> Litestar:
     settings = settings or get_settings()
+    configure_logging(settings, service_name(settings))
     telemetry = build_telemetry(settings)
-    configure_logging(settings, telemetry.service_name)
     specs = list(apps) if apps is not None else load_apps(settings.app.apps)
     db_config = build_sqlalchemy_config(settings)
     redis = build_redis(settings)  # no connection yet: connections open on first use, in the worker's loop
@@ -75,6 +69,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
 
         state = app.state
         state.kami_engine = db_config.get_engine()
+        telemetry.instrument([state.kami_engine], redis)
         if settings.should_auto_migrate:
             await anyio.to_thread.run_sync(upgrade, settings)
         state.kami_schema_head = head_revision(settings)
@@ -102,14 +97,14 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
             await state.kami_jobs.drain()
             await dispose_read_engines()
             await state.kami_backend.close()
-            telemetry.shutdown()
+            await telemetry.shutdown()
 
     routers = [mount(spec) for spec in specs]
-    return Litestar(
+    app = Litestar(
         route_handlers=[HealthController, *routers],
         plugins=[SQLAlchemyPlugin(config=db_config), telemetry.plugin],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
-        before_send=[_add_trace_header],
+        before_send=[annotate_response],
         dependencies={
             "page_params": provide_page_params,
             "identity": provide_identity,
@@ -136,3 +131,5 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         debug=settings.app.debug,
         logging_config=None,
     )
+    app.asgi_handler = AccessLog(app.asgi_handler, settings.ratelimit.trusted_proxies)
+    return app

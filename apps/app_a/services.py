@@ -8,6 +8,8 @@ from decimal import Decimal
 from uuid import UUID
 
 import msgspec
+import structlog
+from opentelemetry import trace
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +35,9 @@ from kami.data import PageParams, Service
 from kami.security import Identity, TokenSigner
 
 __all__ = ["AccountService", "OrderService"]
+
+log = structlog.get_logger("app-a.orders")
+tracer = trace.get_tracer("app-a")
 
 
 class AccountService(Service[User, UserOut]):
@@ -134,6 +139,14 @@ class OrderService(Service[Order, OrderOut]):
         self.lines = OrderLineRepository(session=session)
 
     async def place(self, identity: Identity, data: OrderIn) -> OrderOut:
+        with tracer.start_as_current_span(
+            "app-a.place_order", attributes={"kami.order.lines": len(data.items)}
+        ):
+            order = await self._place(identity, data)
+        log.info("order placed", order_id=str(order.id), total=str(order.total), lines=len(order.items))
+        return order
+
+    async def _place(self, identity: Identity, data: OrderIn) -> OrderOut:
         buyer = UUID(identity.user_id)
         wanted = [StockLine(item.product_id, item.quantity) for item in data.items]
         try:

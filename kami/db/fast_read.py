@@ -13,6 +13,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from opentelemetry import trace
 from sqlalchemy import Column, Table, bindparam, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -21,6 +22,7 @@ __all__ = ["FastReader", "dispose_read_engines", "read_engine_for"]
 
 _read_engines: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
 Processor = Callable[[Any], Any] | None
+_tracer = trace.get_tracer("kami.db")
 
 
 def read_engine_for(engine: AsyncEngine) -> AsyncEngine:
@@ -84,6 +86,18 @@ class FastReader:
         if self._last is None or self._last[0] is not engine:
             self._last = (engine, read_engine_for(engine))
         reader = self._last[1]
+        if trace.get_current_span().is_recording():  # the same child span the ORM path would make
+            with _tracer.start_as_current_span(
+                f"SELECT {self.table.name}",
+                kind=trace.SpanKind.CLIENT,
+                attributes={"db.system": engine.dialect.name, "db.statement": sql, "db.operation": "SELECT"},
+            ):
+                return await self._read(reader, sql, value, results)
+        return await self._read(reader, sql, value, results)
+
+    async def _read(
+        self, reader: AsyncEngine, sql: str, value: Any, results: list[Processor]
+    ) -> dict[str, Any] | None:
         for attempt in (1, 2):
             try:
                 row = await self._fetch(reader, sql, value)

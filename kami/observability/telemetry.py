@@ -1,56 +1,190 @@
-"""The process's OpenTelemetry tracer provider and Litestar's OpenTelemetry plugin.
+"""The process's OpenTelemetry pipeline: traces and logs over OTLP gRPC, sampled, bounded, observable.
 
-Nothing is exported unless an endpoint is configured (``KAMI_TELEMETRY_OTLP_ENDPOINT`` or the
-standard ``OTEL_EXPORTER_OTLP_ENDPOINT``); spans still exist so every response has a real W3C trace id.
+Nothing is exported unless an endpoint is configured (``KAMI_TELEMETRY_OTLP_ENDPOINT`` or the standard
+``OTEL_EXPORTER_OTLP_ENDPOINT``); spans still exist so every response carries a real W3C trace id.
+The standard ``OTEL_*`` variables keep their meaning (sampler, batch processor, resource attributes).
+Health, metrics and docs requests are never recorded (their trace id stays valid for the envelope).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
+from collections.abc import Sequence
 from typing import Any
 
+import anyio
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult, TraceIdRatioBased
+from opentelemetry.trace import Link, SpanKind
+from opentelemetry.util.types import Attributes
 
+from kami.observability.counters import counters
 from kami.settings import Settings
 
-__all__ = ["Telemetry", "build_telemetry"]
+__all__ = ["NOT_TRACED_PREFIXES", "Telemetry", "build_telemetry", "service_name"]
+
+NOT_TRACED_PREFIXES = ("/health", "/metrics", "/schema")
+DEGRADED_FOR = 60.0  # seconds after a failed export during which telemetry reports "degraded"
+SHUTDOWN_FLUSH_MS = 5000
+
+
+class _SkipPlatformPaths(Sampler):
+    """Drop health, metrics and docs requests; delegate everything else."""
+
+    def __init__(self, delegate: Sampler) -> None:
+        self.delegate = delegate
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: Any = None,
+    ) -> SamplingResult:
+        path = str((attributes or {}).get("url.path") or (attributes or {}).get("http.target") or "")
+        if kind == SpanKind.SERVER and path.startswith(NOT_TRACED_PREFIXES):
+            return SamplingResult(Decision.DROP)
+        return self.delegate.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        return f"SkipPlatformPaths({self.delegate.get_description()})"
+
+
+class _CountingExporter(SpanExporter):
+    """Wraps the OTLP exporter to count failures and remember the last one (for ``/health``)."""
+
+    def __init__(self, inner: SpanExporter) -> None:
+        self.inner = inner
+        self.last_failure = 0.0
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        try:
+            result = self.inner.export(spans)
+        except Exception:
+            result = SpanExportResult.FAILURE
+        if result is not SpanExportResult.SUCCESS:
+            self.last_failure = time.monotonic()
+            counters.increment("telemetry_dropped_spans", len(spans))
+        return result
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.inner.force_flush(timeout_millis)
+
+
+def service_name(settings: Settings) -> str:
+    return settings.telemetry.service_name or os.environ.get("OTEL_SERVICE_NAME") or settings.app.name
 
 
 class Telemetry:
-    """Owns the tracer provider; ``plugin`` is what the Litestar app installs."""
+    """Owns the tracer (and logger) providers; ``plugin`` is what the Litestar app installs."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.service_name = (
-            settings.telemetry.service_name or os.environ.get("OTEL_SERVICE_NAME") or settings.app.name
-        )
+        self.service_name = service_name(settings)
         resource = Resource.create({"service.name": self.service_name})
-        sampler = self._sampler()
-        self.tracer_provider = TracerProvider(resource=resource, sampler=sampler)
+        self.tracer_provider = TracerProvider(resource=resource, sampler=_SkipPlatformPaths(self._sampler()))
         self.endpoint = settings.telemetry.otlp_endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+        self.exporter: _CountingExporter | None = None
+        self.logger_provider: Any = None
+        if self.endpoint:
+            self._export_to(self.endpoint, resource)
         _install_global(self.tracer_provider)
-        self.plugin = OpenTelemetryPlugin(OpenTelemetryConfig(tracer_provider=self.tracer_provider))
+        self.plugin = OpenTelemetryPlugin(
+            OpenTelemetryConfig(tracer_provider=self.tracer_provider, exclude_spans=["receive", "send"])
+        )
 
-    def _sampler(self) -> Any:
+    def _sampler(self) -> Sampler:
         if os.environ.get("OTEL_TRACES_SAMPLER"):
             from opentelemetry.sdk.trace.sampling import _get_from_env_or_default
 
             return _get_from_env_or_default()
         return ParentBased(TraceIdRatioBased(self.settings.sampling_ratio))
 
-    def shutdown(self) -> None:
-        self.tracer_provider.shutdown()
+    def _export_to(self, endpoint: str, resource: Resource) -> None:
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+        from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+
+        insecure = not endpoint.startswith("https://")
+        self.exporter = _CountingExporter(OTLPSpanExporter(endpoint=endpoint, insecure=insecure, timeout=5))
+        self.tracer_provider.add_span_processor(BatchSpanProcessor(self.exporter))
+        self.logger_provider = LoggerProvider(resource=resource)
+        self.logger_provider.add_log_record_processor(
+            BatchLogRecordProcessor(OTLPLogExporter(endpoint=endpoint, insecure=insecure, timeout=5))
+        )
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if isinstance(h, LoggingHandler)]:
+            root.removeHandler(handler)  # one OTLP log handler per process: the newest app's
+        handler = LoggingHandler(level=logging.INFO, logger_provider=self.logger_provider)
+        handler.addFilter(
+            lambda record: not record.name.startswith("opentelemetry")
+        )  # no export feedback loop
+        root.addHandler(handler)
+
+    def instrument(self, engines: Sequence[Any], redis: Any) -> None:
+        """Child spans for every SQL statement and Redis command (on these engines and this client)."""
+        from opentelemetry.instrumentation.redis import RedisInstrumentor
+        from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+        from opentelemetry.metrics import NoOpMeter
+
+        # Not SQLAlchemyInstrumentor: it declares SQLAlchemy < 2.1 (and does nothing on 2.1 unless its
+        # check is skipped), and as a process-wide singleton it instruments only the first engine.
+        # Its EngineTracer attaches to one engine; tests assert the spans really appear.
+        tracer = self.tracer_provider.get_tracer("opentelemetry.instrumentation.sqlalchemy")
+        usage = NoOpMeter("kami").create_up_down_counter("db.client.connections.usage")
+        for engine in engines:
+            EngineTracer(tracer, engine.sync_engine, usage, enable_commenter=False)  # type: ignore[no-untyped-call]
+        if redis is not None:
+            RedisInstrumentor.instrument_client(redis, tracer_provider=self.tracer_provider)
+
+    @property
+    def state(self) -> tuple[str, str | None]:
+        """``(status, detail)`` for ``/health``: disabled, ok, or degraded after a recent failed export."""
+        if self.exporter is None:
+            return "disabled", "no OTLP endpoint configured"
+        if self.exporter.last_failure and time.monotonic() - self.exporter.last_failure < DEGRADED_FOR:
+            dropped = counters.value("telemetry_dropped_spans")
+            return "degraded", f"export to {self.endpoint} failing; {dropped} spans dropped"
+        return "ok", None
+
+    async def shutdown(self) -> None:
+        """Flush what is pending and stop, giving up after ``SHUTDOWN_FLUSH_MS`` (an unreachable
+        collector must not hold the process): the work runs in a daemon thread we stop waiting for."""
+
+        def flush_and_stop() -> None:
+            self.tracer_provider.force_flush(SHUTDOWN_FLUSH_MS)
+            self.tracer_provider.shutdown()
+            if self.logger_provider is not None:
+                self.logger_provider.force_flush(SHUTDOWN_FLUSH_MS)
+                self.logger_provider.shutdown()
+
+        worker = threading.Thread(target=flush_and_stop, name="kami-telemetry-shutdown", daemon=True)
+        worker.start()
+        await anyio.to_thread.run_sync(worker.join, SHUTDOWN_FLUSH_MS / 1000)
 
 
 _global_installed = False
 
 
 def _install_global(provider: TracerProvider) -> None:
-    """The first provider of the process becomes the global one (instrumentations and jobs use it);
+    """The first provider of the process becomes the global one (jobs and libraries use it);
     OpenTelemetry allows setting it only once."""
     global _global_installed
     if not _global_installed:

@@ -1,0 +1,111 @@
+"""Per-request observability at the edge: response trace headers, span naming, request ids and the
+access log. Installed around Litestar's own handler so unknown routes (404) and wrong methods (405),
+which no route middleware sees, are covered too."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from opentelemetry import trace
+
+from kami.observability.trace_context import current_trace_id
+
+__all__ = ["AccessLog", "annotate_response"]
+
+access_log = structlog.get_logger("kami.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+async def annotate_response(message: Message, scope: Scope) -> None:
+    """``before_send``: trace headers on every response; the server span named by route template."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    span = trace.get_current_span()
+    context = span.get_span_context()
+    trace_id = current_trace_id()
+    headers["x-trace-id"] = trace_id
+    if context.is_valid:
+        headers["traceparent"] = f"00-{trace_id}-{context.span_id:016x}-{int(context.trace_flags):02x}"
+    request_id = scope.get("state", {}).get("kami_request_id")
+    if request_id:
+        headers["x-request-id"] = request_id
+    if span.is_recording():
+        template = scope.get("path_template") or "unmatched route"
+        span.update_name(f"{scope.get('method', '')} {template}")
+        span.set_attribute("http.route", template)
+        handler = scope.get("route_handler")
+        if handler is not None and "kami_app" in handler.opt:
+            span.set_attribute("kami.app", handler.opt["kami_app"])
+        identity = scope.get("kami_identity")  # type: ignore[typeddict-item]
+        if identity is not None:
+            span.set_attribute("enduser.id", str(getattr(identity, "user_id", "")))
+
+
+class AccessLog:
+    """One line per request (method, route, status, duration, client, trace and request ids); never
+    headers, cookies, bodies or tokens. Also assigns the request id every log line carries."""
+
+    def __init__(self, app: ASGIApp, trusted_proxies: list[str]) -> None:
+        self.app = app
+        self.trusted = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+
+    def _request_id(self, scope: Scope) -> str:
+        sent = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        peer = (scope.get("client") or ("", 0))[0]
+        if sent and _REQUEST_ID.match(sent) and self._trusted(peer):
+            return sent
+        return str(uuid.uuid4())
+
+    def _trusted(self, peer: str) -> bool:
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            return False
+        return any(address in network for network in self.trusted)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # type: ignore[comparison-overlap]
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = self._request_id(scope)
+        scope.setdefault("state", {})["kami_request_id"] = request_id  # type: ignore[typeddict-item]
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        seen: dict[str, Any] = {"status": 500, "trace_id": None, "logged": False}
+
+        def log_once() -> None:
+            if seen["logged"]:
+                return
+            seen["logged"] = True
+            access_log.info(
+                "request",
+                method=scope.get("method"),
+                route=scope.get("path_template") or "unmatched route",
+                status=seen["status"],
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                client=(scope.get("client") or ("", 0))[0],
+                trace_id=seen["trace_id"],
+                app=getattr(scope.get("route_handler"), "opt", {}).get("kami_app"),
+            )
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                seen["status"] = message["status"]
+                seen["trace_id"] = current_trace_id()
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                log_once()  # still inside the request's span: the OTLP log record carries its trace
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            log_once()
+            structlog.contextvars.unbind_contextvars("request_id")

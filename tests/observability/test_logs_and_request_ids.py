@@ -1,0 +1,54 @@
+"""JSON log lines from a real ``kami serve``: fields, trace ids matching responses, no secrets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+
+from tests.support.servers import kami_env, run_kami
+
+PASSWORD = "very secret password 42"
+
+
+def test_json_access_and_app_logs(tmp_path: Path) -> None:
+    env = kami_env(tmp_path, KAMI_LOG_FORMAT="json", KAMI_RATELIMIT_TRUSTED_PROXIES="127.0.0.1")
+    with run_kami(env) as kami:
+        registered = httpx.post(
+            f"{kami.url}/app-a/v1/users",
+            json={"email": "log@example.com", "username": "logger", "password": PASSWORD},
+        )
+        assert registered.status_code == 201
+        login = httpx.post(
+            f"{kami.url}/app-a/v1/auth/login", json={"email": "log@example.com", "password": PASSWORD}
+        )
+        token = login.json()["data"]["access_token"]
+        missing = httpx.get(f"{kami.url}/no/such/route", headers={"Authorization": f"Bearer {token}"})
+        wrong_method = httpx.delete(f"{kami.url}/health/live")
+        forwarded = httpx.get(f"{kami.url}/health/live", headers={"X-Request-Id": "caller-id-1"})
+    lines = [json.loads(line) for line in kami.output().splitlines() if line.startswith("{")]
+    assert lines, kami.output()
+    for line in lines:
+        assert {"timestamp", "level", "logger", "event", "service.name"} <= set(line), line
+    access = [line for line in lines if line["logger"] == "kami.access"]
+    by_trace = {line["trace_id"]: line for line in access}
+    assert by_trace[missing.json()["trace_id"]]["status"] == 404
+    assert by_trace[missing.json()["trace_id"]]["route"] == "unmatched route"
+    assert by_trace[wrong_method.json()["trace_id"]]["status"] == 405
+    login_line = by_trace[login.json()["trace_id"]]
+    assert login_line["route"] == "/app-a/v1/auth/login"
+    assert isinstance(login_line["duration_ms"], float)
+    assert login_line["request_id"] == login.headers["x-request-id"]
+    assert forwarded.headers["x-request-id"] == "caller-id-1"  # the peer is a trusted proxy
+    text = kami.output()
+    assert PASSWORD not in text
+    assert token not in text
+    assert "authorization" not in text.lower()
+
+
+def test_untrusted_request_ids_are_replaced(tmp_path: Path) -> None:
+    with run_kami(kami_env(tmp_path)) as kami:
+        response = httpx.get(f"{kami.url}/health/live", headers={"X-Request-Id": "spoofed"})
+    assert response.headers["x-request-id"] != "spoofed"
+    assert len(response.headers["x-request-id"]) == 36

@@ -1,0 +1,126 @@
+"""Spans and logs of real requests reach a real OTLP gRPC receiver, linked by one trace id."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from litestar.testing import TestClient
+
+from kami.security import TokenSigner
+from kami.server import create_app
+from kami.settings import Settings
+from tests.conftest import service_url
+from tests.support.otlp import OtlpReceiver, ReceivedSpan
+
+KEY = "o" * 40
+CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+TRACEPARENT = f"00-{CALLER_TRACE}-00f067aa0ba902b7-01"
+
+
+@pytest.fixture(autouse=True)
+def _fast_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "100")
+    monkeypatch.setenv("OTEL_BLRP_SCHEDULE_DELAY", "100")
+
+
+def wait_until(check: Callable[[], bool], seconds: float = 15) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.fixture
+def traced(make_settings: Callable[..., Settings]) -> Iterator[tuple[TestClient, OtlpReceiver]]:  # type: ignore[type-arg]
+    with OtlpReceiver() as receiver:
+        settings = make_settings(
+            KAMI_TELEMETRY_OTLP_ENDPOINT=receiver.endpoint,
+            KAMI_REDIS_URL=service_url("redis"),
+            KAMI_SECRET_KEY=KEY,
+        )
+        with TestClient(create_app(settings)) as client:
+            yield client, receiver
+
+
+def spans_of(receiver: OtlpReceiver, trace_id: str) -> list[ReceivedSpan]:
+    return [s for s in receiver.spans if s.trace_id == trace_id]
+
+
+def test_server_sql_and_redis_spans_share_the_callers_trace(traced: tuple[TestClient, OtlpReceiver]) -> None:  # type: ignore[type-arg]
+    client, receiver = traced
+    admin = {
+        "Authorization": f"Bearer {TokenSigner(KEY, issuer='kami', audience='kami').issue('a', 'admin')[0]}"
+    }
+    client.post("/app-b/v1/products", json={"name": "Traced", "price": "1.00"}, headers=admin)
+    response = client.get("/app-b/v1/products", params={"name": "Trac"}, headers={"traceparent": TRACEPARENT})
+    assert response.json()["trace_id"] == CALLER_TRACE
+    assert response.headers["x-trace-id"] == CALLER_TRACE
+    assert response.headers["traceparent"].startswith(f"00-{CALLER_TRACE}-")
+
+    def complete() -> bool:
+        names = [s.name for s in spans_of(receiver, CALLER_TRACE)]
+        return "GET /app-b/v1/products" in names and any(
+            s.attributes.get("db.system") for s in spans_of(receiver, CALLER_TRACE)
+        )
+
+    assert wait_until(complete), [s.name for s in receiver.spans]
+    spans = spans_of(receiver, CALLER_TRACE)
+    server = next(s for s in spans if s.name == "GET /app-b/v1/products")
+    assert server.parent_span_id == "00f067aa0ba902b7"
+    assert server.attributes["http.route"] == "/app-b/v1/products"
+    assert server.attributes["kami.app"] == "app-b"
+    sql = [s for s in spans if s.attributes.get("db.system")]
+    redis = [s for s in spans if s.attributes.get("db.system") == "redis"]
+    assert any(s.attributes["db.system"] in ("sqlite", "mysql") for s in sql)
+    assert redis, "no Redis command span"
+    assert all(s.parent_span_id == server.span_id for s in sql + redis)
+
+
+def test_raw_paths_never_name_spans_and_platform_paths_are_not_traced(
+    traced: tuple[TestClient, OtlpReceiver],  # type: ignore[type-arg]
+) -> None:
+    client, receiver = traced
+    missing = client.get("/app-b/v1/products/00000000-0000-0000-0000-000000000042")
+    health = client.get("/health/live")
+    assert len(health.json()["trace_id"]) == 32
+    assert wait_until(lambda: bool(spans_of(receiver, missing.json()["trace_id"])))
+    names = {s.name for s in spans_of(receiver, missing.json()["trace_id"])}
+    assert "GET /app-b/v1/products/{product_id}" in names
+    assert not any("00000000" in s.name for s in receiver.spans)
+    time.sleep(0.5)
+    assert not spans_of(receiver, health.json()["trace_id"])
+
+
+def test_log_records_carry_the_trace_id(traced: tuple[TestClient, OtlpReceiver]) -> None:  # type: ignore[type-arg]
+    client, receiver = traced
+    trace_id = client.get("/no/such/route").json()["trace_id"]
+    assert wait_until(lambda: any(r["trace_id"] == trace_id for r in receiver.logs))
+    record = next(r for r in receiver.logs if r["trace_id"] == trace_id)
+    assert record["service"] == "kami"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_collector_outage_degrades_health_and_export_resumes(make_settings: Callable[..., Settings]) -> None:
+    port = _free_port()
+    settings = make_settings(KAMI_TELEMETRY_OTLP_ENDPOINT=f"http://127.0.0.1:{port}")
+    with TestClient(create_app(settings)) as client:
+        lost = client.get("/no/such/route")
+        assert lost.status_code == 404
+        assert wait_until(
+            lambda: client.get("/health").json()["data"]["components"]["telemetry"]["status"] == "degraded",
+            30,
+        )
+        assert client.get("/health").status_code == 200  # degraded, not down
+        with OtlpReceiver(port) as receiver:
+            later = client.get("/no/such/route").json()["trace_id"]
+            assert wait_until(lambda: bool(spans_of(receiver, later)), 30)
