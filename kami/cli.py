@@ -69,7 +69,11 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
 
+    from kami.observability.prometheus_dir import prepare_multiprocess_dir
+
     settings = _settings()
+    # Before anything imports prometheus_client: it picks its multiprocess storage at import time.
+    prepare_multiprocess_dir(settings.app.data_dir)
     _load_apps_or_fail(settings)
     if migrate or settings.should_auto_migrate:
         _migrate(settings)

@@ -29,6 +29,7 @@ from kami.jobs import Jobs, collect, redis_queue
 from kami.mounting import AppSpec, load_apps, mount
 from kami.observability.http import AccessLog, annotate_response
 from kami.observability.logging import configure_logging
+from kami.observability.metrics import metrics_endpoint
 from kami.observability.telemetry import build_telemetry, service_name
 from kami.openapi_docs import build_openapi_config, polish
 from kami.ratelimit import RateLimitMiddleware
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
 
     routers = [mount(spec) for spec in specs]
     app = Litestar(
-        route_handlers=[HealthController, *routers],
+        route_handlers=[HealthController, metrics_endpoint, *routers],
         plugins=[SQLAlchemyPlugin(config=db_config), telemetry.plugin],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         before_send=[annotate_response],

@@ -1,6 +1,6 @@
 """In-process counters for platform events (cache hits, rate-limit rejections, store errors...).
 
-They are read by ``/metrics`` (observability issue) and by tests; labels are small, fixed sets.
+Each is also exported to Prometheus as ``kami_events_total{event, label}``; labels are small, fixed sets.
 """
 
 from __future__ import annotations
@@ -17,8 +17,12 @@ class Counters:
         self._lock = Lock()
 
     def increment(self, name: str, amount: int = 1, **labels: str) -> None:
+        from kami.observability.metrics import EVENTS
+
+        key = tuple(sorted(labels.items()))
         with self._lock:
-            self._values[(name, tuple(sorted(labels.items())))] += amount
+            self._values[(name, key)] += amount
+        EVENTS.labels(name, ",".join(f"{k}={v}" for k, v in key)).inc(amount)
 
     def value(self, name: str, **labels: str) -> int:
         wanted = set(labels.items())

@@ -15,6 +15,7 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry import trace
 
+from kami.observability.metrics import IN_FLIGHT, record_pool, record_request
 from kami.observability.trace_context import current_trace_id
 
 __all__ = ["AccessLog", "annotate_response"]
@@ -50,8 +51,9 @@ async def annotate_response(message: Message, scope: Scope) -> None:
 
 
 class AccessLog:
-    """One line per request (method, route, status, duration, client, trace and request ids); never
-    headers, cookies, bodies or tokens. Also assigns the request id every log line carries."""
+    """One line and one metrics sample per request (method, route, status, duration, client, trace and
+    request ids); never headers, cookies, bodies or tokens. Also assigns the request id every log
+    line carries."""
 
     def __init__(self, app: ASGIApp, trusted_proxies: list[str]) -> None:
         self.app = app
@@ -76,6 +78,7 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        IN_FLIGHT.inc()
         request_id = self._request_id(scope)
         scope.setdefault("state", {})["kami_request_id"] = request_id  # type: ignore[typeddict-item]
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -85,15 +88,24 @@ class AccessLog:
             if seen["logged"]:
                 return
             seen["logged"] = True
+            seconds = time.perf_counter() - started
+            route = scope.get("path_template") or "unmatched route"
+            app = getattr(scope.get("route_handler"), "opt", {}).get("kami_app") or "kami"
+            method = str(scope.get("method", ""))
+            IN_FLIGHT.dec()
+            record_request(method, route, seen["status"], app, seconds)
+            engine = getattr(scope["app"].state, "kami_engine", None)
+            if engine is not None:
+                record_pool(engine.pool)
             access_log.info(
                 "request",
-                method=scope.get("method"),
-                route=scope.get("path_template") or "unmatched route",
+                method=method,
+                route=route,
                 status=seen["status"],
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(seconds * 1000, 2),
                 client=(scope.get("client") or ("", 0))[0],
                 trace_id=seen["trace_id"],
-                app=getattr(scope.get("route_handler"), "opt", {}).get("kami_app"),
+                app=app,
             )
 
         async def watch(message: Message) -> None:

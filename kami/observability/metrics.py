@@ -1,0 +1,84 @@
+"""Prometheus metrics at ``/metrics``, correct across Granian workers.
+
+``kami serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh folder (wiped at start, see
+:mod:`kami.observability.prometheus_dir`) so every worker
+writes its samples there and any worker's scrape reports the sum. Without it (tests, a single
+process) the default registry is used.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from litestar import Response, get
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+__all__ = [
+    "EVENTS",
+    "IN_FLIGHT",
+    "POOL",
+    "REQUESTS",
+    "REQUEST_SECONDS",
+    "metrics_endpoint",
+    "record_pool",
+    "record_request",
+]
+
+REQUESTS = Counter("kami_requests", "HTTP requests answered.", ["method", "route", "status", "app"])
+REQUEST_SECONDS = Histogram(
+    "kami_request_duration_seconds",
+    "Time to answer, by route.",
+    ["method", "route", "app"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+IN_FLIGHT = Gauge("kami_requests_in_flight", "Requests being answered.", multiprocess_mode="livesum")
+POOL = Gauge("kami_db_pool_connections", "Database pool connections.", ["state"], multiprocess_mode="livesum")
+EVENTS = Counter(
+    "kami_events", "Platform and business events (cache hits, rejections, orders...).", ["event", "label"]
+)
+
+
+def record_request(method: str, route: str, status: int, app: str, seconds: float) -> None:
+    REQUESTS.labels(method, route, str(status), app).inc()
+    REQUEST_SECONDS.labels(method, route, app).observe(seconds)
+
+
+def record_pool(pool: Any) -> None:
+    """Sample the pool's size, checked-out and overflow connections (cheap attribute reads)."""
+    for state, read in (("size", "size"), ("checked_out", "checkedout"), ("overflow", "overflow")):
+        method = getattr(pool, read, None)
+        if method is not None:
+            POOL.labels(state).set(max(int(method()), 0))
+
+
+def _registry() -> CollectorRegistry | None:
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return None
+    from prometheus_client import multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry
+
+
+@get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description="Text exposition format; the sum over every worker of this instance.",
+    include_in_schema=True,
+    tags=["Platform"],
+    opt={"exclude_from_rate_limit": True},
+    media_type=CONTENT_TYPE_LATEST,
+)
+async def metrics_endpoint() -> Response[bytes]:
+    registry = _registry()
+    body = generate_latest(registry) if registry is not None else generate_latest()
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,39 @@
+"""``/metrics`` after traffic across 2 Granian workers reports the total of both."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+
+from tests.support.servers import kami_env, run_kami
+
+REQUESTS = 40
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_metrics_sum_every_worker(tmp_path: Path) -> None:
+    with run_kami(kami_env(tmp_path), workers=2) as kami, httpx.Client(base_url=kami.url) as client:
+        for _ in range(REQUESTS):  # new connections spread over both workers
+            assert client.get("/app-b/v1/products", headers={"Connection": "close"}).status_code == 200
+        client.get("/no/such/route", headers={"Connection": "close"})
+        scrapes = [client.get("/metrics", headers={"Connection": "close"}).text for _ in range(4)]
+    for text in scrapes:
+        assert (
+            sample(text, "kami_requests_total", route="/app-b/v1/products", status="200", app="app-b")
+            == REQUESTS
+        )
+        assert sample(text, "kami_requests_total", route="unmatched route", status="404") == 1
+        assert sample(text, "kami_request_duration_seconds_count", route="/app-b/v1/products") == REQUESTS
+        assert re.search(r'^kami_db_pool_connections\{state="size"\}', text, re.M)
+    assert (
+        len({p.name.split("_")[-1] for p in (tmp_path / "data" / "prometheus").glob("*.db")}) >= 2
+    )  # 2 writers
