@@ -14,6 +14,7 @@ from kami.errors import (
     ValidationError,
 )
 from kami.mounting import AppSpec
+from kami.observability.counters import counters as events
 from kami.openapi_docs import responses
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "PermissionDeniedError",
     "ValidationError",
     "error",
+    "events",
     "paginated",
     "responses",
     "success",

@@ -69,6 +69,7 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
 
+    from kami.observability.logging import granian_log_config
     from kami.observability.prometheus_dir import prepare_multiprocess_dir
 
     settings = _settings()
@@ -93,7 +94,8 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
         http1_settings=HTTP1Settings(keep_alive=server.keep_alive),
         respawn_failed_workers=True,
         workers_kill_timeout=server.graceful_timeout,
-        log_access=False,
+        log_access=False,  # kami writes its own access line (route template, trace id, no headers)
+        log_dictconfig=granian_log_config(settings),
     ).serve()
 
 

@@ -17,7 +17,7 @@ from structlog.typing import EventDict, Processor
 from kami.observability.trace_context import current_span_id
 from kami.settings import Settings
 
-__all__ = ["configure_logging", "uses_json"]
+__all__ = ["configure_logging", "granian_formatter", "granian_log_config", "uses_json"]
 
 _service_name = "kami"
 
@@ -98,3 +98,36 @@ def configure_logging(settings: Settings, service_name: str) -> None:
     root.setLevel(settings.app.log_level.upper())
     for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def granian_log_config(settings: Settings) -> dict[str, object]:
+    """A ``logging.dictConfig`` for Granian's own loggers, rendered like kami's lines."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "kami": {"()": "kami.observability.logging.granian_formatter", "json": uses_json(settings)}
+        },
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "kami", "stream": "ext://sys.stderr"}
+        },
+        "loggers": {
+            "_granian": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "granian.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        },
+    }
+
+
+def granian_formatter(json: bool) -> logging.Formatter:
+    renderer: Processor = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _add_service,
+        ],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )

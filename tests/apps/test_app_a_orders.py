@@ -6,6 +6,7 @@ import asyncio
 
 from litestar.testing import AsyncTestClient
 
+from kami import events
 from kami.server import create_app
 from kami.settings import Settings
 
@@ -15,6 +16,7 @@ from .conftest import Client, Shop
 def test_order_debits_balance_and_takes_stock(shop: Shop, client: Client) -> None:
     cup, pot = shop.product("Cup", "2.50", 10), shop.product("Pot", "10.00", 3)
     _, buyer = shop.user("ada", balance="100.00")
+    placed_before = events.value("orders_placed")
     assert shop.stock(cup) == 10
     assert client.get(f"/app-b/v1/products/{cup}").json()["data"]["stock"] == 10  # now cached
     response = shop.order(buyer, (cup, 4), (pot, 1))
@@ -22,6 +24,7 @@ def test_order_debits_balance_and_takes_stock(shop: Shop, client: Client) -> Non
     order = response.json()["data"]
     assert (order["status"], order["total"]) == ("placed", "20.00")
     assert shop.balance(buyer) == "80.00"
+    assert events.value("orders_placed") == placed_before + 1
     assert (shop.stock(cup), shop.stock(pot)) == (6, 2)
     assert client.get(f"/app-b/v1/products/{cup}").json()["data"]["stock"] == 6  # the cache was invalidated
     mine = client.get("/app-a/v1/orders", headers=buyer).json()["data"]
@@ -33,7 +36,9 @@ def test_order_debits_balance_and_takes_stock(shop: Shop, client: Client) -> Non
 def test_insufficient_stock_writes_nothing(shop: Shop, client: Client) -> None:
     plenty, scarce = shop.product("Plenty", "1.00", 50), shop.product("Scarce", "1.00", 1)
     _, buyer = shop.user("bob", balance="100.00")
+    failed_before = events.value("orders_failed", code="2001")
     response = shop.order(buyer, (plenty, 5), (scarce, 2))
+    assert events.value("orders_failed", code="2001") == failed_before + 1
     assert (response.status_code, response.json()["code"]) == (200, 2001)
     assert response.json()["data"]["product_id"] == scarce
     assert (shop.stock(plenty), shop.stock(scarce)) == (50, 1)

@@ -9,11 +9,16 @@ from urllib.parse import urlsplit
 
 import anyio
 import pytest
+from litestar import post
+from litestar.di import NamedDependency
 from litestar.testing import TestClient
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.app_b.models import Product
 from apps.app_b.services import ProductService
+from kami import ApiResponse, AppSpec, success
+from kami.data import transaction
 from kami.db.config import build_sqlalchemy_config
 from kami.server import create_app
 from tests.conftest import service_url
@@ -96,3 +101,40 @@ def test_database_outage_answers_503_and_recovers_without_restart(tmp_path: Path
                 lambda: client.get("/app-b/v1/products", params={"name": "x"}).status_code == 200
             )
             assert client.get("/health/ready").status_code == 200
+
+
+def test_a_failed_commit_is_an_error_not_a_2xx(tmp_path: Path) -> None:
+    """The connection dies between the last statement and COMMIT: 503, and nothing was stored."""
+    real = make_url(service_url("mysql"))
+    reset_schema(settings_for(real.render_as_string(hide_password=False), tmp_path))
+    parts = urlsplit(real.render_as_string(hide_password=False))
+    with TcpProxy(parts.hostname or "127.0.0.1", parts.port or 3306) as proxy:
+
+        @post("/write", summary="w", description="w")
+        async def write(db_session: NamedDependency[AsyncSession]) -> ApiResponse[None]:
+            async with transaction(db_session):
+                db_session.add(Product(name="never committed", price=Decimal("1.00"), stock=1))
+                await db_session.flush()
+                proxy.cut()  # the COMMIT that follows cannot reach the database
+            return success(None)
+
+        spec = AppSpec(
+            name="commit", prefix="/commit", code_range=range(96000, 96100), route_handlers=[write]
+        )
+        proxied = real.set(port=proxy.port).render_as_string(hide_password=False)
+        with TestClient(
+            create_app(settings_for(proxied, tmp_path), [spec]), raise_server_exceptions=False
+        ) as client:
+            response = client.post("/commit/write")
+            assert (response.status_code, response.json()["code"]) == (503, 5001)
+            proxy.restore()
+    anyio.run(_assert_absent, real.render_as_string(hide_password=False), tmp_path, "never committed")
+
+
+async def _assert_absent(url: str, folder: Path, name: str) -> None:
+    from sqlalchemy import select
+
+    config = build_sqlalchemy_config(settings_for(url, folder))
+    async with config.get_session() as session:
+        assert (await session.execute(select(Product).where(Product.name == name))).first() is None
+    await config.get_engine().dispose()

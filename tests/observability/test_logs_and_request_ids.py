@@ -31,6 +31,7 @@ def test_json_access_and_app_logs(tmp_path: Path) -> None:
     assert lines, kami.output()
     for line in lines:
         assert {"timestamp", "level", "logger", "event", "service.name"} <= set(line), line
+    assert any(line["logger"] == "_granian" for line in lines)  # Granian's own lines, same format
     access = [line for line in lines if line["logger"] == "kami.access"]
     by_trace = {line["trace_id"]: line for line in access}
     assert by_trace[missing.json()["trace_id"]]["status"] == 404
