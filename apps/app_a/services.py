@@ -29,7 +29,7 @@ from apps.app_a.schemas import (
     UserOut,
 )
 from apps.app_b.services import ProductService, StockLine
-from kami import AuthenticationError, BusinessError, Codes, ConflictError, NotFoundError, Page
+from kami import AuthenticationError, BusinessError, Codes, ConflictError, NotFoundError, Page, events
 from kami.cache import Store
 from kami.data import PageParams, Service
 from kami.security import Identity, TokenSigner
@@ -142,7 +142,12 @@ class OrderService(Service[Order, OrderOut]):
         with tracer.start_as_current_span(
             "app-a.place_order", attributes={"kami.order.lines": len(data.items)}
         ):
-            order = await self._place(identity, data)
+            try:
+                order = await self._place(identity, data)
+            except BusinessError as exc:
+                events.increment("orders_failed", code=str(exc.business_code.code))
+                raise
+        events.increment("orders_placed")
         log.info("order placed", order_id=str(order.id), total=str(order.total), lines=len(order.items))
         return order
 

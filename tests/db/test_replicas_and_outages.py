@@ -25,6 +25,7 @@ from tests.conftest import service_url
 from tests.support.backends import reset_schema
 from tests.support.databases import settings_for
 from tests.support.proxy import TcpProxy
+from tests.support.waiting import wait_until
 
 
 async def _insert(url: str, folder: Path, name: str) -> None:
@@ -67,15 +68,6 @@ def test_without_replicas_reads_use_the_primary(tmp_path: Path) -> None:
     assert config.session_maker is None  # the plugin's plain session maker, bound to the primary only
 
 
-def _wait_for(check, seconds: float = 15.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_database_outage_answers_503_and_recovers_without_restart(tmp_path: Path) -> None:
     real = make_url(service_url("mysql"))
     reset_schema(settings_for(real.render_as_string(hide_password=False), tmp_path))
@@ -97,7 +89,7 @@ def test_database_outage_answers_503_and_recovers_without_restart(tmp_path: Path
             assert client.get("/health/live").status_code == 200
 
             proxy.restore()
-            assert _wait_for(
+            assert wait_until(
                 lambda: client.get("/app-b/v1/products", params={"name": "x"}).status_code == 200
             )
             assert client.get("/health/ready").status_code == 200

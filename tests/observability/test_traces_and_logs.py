@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable, Iterator
 
@@ -14,6 +13,8 @@ from kami.server import create_app
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.otlp import OtlpReceiver, ReceivedSpan
+from tests.support.servers import free_port
+from tests.support.waiting import wait_until
 
 KEY = "o" * 40
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -24,15 +25,6 @@ TRACEPARENT = f"00-{CALLER_TRACE}-00f067aa0ba902b7-01"
 def _fast_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "100")
     monkeypatch.setenv("OTEL_BLRP_SCHEDULE_DELAY", "100")
-
-
-def wait_until(check: Callable[[], bool], seconds: float = 15) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture
@@ -104,14 +96,8 @@ def test_log_records_carry_the_trace_id(traced: tuple[TestClient, OtlpReceiver])
     assert record["service"] == "kami"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_collector_outage_degrades_health_and_export_resumes(make_settings: Callable[..., Settings]) -> None:
-    port = _free_port()
+    port = free_port()
     settings = make_settings(KAMI_TELEMETRY_OTLP_ENDPOINT=f"http://127.0.0.1:{port}")
     with TestClient(create_app(settings)) as client:
         lost = client.get("/no/such/route")

@@ -25,6 +25,7 @@ from kami.store.backend import RedisBackend
 from tests.conftest import service_url
 from tests.support.backends import reset_schema
 from tests.support.databases import settings_for
+from tests.support.redis import forget
 from tests.support.servers import kami_env
 
 KEY = "j" * 40
@@ -63,20 +64,12 @@ def test_embedded_default_runs_jobs_in_process(make_settings: Callable[..., Sett
     assert [p["name"] for p in report["products"]] == ["None left", "Few"]
 
 
-async def _clear_queue(url: str) -> None:
-    client = Redis.from_url(url)
-    for pattern in ("saq:kami:*", "app-b:report:*", "jobs:dead:*"):
-        async for key in client.scan_iter(match=pattern):
-            await client.unlink(key)
-    await client.aclose()
-
-
 def test_a_worker_process_runs_queued_jobs(tmp_path: Path) -> None:
     import subprocess
     import sys
 
     redis_url = service_url("redis")
-    anyio.run(_clear_queue, redis_url)
+    forget(redis_url, "saq:kami:*", "app-b:report:*", "jobs:dead:*")
     database = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
     settings = settings_for(database, tmp_path, KAMI_REDIS_URL=redis_url, KAMI_SECRET_KEY=KEY)
     reset_schema(settings)
@@ -132,7 +125,7 @@ SPEC = AppSpec(
 
 def test_retries_dead_letters_and_trace_context(make_settings: Callable[..., Settings]) -> None:
     redis_url = service_url("redis")
-    anyio.run(_clear_queue, redis_url)
+    forget(redis_url, "saq:kami:*", "app-b:report:*", "jobs:dead:*")
     attempts.clear()
     seen_traces.clear()
     settings = make_settings(KAMI_REDIS_URL=redis_url)

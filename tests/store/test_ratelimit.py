@@ -7,11 +7,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import anyio
 import pytest
 from litestar import get
 from litestar.testing import TestClient
-from redis.asyncio import Redis
 
 from kami import ApiResponse, AppSpec, success
 from kami.ratelimit import Rate, client_address
@@ -20,6 +18,7 @@ from kami.server import create_app
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.proxy import TcpProxy
+from tests.support.redis import forget
 
 KEY = "s" * 40
 
@@ -44,19 +43,12 @@ def limited_app(rate_limit: str | None = None) -> AppSpec:
     )
 
 
-async def _forget_limits(url: str) -> None:
-    client = Redis.from_url(url)
-    async for key in client.scan_iter(match="ratelimit:*"):
-        await client.unlink(key)
-    await client.aclose()
-
-
 @pytest.fixture(params=["memory", "redis"])
 def store_env(request: pytest.FixtureRequest) -> dict[str, str]:
     if request.param == "memory":
         return {}
     url = service_url("redis")
-    anyio.run(_forget_limits, url)
+    forget(url, "ratelimit:*")
     return {"KAMI_REDIS_URL": url}
 
 

@@ -9,9 +9,8 @@ import anyio
 import httpx
 
 from tests.conftest import service_url
+from tests.support.redis import forget
 from tests.support.servers import kami_env, run_kami
-
-from .test_ratelimit import _forget_limits
 
 LIMIT, BURST = 20, 60
 
@@ -27,7 +26,7 @@ async def _burst(urls: list[str]) -> list[httpx.Response]:
 
 def test_burst_across_two_processes_lets_exactly_the_limit_through(tmp_path: Path) -> None:
     redis_url = service_url("redis")
-    anyio.run(_forget_limits, redis_url)
+    forget(redis_url, "ratelimit:*")
     common = {"KAMI_REDIS_URL": redis_url, "KAMI_RATELIMIT_DEFAULT": f"{LIMIT}/minute"}
     with (
         run_kami(kami_env(tmp_path / "one", **common), workers=2) as one,

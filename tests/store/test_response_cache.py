@@ -13,6 +13,7 @@ from kami.security import TokenSigner
 from kami.server import create_app
 from kami.settings import Settings
 from tests.conftest import service_url
+from tests.support.redis import forget
 
 calls = {"count": 0}
 
@@ -88,14 +89,5 @@ def test_response_cache_in_memory(make_settings: Callable[..., Settings]) -> Non
 
 
 def test_response_cache_on_redis(make_settings: Callable[..., Settings]) -> None:
-    import anyio
-    from redis.asyncio import Redis
-
-    async def forget_cached() -> None:
-        client = Redis.from_url(service_url("redis"))
-        async for key in client.scan_iter(match="cached:*"):
-            await client.unlink(key)
-        await client.aclose()
-
-    anyio.run(forget_cached)
+    forget(service_url("redis"), "cached:*")
     run(make_settings(KAMI_SECRET_KEY=KEY, KAMI_REDIS_URL=service_url("redis")))

@@ -6,14 +6,12 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-import anyio
 import pytest
 from click.testing import CliRunner
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.testing import TestClient
-from redis.asyncio import Redis
 
 from kami import ApiResponse, AppSpec, success
 from kami.cli import main
@@ -21,6 +19,7 @@ from kami.flags import FeatureFlags, Flag, require_flag
 from kami.server import create_app
 from kami.settings import Settings
 from tests.conftest import service_url
+from tests.support.redis import forget
 
 KEY = "f" * 40
 
@@ -58,20 +57,12 @@ SPEC = AppSpec(
 )
 
 
-async def _clear(url: str, *patterns: str) -> None:
-    client = Redis.from_url(url)
-    for pattern in patterns:
-        async for key in client.scan_iter(match=pattern):
-            await client.unlink(key)
-    await client.aclose()
-
-
 @pytest.fixture(params=["memory", "redis"])
 def settings(request: pytest.FixtureRequest, make_settings: Callable[..., Settings]) -> Settings:
     if request.param == "memory":
         return make_settings(KAMI_SECRET_KEY=KEY)
     url = service_url("redis")
-    anyio.run(_clear, url, "flags:*", "flagged:session:*")
+    forget(url, "flags:*", "flagged:session:*")
     return make_settings(KAMI_SECRET_KEY=KEY, KAMI_REDIS_URL=url)
 
 
@@ -107,7 +98,7 @@ def test_percentage_rollout_is_stable_per_caller() -> None:
 
 def test_flags_command_reaches_a_running_app(make_settings: Callable[..., Settings]) -> None:
     url = service_url("redis")
-    anyio.run(_clear, url, "flags:*")
+    forget(url, "flags:*")
     env = {"KAMI_REDIS_URL": url, "KAMI_ENV_FILE": os.devnull}
     settings = make_settings(KAMI_SECRET_KEY=KEY, KAMI_REDIS_URL=url)
     with TestClient(create_app(settings, [SPEC])) as client:
