@@ -15,7 +15,7 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry import trace
 
-from kami.observability.metrics import IN_FLIGHT, record_pool, record_request
+from kami.observability.metrics import IN_FLIGHT, record_pool, record_redis_pool, record_request
 from kami.observability.trace_context import current_trace_id
 
 __all__ = ["AccessLog", "annotate_response"]
@@ -94,9 +94,13 @@ class AccessLog:
             method = str(scope.get("method", ""))
             IN_FLIGHT.dec()
             record_request(method, route, seen["status"], app, seconds)
-            engine = getattr(scope["app"].state, "kami_engine", None)
+            state = scope["app"].state
+            engine = getattr(state, "kami_engine", None)
             if engine is not None:
                 record_pool(engine.pool)
+            redis = getattr(state, "redis", None)
+            if redis is not None:
+                record_redis_pool(redis.connection_pool)
             access_log.info(
                 "request",
                 method=method,

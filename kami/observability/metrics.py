@@ -25,10 +25,12 @@ __all__ = [
     "EVENTS",
     "IN_FLIGHT",
     "POOL",
+    "REDIS_POOL",
     "REQUESTS",
     "REQUEST_SECONDS",
     "metrics_endpoint",
     "record_pool",
+    "record_redis_pool",
     "record_request",
 ]
 
@@ -41,6 +43,9 @@ REQUEST_SECONDS = Histogram(
 )
 IN_FLIGHT = Gauge("kami_requests_in_flight", "Requests being answered.", multiprocess_mode="livesum")
 POOL = Gauge("kami_db_pool_connections", "Database pool connections.", ["state"], multiprocess_mode="livesum")
+REDIS_POOL = Gauge(
+    "kami_redis_pool_connections", "Redis pool connections.", ["state"], multiprocess_mode="livesum"
+)
 EVENTS = Counter(
     "kami_events", "Platform and business events (cache hits, rejections, orders...).", ["event", "label"]
 )
@@ -57,6 +62,18 @@ def record_pool(pool: Any) -> None:
         method = getattr(pool, read, None)
         if method is not None:
             POOL.labels(state).set(max(int(method()), 0))
+
+
+def record_redis_pool(pool: Any) -> None:
+    """Open and in-use connections of redis-py's pool (it exposes no public counters)."""
+    opened = len(getattr(pool, "_connections", []) or [])
+    in_use = len(getattr(pool, "_in_use_connections", []) or [])
+    idle = getattr(pool, "pool", None)
+    if idle is not None and hasattr(idle, "qsize"):  # BlockingConnectionPool: idle slots hold None
+        in_use = opened - sum(1 for c in list(idle._queue) if c is not None)
+    REDIS_POOL.labels("open").set(opened)
+    REDIS_POOL.labels("in_use").set(max(in_use, 0))
+    REDIS_POOL.labels("max").set(getattr(pool, "max_connections", 0))
 
 
 def _registry() -> CollectorRegistry | None:

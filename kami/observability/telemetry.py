@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import anyio
+import structlog
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -32,6 +33,7 @@ from kami.settings import Settings
 __all__ = ["NOT_TRACED_PREFIXES", "Telemetry", "build_telemetry", "service_name"]
 
 NOT_TRACED_PREFIXES = ("/health", "/metrics", "/schema")
+_log = structlog.get_logger("kami.telemetry")
 DEGRADED_FOR = 60.0  # seconds after a failed export during which telemetry reports "degraded"
 SHUTDOWN_FLUSH_MS = 5000
 
@@ -63,6 +65,24 @@ class _SkipPlatformPaths(Sampler):
         return f"SkipPlatformPaths({self.delegate.get_description()})"
 
 
+class _QueueDropCounter(logging.Handler):
+    """The SDK's batch processors drop from their bounded queue with only a log line: count those."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("Queue full"):
+            counters.increment("telemetry_dropped_spans")
+
+
+def _quiet_sdk_logging() -> None:
+    """The exporter logs every failed attempt with a traceback; kami logs outages once and counts
+    drops instead (a dead collector must not flood the logs or cost the requests)."""
+    logging.getLogger("opentelemetry.exporter.otlp").setLevel(logging.CRITICAL)
+    internal = logging.getLogger("opentelemetry.sdk._shared_internal")
+    internal.propagate = False
+    if not any(isinstance(h, _QueueDropCounter) for h in internal.handlers):
+        internal.addHandler(_QueueDropCounter())
+
+
 class _CountingExporter(SpanExporter):
     """Wraps the OTLP exporter to count failures and remember the last one (for ``/health``)."""
 
@@ -73,12 +93,21 @@ class _CountingExporter(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         try:
             result = self.inner.export(spans)
-        except Exception:
+        except Exception:  # an exporter must never take the process down
             result = SpanExportResult.FAILURE
         if result is not SpanExportResult.SUCCESS:
+            if not self.failing:
+                _log.warning("telemetry export failing; spans are being dropped", spans=len(spans))
             self.last_failure = time.monotonic()
             counters.increment("telemetry_dropped_spans", len(spans))
+        elif self.failing:
+            _log.info("telemetry export recovered")
+            self.last_failure = 0.0
         return result
+
+    @property
+    def failing(self) -> bool:
+        return bool(self.last_failure) and time.monotonic() - self.last_failure < DEGRADED_FOR
 
     def shutdown(self) -> None:
         self.inner.shutdown()
@@ -122,6 +151,7 @@ class Telemetry:
         from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
         from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 
+        _quiet_sdk_logging()
         insecure = not endpoint.startswith("https://")
         self.exporter = _CountingExporter(OTLPSpanExporter(endpoint=endpoint, insecure=insecure, timeout=5))
         self.tracer_provider.add_span_processor(BatchSpanProcessor(self.exporter))
@@ -159,7 +189,7 @@ class Telemetry:
         """``(status, detail)`` for ``/health``: disabled, ok, or degraded after a recent failed export."""
         if self.exporter is None:
             return "disabled", "no OTLP endpoint configured"
-        if self.exporter.last_failure and time.monotonic() - self.exporter.last_failure < DEGRADED_FOR:
+        if self.exporter.failing:
             dropped = counters.value("telemetry_dropped_spans")
             return "degraded", f"export to {self.endpoint} failing; {dropped} spans dropped"
         return "ok", None

@@ -110,3 +110,33 @@ def test_collector_outage_degrades_health_and_export_resumes(make_settings: Call
         with OtlpReceiver(port) as receiver:
             later = client.get("/no/such/route").json()["trace_id"]
             assert wait_until(lambda: bool(spans_of(receiver, later)), 30)
+
+
+def test_server_span_names_the_authenticated_user(traced: tuple[TestClient, OtlpReceiver]) -> None:  # type: ignore[type-arg]
+    client, receiver = traced
+    user = "0191a2b3-c4d5-7e6f-8091-a2b3c4d5e6f7"
+    token = TokenSigner(KEY, issuer="kami", audience="kami").issue(user, "user")[0]
+    trace_id = client.get("/app-a/v1/users/me", headers={"Authorization": f"Bearer {token}"}).json()[
+        "trace_id"
+    ]
+    assert wait_until(lambda: any(s.name == "GET /app-a/v1/users/me" for s in spans_of(receiver, trace_id)))
+    server = next(s for s in spans_of(receiver, trace_id) if s.name == "GET /app-a/v1/users/me")
+    assert server.attributes["enduser.id"] == user
+    assert server.attributes["kami.app"] == "app-a"
+    assert "ada@" not in str(server.attributes)
+
+
+def test_a_full_export_queue_counts_its_drops(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kami.observability.counters import counters
+
+    monkeypatch.setenv("OTEL_BSP_MAX_QUEUE_SIZE", "5")
+    monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "5")
+    monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "60000")
+    settings = make_settings(KAMI_TELEMETRY_OTLP_ENDPOINT=f"http://127.0.0.1:{free_port()}")
+    before = counters.value("telemetry_dropped_spans")
+    with TestClient(create_app(settings)) as client:
+        for _ in range(30):
+            client.get("/no/such/route")
+        assert counters.value("telemetry_dropped_spans") > before
