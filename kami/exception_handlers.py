@@ -8,6 +8,7 @@ answer itself is registered explicitly, because its defaults are not the envelop
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -115,16 +116,26 @@ def _is_duplicate(exc: BaseException) -> bool:
     return False
 
 
+# Network failures only: a FileNotFoundError (also an OSError) is a bug, not an outage.
+_UNREACHABLE = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+)
+
+
 def _is_unavailable(exc: BaseException) -> bool:
     """True when the exception chain shows the database could not be reached or answered too late."""
     seen: BaseException | None = exc
     for _ in range(8):
         if seen is None:
             return False
-        if isinstance(
-            seen,
-            sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError | OSError | TimeoutError,
-        ) or (isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated):
+        if isinstance(seen, _UNREACHABLE) or (
+            isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated
+        ):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
