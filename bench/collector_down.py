@@ -2,7 +2,8 @@
 
     uv run python bench/collector_down.py [--requests 2000 --rounds 3]
 
-Starts ``kami serve`` (1 worker, embedded default) three times per round, alternating: no telemetry
+Starts ``kami serve`` (1 worker, embedded default, pinned to one core while this process and the
+receiver use the other) three times per round, alternating: no telemetry
 export; exporting to a real OTLP receiver in this process; exporting to a closed loopback port.
 Prints median and p99 latency of sequential requests and the down/up ratios: near 1.0 means a dead
 collector costs requests nothing beyond what exporting costs anyway.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -24,6 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.otlp import OtlpReceiver
 from tests.support.servers import free_port, kami_env, run_kami
+
+ALL_CPUS = os.sched_getaffinity(0)
+SERVER_CPU, CLIENT_CPU = (1, 0) if len(ALL_CPUS) > 1 else (0, 0)
 
 
 def measure(url: str, requests: int) -> list[float]:
@@ -55,8 +60,11 @@ def main() -> None:
                         extra["KAMI_TELEMETRY_OTLP_ENDPOINT"] = receiver.endpoint
                     if name == "collector down":
                         extra["KAMI_TELEMETRY_OTLP_ENDPOINT"] = f"http://127.0.0.1:{free_port()}"
+                    os.sched_setaffinity(0, {SERVER_CPU})  # the server (and its workers) inherit this core
                     with run_kami(kami_env(Path(folder), **extra)) as kami:
+                        os.sched_setaffinity(0, {CLIENT_CPU})  # the load generator and receiver: the other
                         results[name] += measure(kami.url, args.requests)
+                    os.sched_setaffinity(0, ALL_CPUS)
     report = {
         name: {
             "p50_ms": round(statistics.median(v), 3),
