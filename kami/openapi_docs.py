@@ -186,6 +186,80 @@ def _fix_operation(operation: Operation, platform: bool) -> None:
     operation.responses = dict(sorted(found.items()))
 
 
+_SAMPLE_STRINGS = {
+    "uuid": "0191a2b3-c4d5-7e6f-8091-a2b3c4d5e6f7",
+    "date-time": _EXAMPLE_TIME,
+    "date": "2026-01-01",
+    "email": "ada@example.com",
+    "decimal": "12.50",
+}
+
+
+def _sample(schema: dict[str, Any], schemas: dict[str, Any], depth: int = 0) -> Any:
+    """An example value for a JSON schema: its own example if it has one, else one built from its type."""
+    if depth > 8:
+        return None
+    if "$ref" in schema:
+        return _sample(schemas.get(schema["$ref"].rsplit("/", 1)[1], {}), schemas, depth + 1)
+    if schema.get("examples"):
+        examples = schema["examples"]
+        return examples[0] if isinstance(examples, list) else next(iter(examples.values()))
+    for key in ("oneOf", "anyOf"):
+        options = [o for o in schema.get(key, []) if o.get("type") != "null"]
+        if options:
+            return _sample(options[0], schemas, depth + 1)
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
+    if kind == "object" or "properties" in schema:
+        return {name: _sample(sub, schemas, depth + 1) for name, sub in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [_sample(schema.get("items", {}), schemas, depth + 1)]
+    if kind == "integer":
+        return schema.get("minimum", 1)
+    if kind == "number":
+        return 1.0
+    if kind == "boolean":
+        return True
+    if kind == "string":
+        if "enum" in schema:
+            return schema["enum"][0]
+        return _SAMPLE_STRINGS.get(schema.get("format", ""), "string")
+    if "enum" in schema:
+        return schema["enum"][0]
+    return None
+
+
+def _add_success_examples(document: Any) -> None:
+    """Every 2xx JSON response gets an example envelope built from its schema."""
+    rendered = document.to_schema()
+    schemas = rendered.get("components", {}).get("schemas", {})
+    for path, item in (document.paths or {}).items():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method, None)
+            if not isinstance(operation, Operation):
+                continue
+            for status, response in (operation.responses or {}).items():
+                if (
+                    not status.startswith("2")
+                    or not isinstance(response, OpenAPIResponse)
+                    or not response.content
+                ):
+                    continue
+                raw = rendered["paths"][path][method]["responses"][status]["content"]
+                for media_type, media in response.content.items():
+                    if media.examples or media_type != "application/json":
+                        continue
+                    value = _sample(raw[media_type].get("schema", {}), schemas)
+                    if isinstance(value, dict) and "trace_id" in value:
+                        value |= {
+                            "code": 0,
+                            "message": "Success",
+                            "trace_id": _EXAMPLE_TRACE,
+                            "timestamp": _EXAMPLE_TIME,
+                        }
+                    media.examples = {"success": Example(summary="Success", value=value)}
+
+
 def polish(app: Litestar) -> None:
     """Rewrite the cached OpenAPI document in place (call once, at startup, before it is served)."""
     document = app.openapi_schema
@@ -214,3 +288,4 @@ def polish(app: Litestar) -> None:
             operation = getattr(item, method, None)
             if isinstance(operation, Operation):
                 _fix_operation(operation, platform)
+    _add_success_examples(document)

@@ -50,6 +50,21 @@ def test_every_operation_is_described_and_tagged(document: dict[str, Any]) -> No
         assert operation.get("tags"), (method, path)
 
 
+def test_every_response_has_an_example(document: dict[str, Any]) -> None:
+    for path, method, operation in operations(document):
+        for status, response in operation["responses"].items():
+            media = (response.get("content") or {}).get("application/json")
+            if media is not None:  # /metrics answers Prometheus text, not JSON
+                assert media.get("examples"), (method, path, status)
+        success = [r for s, r in operation["responses"].items() if s.startswith("2") and r.get("content")]
+        for response in success:
+            media = response["content"].get("application/json")
+            if media is not None:
+                example = next(iter(media["examples"].values()))["value"]
+                assert example["code"] == 0, (method, path)
+                assert len(example["trace_id"]) == 32
+
+
 def test_errors_are_documented_as_the_envelope(document: dict[str, Any]) -> None:
     error_ref = "#/components/schemas/ErrorResponse"
     envelope = document["components"]["schemas"]["ErrorResponse"]
