@@ -67,9 +67,6 @@ class CodeRegistry:
     def __iter__(self) -> Iterator[BusinessCode]:
         return iter(sorted(self._codes.values(), key=lambda c: c.code))
 
-    def __contains__(self, code: object) -> bool:
-        return code in self._codes
-
 
 registry = CodeRegistry()
 _r = registry.register

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import structlog
@@ -102,18 +102,21 @@ def _http_exception_response(exc: HTTPException) -> Response[Any]:
 _DUPLICATE_MARKERS = ("duplicate entry", "duplicate key", "unique constraint", "23505", "(1062")
 
 
+def _causes(exc: BaseException, depth: int = 8) -> Iterator[BaseException]:
+    """The exception and what caused it, outermost first (drivers' errors sit a few levels down)."""
+    seen: BaseException | None = exc
+    for _ in range(depth):
+        if seen is None:
+            return
+        yield seen
+        seen = seen.__cause__ or seen.__context__
+
+
 def _is_duplicate(exc: BaseException) -> bool:
     """A unique-key violation, as MySQL/MariaDB, PostgreSQL and SQLite each word it."""
     if not isinstance(exc, aa.IntegrityError | sa_exc.IntegrityError):
         return False
-    seen: BaseException | None = exc
-    for _ in range(4):
-        if seen is None:
-            break
-        if any(marker in str(seen).lower() for marker in _DUPLICATE_MARKERS):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return any(marker in str(cause).lower() for cause in _causes(exc, 4) for marker in _DUPLICATE_MARKERS)
 
 
 # Network failures only: a FileNotFoundError (also an OSError) is a bug, not an outage.
@@ -129,16 +132,11 @@ _UNREACHABLE = (
 
 def _is_unavailable(exc: BaseException) -> bool:
     """True when the exception chain shows the database could not be reached or answered too late."""
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return False
-        if isinstance(seen, _UNREACHABLE) or (
-            isinstance(seen, sa_exc.DBAPIError) and seen.connection_invalidated
-        ):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return any(
+        isinstance(cause, _UNREACHABLE)
+        or (isinstance(cause, sa_exc.DBAPIError) and cause.connection_invalidated)
+        for cause in _causes(exc)
+    )
 
 
 def to_envelope_response(exc: BaseException) -> Response[Any]:

@@ -15,8 +15,8 @@ import msgspec
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from kami.errors import KamiError, NotFoundError
-from kami.security.identity import identity_of
+from kami.errors import NotFoundError
+from kami.security.identity import identity_or_none
 from kami.store.backend import Backend
 
 __all__ = ["FeatureFlags", "Flag", "require_flag"]
@@ -63,10 +63,7 @@ def require_flag(name: str) -> Any:
     """A guard: the route answers 404 (as if it did not exist) unless the flag allows this caller."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-        try:
-            identity = identity_of(connection)
-        except KamiError:
-            identity = None
+        identity = identity_or_none(connection)
         flags = FeatureFlags(connection.app.state.kami_backend)
         app = handler.opt.get("kami_app")
         if not await flags.is_enabled(name, app=app, caller=identity.user_id if identity else None):

@@ -131,7 +131,6 @@ class HealthController(Controller):
     path = "/health"
     tags = ["Platform"]
     include_in_schema = True
-    opt = {"exclude_from_rate_limit": True, "exclude_from_tracing": True}
 
     @get(
         "/",

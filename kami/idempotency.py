@@ -20,9 +20,9 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from redis.exceptions import RedisError
 
 from kami.codes import Codes
-from kami.errors import CacheUnavailableError, ConflictError, KamiError, ValidationError
+from kami.errors import CacheUnavailableError, ConflictError, ValidationError
 from kami.ratelimit import client_address
-from kami.security.identity import identity_of
+from kami.security.identity import identity_or_none
 from kami.store.backend import Backend
 
 __all__ = ["IDEMPOTENCY_TTL", "IdempotencyMiddleware"]
@@ -94,10 +94,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
 
     @staticmethod
     def _caller(scope: Scope) -> str:
-        try:
-            identity = identity_of(ASGIConnection(scope))
-        except KamiError:
-            identity = None
+        identity = identity_or_none(ASGIConnection(scope))
         return f"user:{identity.user_id}" if identity else f"ip:{client_address(scope, [])}"
 
     async def _run_and_record(

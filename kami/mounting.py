@@ -7,7 +7,7 @@ module in ``KAMI_APPS`` mounts it; removing it unmounts it. Nothing in ``kami/``
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +41,6 @@ class AppSpec:
     dependencies: Mapping[str, Provide] = field(default_factory=dict)
     middleware: Sequence[Middleware] = ()
     guards: Sequence[Guard] = ()
-    on_startup: Sequence[Callable[..., Any]] = ()
     rate_limit: str | None = None
     commands: Sequence[Any] = ()  # click commands/groups added to the ``kami`` command
     jobs: Sequence[Any] = ()  # kami.jobs.JobSpec: background work run by ``kami worker``

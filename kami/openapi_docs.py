@@ -61,19 +61,13 @@ def _example(code: int, message: str) -> dict[str, Any]:
     }
 
 
-def responses(*statuses: int, **described: int | tuple[int, str]) -> dict[int, ResponseSpec]:
-    """Envelope-shaped error responses for a route: ``responses(404, 409)``.
-
-    The example for each status shows its default business code; apps may pass their own with
-    ``responses(409, conflict=(409, "..."))`` style keywords mapping a name to ``(status, message)``.
-    """
+def responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """Envelope-shaped error responses for a route: ``responses(404, 409)``; each example shows the
+    status's default business code."""
     specs: dict[int, ResponseSpec] = {}
     for status in statuses:
         code = _DEFAULT_ERROR_FOR_STATUS.get(status, Codes.UNKNOWN)
         specs[status] = _spec(status, [(code.code, code.message)])
-    for value in described.values():
-        status, message = value if isinstance(value, tuple) else (value, HTTPStatus(value).phrase)
-        specs[status] = _spec(status, [(status, message)])
     return specs
 
 

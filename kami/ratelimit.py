@@ -27,7 +27,7 @@ from redis.exceptions import RedisError
 from kami.codes import Codes
 from kami.errors import CacheUnavailableError, KamiError
 from kami.observability.counters import counters
-from kami.security.identity import identity_of
+from kami.security.identity import identity_or_none
 from kami.settings import RateLimitSettings
 from kami.store.backend import Backend
 
@@ -137,10 +137,7 @@ class RateLimitMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send_with_headers)
 
     def _caller(self, scope: Scope) -> tuple[str, str | None]:
-        try:
-            identity = identity_of(ASGIConnection(scope))
-        except KamiError:
-            identity = None  # a bad token is refused later by the route's guard; count it by address
+        identity = identity_or_none(ASGIConnection(scope))  # a bad token counts by address
         if identity is not None:
             return f"user:{identity.user_id}", identity.tier
         return f"ip:{client_address(scope, self.trusted)}", None

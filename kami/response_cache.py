@@ -20,9 +20,8 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from kami.envelope import ApiResponse, now
-from kami.errors import KamiError
 from kami.observability.trace_context import current_trace_id
-from kami.security.identity import identity_of
+from kami.security.identity import identity_or_none
 from kami.store.cache import Cache
 from kami.store.namespace import Store
 
@@ -81,10 +80,7 @@ class ResponseCacheMiddleware(ASGIMiddleware):
             + hashlib.sha256(scope["path"].encode() + b"?" + scope.get("query_string", b"")).hexdigest()
         )
         if opt.get("cache_personal"):
-            try:
-                identity = identity_of(ASGIConnection(scope))
-            except KamiError:
-                identity = None
+            identity = identity_or_none(ASGIConnection(scope))
             key += f":{identity.user_id if identity else 'anonymous'}"
 
         async def compute() -> _Stored:

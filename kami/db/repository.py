@@ -53,9 +53,6 @@ class Repository(SQLAlchemyAsyncRepository[ModelT]):
             return None
         return row
 
-    async def get_row(self, item_id: Any) -> dict[str, Any] | None:
-        return await self.read_row(self.session.bind, item_id, self.app_id)  # type: ignore[arg-type]
-
     @property
     def is_scoped(self) -> bool:
         return issubclass(self.model_type, AppScoped)

@@ -92,7 +92,6 @@ def _registry() -> CollectorRegistry | None:
     description="Text exposition format; the sum over every worker of this instance.",
     include_in_schema=True,
     tags=["Platform"],
-    opt={"exclude_from_rate_limit": True},
     media_type=CONTENT_TYPE_LATEST,
 )
 async def metrics_endpoint() -> Response[bytes]:

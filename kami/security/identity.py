@@ -9,10 +9,18 @@ from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 
-from kami.errors import AuthenticationError, PermissionDeniedError
+from kami.errors import AuthenticationError, KamiError, PermissionDeniedError
 from kami.security.tokens import TokenSigner
 
-__all__ = ["Identity", "current_identity", "identity_of", "provide_identity", "require_admin", "require_user"]
+__all__ = [
+    "Identity",
+    "current_identity",
+    "identity_of",
+    "identity_or_none",
+    "provide_identity",
+    "require_admin",
+    "require_user",
+]
 
 _SCOPE_KEY = "kami_identity"
 
@@ -42,6 +50,15 @@ def identity_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity | No
         identity = Identity(user_id=claims.sub, role=claims.role, tier=claims.tier)
     connection.scope[_SCOPE_KEY] = identity  # type: ignore[literal-required]
     return identity
+
+
+def identity_or_none(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity | None:
+    """The verified identity, or ``None`` for no token *and* for a bad one: for middleware that only
+    needs to know who is calling (the route's guard still refuses a bad token with 401)."""
+    try:
+        return identity_of(connection)
+    except KamiError:
+        return None
 
 
 def current_identity(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity:
