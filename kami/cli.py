@@ -64,13 +64,9 @@ def main() -> None:
 )
 @click.option("--migrate", is_flag=True, help="Apply database migrations before serving.")
 def serve(host: str | None, port: int | None, workers: int | None, migrate: bool) -> None:
-    """Serve kami under Granian (ASGI, respawning workers, bounded graceful shutdown)."""
-    from granian import Granian
-    from granian.constants import Interfaces
-    from granian.http import HTTP1Settings
-
-    from kami.observability.logging import granian_log_config
+    """Serve kami under Granian: respawning workers, drain on SIGTERM, bounded graceful shutdown."""
     from kami.observability.prometheus_dir import prepare_multiprocess_dir
+    from kami.serving import serve as serve_forever
 
     settings = _settings()
     # Before anything imports prometheus_client: it picks its multiprocess storage at import time.
@@ -81,22 +77,7 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
     # Workers must not race each other to migrate: the parent did it (or the operator's job does).
     os.environ["KAMI_DATABASE_AUTO_MIGRATE"] = "false"
     get_settings.cache_clear()
-    server = settings.server
-    count = workers if workers is not None else server.workers
-    Granian(
-        target="kami.server:create_app",
-        factory=True,
-        address=host or server.host,
-        port=port or server.port,
-        interface=Interfaces.ASGI,
-        workers=count or os.cpu_count() or 1,
-        backlog=server.backlog,
-        http1_settings=HTTP1Settings(keep_alive=server.keep_alive),
-        respawn_failed_workers=True,
-        workers_kill_timeout=server.graceful_timeout,
-        log_access=False,  # kami writes its own access line (route template, trace id, no headers)
-        log_dictconfig=granian_log_config(settings),
-    ).serve()
+    serve_forever(settings, host=host, port=port, workers=workers)
 
 
 @main.command()

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from kami.codes import Codes
 from kami.envelope import ApiResponse, error, success
 from kami.openapi_docs import responses
+from kami.serving import is_draining
 
 __all__ = [
     "ComponentHealth",
@@ -158,7 +159,7 @@ class HealthController(Controller):
         responses=responses(503),
     )
     async def ready(self, state: State) -> Response[ApiResponse[HealthReport]]:
-        if state.get("kami_draining"):
+        if is_draining():
             report = HealthReport(
                 status="down", components={"process": ComponentHealth(status="down", detail="draining")}
             )

@@ -94,7 +94,6 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         try:
             yield
         finally:
-            state.kami_draining = True
             await state.kami_jobs.drain()
             await dispose_read_engines()
             await state.kami_backend.close()

@@ -74,6 +74,15 @@ class ServerSettings(_Group, frozen=True, kw_only=True):
     graceful_timeout: Annotated[
         int, msgspec.Meta(ge=1, le=600, description="Seconds a worker may take to finish on shutdown.")
     ] = 30
+    drain_seconds: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0, le=120, description="On SIGTERM, seconds /health/ready answers 503 before listening stops."
+        ),
+    ] = 5
+    workers_max_rss: Annotated[
+        int, msgspec.Meta(ge=0, description="Recycle a worker above this many MiB of memory; 0 = never.")
+    ] = 0
     max_body_size: Annotated[int, msgspec.Meta(ge=1024, description="Largest accepted request body.")] = (
         1_048_576
     )

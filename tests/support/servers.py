@@ -42,9 +42,9 @@ class KamiProcess:
 
 @contextmanager
 def run_kami(
-    env: dict[str, str], *, workers: int = 1, ready_path: str = "/health/live"
+    env: dict[str, str], *, workers: int = 1, ready_path: str = "/health/live", port: int = 0
 ) -> Iterator[KamiProcess]:
-    port = free_port()
+    port = port or free_port()
     log = Path(env["KAMI_DATA_DIR"]).parent / f"kami-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as sink:
@@ -71,7 +71,7 @@ def run_kami(
         yield running
     finally:
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(signal.SIGINT)  # SIGINT skips the drain that SIGTERM starts
             try:
                 process.wait(timeout=40)
             except subprocess.TimeoutExpired:
