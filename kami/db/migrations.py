@@ -15,6 +15,7 @@ from sqlalchemy import pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from kami.db.config import build_sqlalchemy_config, engine_options, normalise_url
+from kami.db.migration_lock import migration_lock
 from kami.settings import Settings
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ def run_env() -> None:
         connect = {k: v for k, v in engine_options(settings, url).items() if k == "connect_args"}
         engine = create_async_engine(url, poolclass=pool.NullPool, **connect)
         try:
-            async with engine.connect() as connection:
+            async with engine.connect() as connection, migration_lock(connection):
                 await connection.run_sync(migrate)
                 await connection.commit()
         finally:

@@ -90,7 +90,8 @@ def test_sigterm_drains_then_finishes_in_flight_work_and_exits_zero(
         assert stopped < DRAIN + GRACE
         status, body = result["answer"]
         assert status == 201, body
-        assert body["code"] == 0 and body["data"]["username"] == "inflight"
+        assert body["code"] == 0
+        assert body["data"]["username"] == "inflight"
         assert anyio.run(_users_named, mysql_at_head.database_url, "inflight") == 1
         # The batch processor's delay is a minute: these spans left through the shutdown flush.
         assert wait_until(lambda: any(s.name == "POST /app-a/v1/users" for s in receiver.spans), seconds=5)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from kami.db.config import normalise_url
 from kami.settings import Settings
 
-__all__ = ["BACKENDS", "reset_schema", "truncate_app_tables"]
+__all__ = ["BACKENDS", "drop_everything", "reset_schema", "truncate_app_tables"]
 
 BACKENDS = ["sqlite", "mysql", "postgres"]
 
@@ -32,8 +32,12 @@ def reset_schema(settings: Settings) -> None:
     """Empty the database and apply every migration."""
     from kami.db.migrations import upgrade
 
-    anyio.run(_drop_everything, settings.database_url)
+    drop_everything(settings.database_url)
     upgrade(settings)
+
+
+def drop_everything(url: str) -> None:
+    anyio.run(_drop_everything, url)
 
 
 async def _truncate(url: str, tables: list[str]) -> None:
