@@ -1,0 +1,282 @@
+"""compose.yaml, the Swarm stack and the Kubernetes overlays: valid by real validators, and true to
+the promises operators rely on (probe paths exist, ports and users match the image, timeouts add up).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from kami.mounting import load_apps
+from kami.settings import describe_variables, load_settings
+
+ROOT = Path(__file__).parents[2]
+KNOWN_VARIABLES = {row[0] for row in describe_variables()}
+OVERLAYS = ["staging", "production"]
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+IMAGE_USER = int(re.search(r"^USER (\d+)", DOCKERFILE, re.M).group(1))  # type: ignore[union-attr]
+IMAGE_ENV = dict(re.findall(r"(KAMI_\w+)=(\S+)", DOCKERFILE))
+PORT = int(IMAGE_ENV["KAMI_SERVER_PORT"])
+
+
+def _compose_file_is_valid(path: Path) -> None:
+    result = subprocess.run(
+        ["check-jsonschema", "--builtin-schema", "vendor.compose-spec", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _seconds(value: str) -> int:
+    match = re.fullmatch(r"(\d+)s", value)
+    assert match, value
+    return int(match.group(1))
+
+
+def _loads_in_production(environment: dict[str, str], tmp_path: Path) -> None:
+    """The variables a manifest sets are real settings, and with its secrets they pass production's checks."""
+    env = dict(environment)
+    for name in [n for n in env if n.endswith("_FILE")]:
+        assert name.removesuffix("_FILE") in KNOWN_VARIABLES, name
+        secret = tmp_path / name.lower()
+        secret.write_text("s3cret-" + "x" * 40)
+        env[name] = str(secret)
+    unknown = {n for n in env if n.startswith("KAMI_") and not n.endswith("_FILE")} - KNOWN_VARIABLES
+    assert not unknown, f"not kami settings: {unknown}"
+    settings = load_settings({**env, "KAMI_ENV_FILE": str(tmp_path / "absent.env")})
+    assert settings.is_production
+
+
+def _shutdown_budget(environment: dict[str, str]) -> int:
+    return int(environment["KAMI_SERVER_DRAIN_SECONDS"]) + int(environment["KAMI_SERVER_GRACEFUL_TIMEOUT"])
+
+
+def _paths_served() -> set[str]:
+    from kami.server import create_app
+
+    settings = load_settings({"KAMI_ENV_FILE": "/nonexistent"})
+    return {route.path for route in create_app(settings).routes}
+
+
+# --- compose.yaml -------------------------------------------------------------------------------
+
+
+def test_compose_file_is_valid() -> None:
+    _compose_file_is_valid(ROOT / "compose.yaml")
+
+
+def test_compose_waits_long_enough_for_a_graceful_stop() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    kami = compose["services"]["kami"]
+    defaults = {name: default for name, _, default, _ in describe_variables()}
+    assert _seconds(kami["stop_grace_period"]) > _shutdown_budget(defaults)
+    observability = {n for n, s in compose["services"].items() if "observability" in s.get("profiles", [])}
+    assert observability == {"otel-collector", "jaeger"}
+    collector = yaml.safe_load((ROOT / "infra/observability/otel-collector.yaml").read_text())
+    assert collector["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"].endswith(":4317")
+
+
+# --- Docker Swarm --------------------------------------------------------------------------------
+
+STACK_PATH = ROOT / "infra/swarm/stack.yaml"
+
+
+def test_stack_file_is_valid() -> None:
+    _compose_file_is_valid(STACK_PATH)
+
+
+def test_stack_promises(tmp_path: Path) -> None:
+    stack = yaml.safe_load(STACK_PATH.read_text())
+    kami = stack["services"]["kami"]
+    deploy = kami["deploy"]
+    assert deploy["replicas"] == 3
+    assert {"spread": "node.id"} in deploy["placement"]["preferences"]
+    assert deploy["update_config"] == {
+        "parallelism": 1,
+        "delay": "10s",
+        "order": "start-first",
+        "failure_action": "rollback",
+        "monitor": "30s",
+    }
+    assert deploy["restart_policy"]["condition"] == "any"
+    limits = {name: s["deploy"]["resources"] for name, s in stack["services"].items()}
+    assert limits["kami"] == {
+        "reservations": {"cpus": "0.5", "memory": "512M"},
+        "limits": {"cpus": "2", "memory": "2G"},
+    }
+    assert limits["mysql"] == {
+        "reservations": {"cpus": "1", "memory": "2G"},
+        "limits": {"cpus": "4", "memory": "8G"},
+    }
+    assert limits["redis"] == {
+        "reservations": {"cpus": "0.5", "memory": "512M"},
+        "limits": {"cpus": "2", "memory": "4G"},
+    }
+    assert stack["networks"]["backend"]["driver"] == "overlay"
+    assert all(s["networks"] == ["backend"] for s in stack["services"].values())
+    assert all(secret.get("external") for secret in stack["secrets"].values())
+    assert kami["command"] == ["serve", "--migrate"]  # migrations under the database lock, then serve
+    assert "/health/live" in " ".join(kami["healthcheck"]["test"])
+    assert kami["ports"][0]["target"] == PORT
+    environment = {k: str(v) for k, v in kami["environment"].items()}
+    assert _seconds(kami["stop_grace_period"]) > _shutdown_budget(environment)
+    # Passwords only as files from Swarm secrets, never as values.
+    assert not any("PASSWORD" in k and not k.endswith("_FILE") for k in environment)
+    for service in stack["services"].values():
+        for name, value in service.get("environment", {}).items():
+            if name.endswith("_FILE"):
+                assert str(value).removeprefix("/run/secrets/") in service["secrets"], name
+    _loads_in_production(environment, tmp_path)
+
+
+# --- Kubernetes ----------------------------------------------------------------------------------
+
+
+@cache
+def rendered(overlay: str) -> list[dict[str, Any]]:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.fail("kubectl (with kustomize built in) is required to render infra/k8s")
+    result = subprocess.run(
+        [kubectl, "kustomize", str(ROOT / "infra/k8s/overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def one(docs: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:
+    found = [d for d in docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
+    assert len(found) == 1, f"{kind} {name}: {len(found)} found"
+    return found[0]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_overlay_renders_and_validates_against_the_kubernetes_schemas(overlay: str) -> None:
+    docs = rendered(overlay)
+    kinds = sorted(d["kind"] for d in docs)
+    expected = ["ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Ingress", "PodDisruptionBudget"]
+    expected += ["NetworkPolicy"] * 2 + ["Service"] * 3 + ["StatefulSet"] * 2
+    assert kinds == sorted(expected)
+    for doc in docs:
+        kubernetes_validate.validate(doc, kubernetes_validate.latest_version(), strict=True)
+    assert {d["metadata"]["namespace"] for d in docs} == {
+        "kami" if overlay == "production" else "kami-staging"
+    }
+
+
+def _config(docs: list[dict[str, Any]]) -> dict[str, str]:
+    return dict(one(docs, "ConfigMap")["data"])
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_deployment_promises(overlay: str, tmp_path: Path) -> None:
+    docs = rendered(overlay)
+    deployment = one(docs, "Deployment", "kami")
+    spec = deployment["spec"]
+    pod = spec["template"]["spec"]
+    (server,) = pod["containers"]
+    (migrate,) = pod["initContainers"]
+    config = _config(docs)
+
+    assert spec["replicas"] == (3 if overlay == "production" else 2)
+    assert spec["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
+    assert server["resources"] == {
+        "requests": {"cpu": "500m", "memory": "512Mi"},
+        "limits": {"cpu": "2", "memory": "2Gi"},
+    }
+    assert server["args"] == ["serve"]
+    assert migrate["args"] == ["migrate"]
+    assert migrate["image"] == server["image"]
+
+    served = _paths_served()
+    probes = {kind: server[kind]["httpGet"] for kind in ("startupProbe", "livenessProbe", "readinessProbe")}
+    assert probes["livenessProbe"]["path"] == probes["startupProbe"]["path"] == "/health/live"
+    assert probes["readinessProbe"]["path"] == "/health/ready"
+    assert {p["path"] for p in probes.values()} <= served
+    assert server["ports"] == [{"name": "http", "containerPort": PORT, "protocol": "TCP"}]
+    assert all(p["port"] == "http" for p in probes.values())
+
+    # Timeouts add up: preStop sleep, then kami's drain and graceful stop, all inside the grace period.
+    budget = pod["terminationGracePeriodSeconds"]
+    needed = server["lifecycle"]["preStop"]["sleep"]["seconds"] + _shutdown_budget(config)
+    assert needed < budget <= needed + 15
+    readiness = server["readinessProbe"]
+    assert readiness["periodSeconds"] * readiness["failureThreshold"] <= int(
+        config["KAMI_SERVER_DRAIN_SECONDS"]
+    )
+
+    # Non-root as the image's user, read-only root, nothing extra allowed.
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == IMAGE_USER
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert pod["automountServiceAccountToken"] is False
+    for container in (server, migrate):
+        context = container["securityContext"]
+        assert context["readOnlyRootFilesystem"] is True
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["capabilities"] == {"drop": ["ALL"]}
+        mounts = {m["mountPath"] for m in container["volumeMounts"]}
+        assert IMAGE_ENV["KAMI_DATA_DIR"].startswith(tuple(mounts))  # writable data folder
+        references = {e["configMapRef"]["name"] for e in container["envFrom"]}
+        assert references == {one(docs, "ConfigMap")["metadata"]["name"]}
+
+    secret_volume = next(v for v in pod["volumes"] if "secret" in v)
+    assert secret_volume["secret"]["secretName"] == "kami-secrets"
+    files = {f"/run/secrets/kami/{item['path']}" for item in secret_volume["secret"]["items"]}
+    assert {v for k, v in config.items() if k.endswith("_FILE")} == files
+    _loads_in_production({**config, "KAMI_ENVIRONMENT": "production"}, tmp_path)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_traffic_scaling_and_data_promises(overlay: str) -> None:
+    docs = rendered(overlay)
+    selector = one(docs, "Deployment", "kami")["spec"]["selector"]["matchLabels"]
+    service = one(docs, "Service", "kami")
+    assert service["spec"]["type"] == "ClusterIP"
+    assert service["spec"]["selector"] == selector
+    assert service["spec"]["ports"][0]["targetPort"] == "http"
+
+    ingress = one(docs, "Ingress", "kami")
+    paths = {p["path"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]}
+    prefixes = {spec.prefix for spec in load_apps(load_settings({"KAMI_ENV_FILE": "/nonexistent"}).app.apps)}
+    assert paths == prefixes | {"/schema"}  # every app is reachable; /health and /metrics are not public
+    assert ("tls" in ingress["spec"]) == (overlay == "production")
+
+    hpa = one(docs, "HorizontalPodAutoscaler", "kami")["spec"]
+    targets = {m["resource"]["name"]: m["resource"]["target"]["averageUtilization"] for m in hpa["metrics"]}
+    assert targets == {"cpu": 70, "memory": 80}
+    if overlay == "production":
+        assert (hpa["minReplicas"], hpa["maxReplicas"]) == (3, 10)
+    assert one(docs, "PodDisruptionBudget", "kami")["spec"]["selector"]["matchLabels"] == selector
+
+    storage = {"kami-mysql": "20Gi", "kami-redis": "5Gi"}
+    for name, size in storage.items():
+        stateful = one(docs, "StatefulSet", name)["spec"]
+        assert stateful["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == size
+        headless = one(docs, "Service", stateful["serviceName"])
+        assert headless["spec"]["clusterIP"] == "None"
+        policy = one(docs, "NetworkPolicy", name)["spec"]
+        assert policy["podSelector"]["matchLabels"] == stateful["selector"]["matchLabels"]
+        (rule,) = policy["ingress"]
+        assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "kami"}}}]
+    config = _config(docs)
+    assert config["KAMI_DATABASE_HOST"] == "kami-mysql"
+    assert config["KAMI_REDIS_URL"].startswith("redis://kami-redis:")
