@@ -16,7 +16,7 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
-__all__ = ["Backend", "MemoryBackend", "RedisBackend", "WindowResult"]
+__all__ = ["Backend", "Index", "MemoryBackend", "RedisBackend", "WindowResult"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,15 @@ class WindowResult:
     retry_after: float  # seconds until one more request would be allowed (0 when allowed)
 
 
+@dataclass(frozen=True)
+class Index:
+    """Sets a stored value is registered in (a cache's tags), so one purge can find it."""
+
+    sets: list[str]
+    member: str
+    ttl: float
+
+
 class Backend(Protocol):
     async def ping(self) -> None: ...
     async def get(self, key: str) -> bytes | None: ...
@@ -35,15 +44,24 @@ class Backend(Protocol):
     ) -> bool: ...
     async def delete(self, *keys: str) -> int: ...
     async def delete_prefix(self, prefix: str) -> int: ...
-    async def add_members(self, key: str, members: list[str], ttl: float) -> None: ...
-    async def members(self, key: str) -> frozenset[str]: ...
     async def delete_if_value(self, key: str, expected: bytes) -> bool: ...
     async def hit_window(self, key: str, limit: int, window: float) -> WindowResult: ...
     async def incr(self, key: str, ttl: float) -> int: ...
     async def get_many(self, keys: list[str]) -> list[bytes | None]: ...
     async def set_if_unchanged(
-        self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None]
-    ) -> bool: ...
+        self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None], index: Index | None = None
+    ) -> bool:
+        """Store ``value`` only if every guard key still holds its expected value; in the same atomic
+        step add ``index.member`` to each of ``index.sets``."""
+        ...
+
+    async def bump_and_purge(
+        self, versions: list[str], version_ttl: float, keys: list[str], sets: list[str], member_prefix: str
+    ) -> None:
+        """Atomically: increment every version key, delete ``keys``, and for each set delete every
+        ``member_prefix + member`` and the set itself."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -66,12 +84,33 @@ if oldest[2] then reset_us = tonumber(oldest[2]) + window_us - now end
 return {allowed, limit - count, reset_us}
 """
 
+# KEYS: value, guards..., index sets...  ARGV: value, ttl ms, guard count, expected..., member, set ttl ms
 _SET_IF_UNCHANGED = """
-for i = 2, #KEYS do
-  local current = redis.call('GET', KEYS[i])
-  if (current or '') ~= ARGV[i + 1] then return 0 end
+local guards = tonumber(ARGV[3])
+for i = 1, guards do
+  local current = redis.call('GET', KEYS[i + 1])
+  if (current or '') ~= ARGV[i + 3] then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+for i = guards + 2, #KEYS do
+  redis.call('SADD', KEYS[i], ARGV[guards + 4])
+  redis.call('PEXPIRE', KEYS[i], ARGV[guards + 5])
+end
+return 1
+"""
+
+# KEYS: versions..., keys..., sets...  ARGV: version count, key count, version ttl ms, member prefix
+_BUMP_AND_PURGE = """
+local versions, plain = tonumber(ARGV[1]), tonumber(ARGV[2])
+for i = 1, versions do
+  redis.call('INCR', KEYS[i])
+  redis.call('PEXPIRE', KEYS[i], ARGV[3])
+end
+for i = versions + 1, versions + plain do redis.call('UNLINK', KEYS[i]) end
+for i = versions + plain + 1, #KEYS do
+  for _, member in ipairs(redis.call('SMEMBERS', KEYS[i])) do redis.call('UNLINK', ARGV[4] .. member) end
+  redis.call('UNLINK', KEYS[i])
+end
 return 1
 """
 
@@ -87,6 +126,7 @@ class RedisBackend:
         self._window = client.register_script(_SLIDING_WINDOW)
         self._delete_if_value = client.register_script(_DELETE_IF_VALUE)
         self._set_if_unchanged = client.register_script(_SET_IF_UNCHANGED)
+        self._bump_and_purge = client.register_script(_BUMP_AND_PURGE)
 
     async def ping(self) -> None:
         await self.client.ping()
@@ -114,16 +154,6 @@ class RedisBackend:
                 batch = []
         return removed + await self.delete(*batch)
 
-    async def add_members(self, key: str, members: list[str], ttl: float) -> None:
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.sadd(key, *members)
-            pipe.pexpire(key, int(ttl * 1000))
-            await pipe.execute()
-
-    async def members(self, key: str) -> frozenset[str]:
-        found = await self.client.smembers(key)  # type: ignore[misc]
-        return frozenset(m.decode() if isinstance(m, bytes) else str(m) for m in found)
-
     async def delete_if_value(self, key: str, expected: bytes) -> bool:
         return bool(await self._delete_if_value(keys=[key], args=[expected]))
 
@@ -146,11 +176,24 @@ class RedisBackend:
         return [v if isinstance(v, bytes) or v is None else str(v).encode() for v in found]
 
     async def set_if_unchanged(
-        self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None]
+        self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None], index: Index | None = None
     ) -> bool:
         names = list(guards)
-        args: list[bytes | int] = [value, int(ttl * 1000), *[guards[n] or b"" for n in names]]
-        return bool(await self._set_if_unchanged(keys=[key, *names], args=args))
+        index = index or Index([], "", 0)
+        args: list[bytes | int | str] = [
+            value,
+            int(ttl * 1000),
+            len(names),
+            *[guards[n] or b"" for n in names],
+        ]
+        args += [index.member, int(index.ttl * 1000)]
+        return bool(await self._set_if_unchanged(keys=[key, *names, *index.sets], args=args))
+
+    async def bump_and_purge(
+        self, versions: list[str], version_ttl: float, keys: list[str], sets: list[str], member_prefix: str
+    ) -> None:
+        args: list[int | str] = [len(versions), len(keys), int(version_ttl * 1000), member_prefix]
+        await self._bump_and_purge(keys=[*versions, *keys, *sets], args=args)
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -207,16 +250,6 @@ class MemoryBackend:
                 del self._values[key]
             return len(matched)
 
-    async def add_members(self, key: str, members: list[str], ttl: float) -> None:
-        async with self._lock:
-            current = self._live(key)
-            found = current if isinstance(current, set) else set()
-            self._values[key] = (found | set(members), self._expiry(ttl))
-
-    async def members(self, key: str) -> frozenset[str]:
-        value = self._live(key)
-        return frozenset(value) if isinstance(value, set) else frozenset()
-
     async def delete_if_value(self, key: str, expected: bytes) -> bool:
         async with self._lock:
             if self._live(key) == expected:
@@ -249,13 +282,33 @@ class MemoryBackend:
         return [await self.get(key) for key in keys]
 
     async def set_if_unchanged(
-        self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None]
+        self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None], index: Index | None = None
     ) -> bool:
         async with self._lock:
             if any((self._live(name) or b"") != (expected or b"") for name, expected in guards.items()):
                 return False
             self._values[key] = (value, self._expiry(ttl))
+            for name in index.sets if index else ():
+                current = self._live(name)
+                members = current if isinstance(current, set) else set()
+                self._values[name] = (members | {index.member}, self._expiry(index.ttl))  # type: ignore[union-attr]
             return True
+
+    async def bump_and_purge(
+        self, versions: list[str], version_ttl: float, keys: list[str], sets: list[str], member_prefix: str
+    ) -> None:
+        async with self._lock:
+            for name in versions:
+                current = self._live(name)
+                value = int(current) + 1 if isinstance(current, bytes) else 1
+                self._values[name] = (str(value).encode(), self._expiry(version_ttl))
+            doomed = list(keys)
+            for name in sets:
+                current = self._live(name)
+                doomed += [member_prefix + m for m in (current if isinstance(current, set) else ())]
+                doomed.append(name)
+            for name in doomed:
+                self._values.pop(name, None)
 
     async def close(self) -> None:
         self._values.clear()

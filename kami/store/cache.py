@@ -2,7 +2,9 @@
 
 A read never stores a value computed before a write it overlapped: every key and tag has a version
 that invalidation bumps, and a computed value is stored only if the versions it started from are
-still current (checked atomically). When the backend is down, reads fall through to ``compute``.
+still current. Storing (check, set, register under its tags) and invalidating (bump, purge every
+registered key) are each one atomic step, so no interleaving leaves a value outside its tags.
+When the backend is down, reads fall through to ``compute``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import structlog
 from redis.exceptions import RedisError
 
 from kami.observability.counters import counters
+from kami.store.backend import Index
 from kami.store.namespace import Store
 
 __all__ = ["Cache"]
@@ -71,9 +74,8 @@ class Cache:
         try:
             value = await compute()
             try:
-                await backend.set_if_unchanged(value_key, msgspec.json.encode(value), ttl, versions)
-                for tag in tags:
-                    await backend.add_members(self._tag_key(tag), [key], VERSION_TTL)
+                index = Index([self._tag_key(t) for t in tags], key, VERSION_TTL)
+                await backend.set_if_unchanged(value_key, msgspec.json.encode(value), ttl, versions, index)
             except (RedisError, OSError) as exc:
                 log.warning("cache store failed", key=key, error=type(exc).__name__)
             return value
@@ -103,17 +105,14 @@ class Cache:
         """Forget these keys and every key stored with one of ``tags``, and refuse any value computed
         before this call. Call it after the write has committed. With the store down the write stands:
         the failure is logged and counted, and stale entries live at most until their TTL."""
-        backend = self.store.backend
         try:
-            for name in [*keys, *(f"tag:{t}" for t in tags)]:
-                await backend.incr(self._version_key(name), VERSION_TTL)
-            doomed = [self._value_key(k) for k in keys]
-            for tag in tags:
-                doomed += [
-                    self._tag_key(tag),
-                    *(self._value_key(m) for m in await backend.members(self._tag_key(tag))),
-                ]
-            await backend.delete(*doomed)
+            await self.store.backend.bump_and_purge(
+                [self._version_key(name) for name in [*keys, *(f"tag:{t}" for t in tags)]],
+                VERSION_TTL,
+                [self._value_key(k) for k in keys],
+                [self._tag_key(t) for t in tags],
+                member_prefix=self._value_key(""),
+            )
         except (RedisError, OSError) as exc:
             counters.increment("cache_errors", namespace=self.store.namespace)
             log.error("cache invalidation failed", keys=list(keys), tags=list(tags), error=type(exc).__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from kami.store.backend import Backend
+from kami.store.backend import Backend, Index
 
 
 async def test_get_set_ttl_and_only_if_absent(backend: Backend, prefix: str) -> None:
@@ -42,10 +42,26 @@ async def test_set_if_unchanged_respects_guards(backend: Backend, prefix: str) -
     assert await backend.get(f"{prefix}:v") == b"fresh"
 
 
-async def test_members(backend: Backend, prefix: str) -> None:
-    await backend.add_members(f"{prefix}:tag", ["a", "b"], 10)
-    await backend.add_members(f"{prefix}:tag", ["b", "c"], 10)
-    assert await backend.members(f"{prefix}:tag") == {"a", "b", "c"}
+async def test_indexed_values_are_purged_with_their_set(backend: Backend, prefix: str) -> None:
+    """What set_if_unchanged registers, bump_and_purge finds: tagged values go, others stay."""
+    tag, version = f"{prefix}:tag", f"{prefix}:version"
+    for name in ("a", "b"):
+        stored = await backend.set_if_unchanged(
+            f"{prefix}:value:{name}", b"x", 10, {}, Index([tag], name, 10)
+        )
+        assert stored
+    await backend.set(f"{prefix}:value:untagged", b"y", ttl=10)
+    await backend.set(f"{prefix}:plain", b"z", ttl=10)
+
+    await backend.bump_and_purge([version], 10, [f"{prefix}:plain"], [tag], member_prefix=f"{prefix}:value:")
+
+    assert await backend.get_many([f"{prefix}:value:a", f"{prefix}:value:b", f"{prefix}:plain"]) == [None] * 3
+    assert await backend.get(f"{prefix}:value:untagged") == b"y"
+    assert await backend.get(version) == b"1"
+    # A value computed against the old version is refused, and so is its registration.
+    assert not await backend.set_if_unchanged(
+        f"{prefix}:value:a", b"stale", 10, {version: None}, Index([tag], "a", 10)
+    )
 
 
 async def test_sliding_window_is_exact_under_concurrency(backend: Backend, prefix: str) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["KamiProcess", "free_port", "kami_env", "run_kami"]
+__all__ = ["KamiProcess", "free_port", "kami_env", "run_kami", "start_kami", "stop_kami"]
 
 
 def free_port() -> int:
@@ -40,14 +40,14 @@ class KamiProcess:
         return self.log.read_text(errors="replace")
 
 
-@contextmanager
-def run_kami(
+def start_kami(
     env: dict[str, str], *, workers: int = 1, ready_path: str = "/health/live", port: int = 0
-) -> Iterator[KamiProcess]:
+) -> KamiProcess:
+    """Start ``kami serve`` and return once ``ready_path`` answers 200 (or raise with its output)."""
     port = port or free_port()
     log = Path(env["KAMI_DATA_DIR"]).parent / f"kami-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as sink:
+    with log.open("ab") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "kami", "serve", "--port", str(port), "--workers", str(workers)],
             env=env,
@@ -55,25 +55,40 @@ def run_kami(
             stderr=subprocess.STDOUT,
         )
     running = KamiProcess(process, f"http://127.0.0.1:{port}", log)
+    deadline = time.monotonic() + 40
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"kami exited with {process.returncode}:\n{running.output()}")
+        try:
+            if httpx.get(running.url + ready_path, timeout=2).status_code == 200:
+                return running
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            stop_kami(running)
+            raise RuntimeError(f"kami did not become ready in 40 s:\n{running.output()}")
+        time.sleep(0.2)
+
+
+def stop_kami(running: KamiProcess, sig: signal.Signals = signal.SIGINT, timeout: float = 40) -> int:
+    """Signal kami (SIGINT skips the drain SIGTERM starts) and wait; kill it after ``timeout``."""
+    process = running.process
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
+@contextmanager
+def run_kami(
+    env: dict[str, str], *, workers: int = 1, ready_path: str = "/health/live", port: int = 0
+) -> Iterator[KamiProcess]:
+    running = start_kami(env, workers=workers, ready_path=ready_path, port=port)
     try:
-        deadline = time.monotonic() + 40
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"kami exited with {process.returncode}:\n{running.output()}")
-            try:
-                if httpx.get(running.url + ready_path, timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"kami did not become ready in 40 s:\n{running.output()}")
-            time.sleep(0.2)
         yield running
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)  # SIGINT skips the drain that SIGTERM starts
-            try:
-                process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_kami(running)
