@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import httpx
@@ -13,13 +12,10 @@ from kami.cli import main
 from tests.support.servers import kami_env, run_kami
 
 
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KAMI_")}
-    return {**env, "KAMI_DATA_DIR": str(tmp_path / "data"), "KAMI_ENV_FILE": str(tmp_path / "none"), **extra}
-
-
 def test_config_prints_masked_settings(tmp_path: Path) -> None:
-    env = _env(tmp_path, KAMI_DATABASE_URL="mysql+asyncmy://kami:topsecret@db/kami", KAMI_SECRET_KEY="s" * 40)
+    env = kami_env(
+        tmp_path, KAMI_DATABASE_URL="mysql+asyncmy://kami:topsecret@db/kami", KAMI_SECRET_KEY="s" * 40
+    )
     result = CliRunner().invoke(main, ["config"], env=env)
     assert result.exit_code == 0, result.output
     shown = json.loads(result.output)
@@ -29,14 +25,14 @@ def test_config_prints_masked_settings(tmp_path: Path) -> None:
 
 
 def test_config_rejects_invalid_values_with_exit_2(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["config"], env=_env(tmp_path, KAMI_SERVER_WORKERS="many"))
+    result = CliRunner().invoke(main, ["config"], env=kami_env(tmp_path, KAMI_SERVER_WORKERS="many"))
     assert result.exit_code == 2
     assert "KAMI_SERVER_WORKERS" in result.output
     assert "Traceback" not in result.output
 
 
 def test_production_refuses_to_start_with_embedded_defaults(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["serve"], env=_env(tmp_path, KAMI_ENVIRONMENT="production"))
+    result = CliRunner().invoke(main, ["serve"], env=kami_env(tmp_path, KAMI_ENVIRONMENT="production"))
     assert result.exit_code == 2
     assert "KAMI_DATABASE_URL" in result.output
 

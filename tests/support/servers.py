@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +41,12 @@ class KamiProcess:
 
 
 def start_kami(
-    env: dict[str, str], *, workers: int = 1, ready_path: str = "/health/live", port: int = 0
+    env: dict[str, str],
+    *,
+    workers: int = 1,
+    ready_path: str = "/health/live",
+    port: int = 0,
+    args: Sequence[str] = (),
 ) -> KamiProcess:
     """Start ``kami serve`` and return once ``ready_path`` answers 200 (or raise with its output)."""
     port = port or free_port()
@@ -49,7 +54,7 @@ def start_kami(
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "kami", "serve", "--port", str(port), "--workers", str(workers)],
+            [sys.executable, "-m", "kami", "serve", "--port", str(port), "--workers", str(workers), *args],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -85,9 +90,14 @@ def stop_kami(running: KamiProcess, sig: signal.Signals = signal.SIGINT, timeout
 
 @contextmanager
 def run_kami(
-    env: dict[str, str], *, workers: int = 1, ready_path: str = "/health/live", port: int = 0
+    env: dict[str, str],
+    *,
+    workers: int = 1,
+    ready_path: str = "/health/live",
+    port: int = 0,
+    args: Sequence[str] = (),
 ) -> Iterator[KamiProcess]:
-    running = start_kami(env, workers=workers, ready_path=ready_path, port=port)
+    running = start_kami(env, workers=workers, ready_path=ready_path, port=port, args=args)
     try:
         yield running
     finally:
