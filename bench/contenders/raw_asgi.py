@@ -21,11 +21,8 @@ import msgspec
 from redis.asyncio import Redis
 
 STATE: dict[str, Any] = {}
-COLUMNS_FOR_LIST = "id, name, price, description, stock, version, created_at, updated_at"
-LIST_QUERY = (
-    f"SELECT {COLUMNS_FOR_LIST} FROM app_b_product ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s"
-)
 COLUMNS = "id, name, price, description, stock, version, created_at, updated_at"
+LIST_QUERY = f"SELECT {COLUMNS} FROM app_b_product ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s"
 PRODUCT_QUERY = f"SELECT {COLUMNS} FROM app_b_product WHERE id = %s"
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
