@@ -277,7 +277,9 @@ def wrk(
     ).stdout
     stop.set()
     sampler.join()
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M))
+    latency = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)$", output, re.M))
+    if not {"50", "99"} <= set(latency):
+        raise RuntimeError(f"wrk printed no latency distribution:\n{output}")
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     return Sample(
@@ -426,7 +428,11 @@ def main() -> None:
                         target = ENDPOINTS[endpoint].format(product=fixtures["product"])
                         if endpoint != "place order":  # warm the caches and connection pools
                             httpx.get(url + target.split(" ", 1)[1], timeout=10)
-                        sample = wrk(url, target, args.seconds, args.connections, script, main_process)
+                        try:
+                            sample = wrk(url, target, args.seconds, args.connections, script, main_process)
+                        except (RuntimeError, subprocess.SubprocessError) as exc:
+                            print(f"round {round_number + 1} {contender} {endpoint}: no sample ({exc})")
+                            continue
                         results.samples.setdefault(endpoint, {}).setdefault(contender, []).append(sample)
                         print(
                             f"round {round_number + 1} {contender:8} {endpoint:18} "

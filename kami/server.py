@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
     routers = [mount(spec) for spec in specs]
     app = Litestar(
         route_handlers=[HealthController, metrics_endpoint, *routers],
-        plugins=[SQLAlchemyPlugin(config=db_config), telemetry.plugin],
+        plugins=[SQLAlchemyPlugin(config=db_config)],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         before_send=[annotate_response],
         dependencies={
@@ -131,5 +131,6 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         debug=settings.app.debug,
         logging_config=None,
     )
-    app.asgi_handler = AccessLog(app.asgi_handler, settings.ratelimit.trusted_proxies)
+    # Outside Litestar's router so unknown routes (404) and wrong methods (405) are covered too.
+    app.asgi_handler = AccessLog(telemetry.server_span(app.asgi_handler), settings.ratelimit.trusted_proxies)
     return app

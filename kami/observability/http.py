@@ -18,9 +18,11 @@ from opentelemetry import trace
 from kami.observability.metrics import IN_FLIGHT, record_pool, record_redis_pool, record_request
 from kami.observability.trace_context import current_trace_id
 
-__all__ = ["AccessLog", "annotate_response"]
+__all__ = ["ACCESS_LOGGER", "AccessLog", "annotate_response"]
 
-access_log = structlog.get_logger("kami.access")
+ACCESS_LOGGER = "kami.access"
+access_log = structlog.get_logger(ACCESS_LOGGER)
+POOL_SAMPLE_SECONDS = 1.0
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -58,6 +60,20 @@ class AccessLog:
     def __init__(self, app: ASGIApp, trusted_proxies: list[str]) -> None:
         self.app = app
         self.trusted = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+        self._pools_sampled = -POOL_SAMPLE_SECONDS
+
+    def _sample_pools(self, scope: Scope, now: float) -> None:
+        """Pool gauges at most once per second per worker: they are levels, not events."""
+        if now - self._pools_sampled < POOL_SAMPLE_SECONDS:
+            return
+        self._pools_sampled = now
+        state = scope["app"].state
+        engine = getattr(state, "kami_engine", None)
+        if engine is not None:
+            record_pool(engine.pool)
+        redis = getattr(state, "redis", None)
+        if redis is not None:
+            record_redis_pool(redis.connection_pool)
 
     def _request_id(self, scope: Scope) -> str:
         sent = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
@@ -94,13 +110,7 @@ class AccessLog:
             method = str(scope.get("method", ""))
             IN_FLIGHT.dec()
             record_request(method, route, seen["status"], app, seconds)
-            state = scope["app"].state
-            engine = getattr(state, "kami_engine", None)
-            if engine is not None:
-                record_pool(engine.pool)
-            redis = getattr(state, "redis", None)
-            if redis is not None:
-                record_redis_pool(redis.connection_pool)
+            self._sample_pools(scope, started)
             access_log.info(
                 "request",
                 method=method,

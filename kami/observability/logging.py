@@ -11,6 +11,7 @@ import logging
 import sys
 from typing import Any
 
+import msgspec
 import structlog
 from structlog.typing import EventDict, Processor
 
@@ -55,6 +56,11 @@ class _TraceStampingFilter(logging.Filter):
         return True
 
 
+def _dumps(event: Any, **_: Any) -> str:
+    """msgspec instead of json.dumps for every JSON line (several times faster; unknown types as str)."""
+    return msgspec.json.encode(event, enc_hook=str).decode()
+
+
 def uses_json(settings: Settings) -> bool:
     fmt = settings.app.log_format
     return fmt == "json" or (fmt == "auto" and settings.app.environment != "development")
@@ -72,7 +78,7 @@ def configure_logging(settings: Settings, service_name: str) -> None:
         _add_service,
     ]
     renderer: Processor = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=_dumps)
         if uses_json(settings)
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
@@ -120,7 +126,9 @@ def granian_log_config(settings: Settings) -> dict[str, object]:
 
 def granian_formatter(json: bool) -> logging.Formatter:
     renderer: Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer(serializer=_dumps)
+        if json
+        else structlog.dev.ConsoleRenderer(colors=False)
     )
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[

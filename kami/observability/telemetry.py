@@ -17,7 +17,7 @@ from typing import Any
 
 import anyio
 import structlog
-from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
+from litestar.types import ASGIApp
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
@@ -28,6 +28,8 @@ from opentelemetry.trace import Link, SpanKind
 from opentelemetry.util.types import Attributes
 
 from kami.observability.counters import counters
+from kami.observability.http import ACCESS_LOGGER
+from kami.observability.server_span import ServerSpanMiddleware
 from kami.settings import Settings
 
 __all__ = ["NOT_TRACED_PREFIXES", "Telemetry", "build_telemetry", "service_name"]
@@ -116,12 +118,22 @@ class _CountingExporter(SpanExporter):
         return self.inner.force_flush(timeout_millis)
 
 
+def _exported(record: logging.LogRecord) -> bool:
+    """Which log records go over OTLP: never the SDK's own (no feedback loop); access lines only for
+    sampled requests, where a trace exists to read them with (every line still goes to stderr)."""
+    if record.name.startswith("opentelemetry"):
+        return False
+    if record.name == ACCESS_LOGGER:
+        return bool(trace.get_current_span().get_span_context().trace_flags.sampled)
+    return True
+
+
 def service_name(settings: Settings) -> str:
     return settings.telemetry.service_name or os.environ.get("OTEL_SERVICE_NAME") or settings.app.name
 
 
 class Telemetry:
-    """Owns the tracer (and logger) providers; ``plugin`` is what the Litestar app installs."""
+    """Owns the tracer (and logger) providers; ``server_span`` wraps the app."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -134,9 +146,11 @@ class Telemetry:
         if self.endpoint:
             self._export_to(self.endpoint, resource)
         _install_global(self.tracer_provider)
-        self.plugin = OpenTelemetryPlugin(
-            OpenTelemetryConfig(tracer_provider=self.tracer_provider, exclude_spans=["receive", "send"])
-        )
+        self._tracer = self.tracer_provider.get_tracer("kami.http")
+
+    def server_span(self, app: ASGIApp) -> ASGIApp:
+        """Wrap the whole app (unknown routes included) in the request's server span."""
+        return ServerSpanMiddleware(app, self._tracer)
 
     def _sampler(self) -> Sampler:
         if os.environ.get("OTEL_TRACES_SAMPLER"):
@@ -163,9 +177,7 @@ class Telemetry:
         for handler in [h for h in root.handlers if isinstance(h, LoggingHandler)]:
             root.removeHandler(handler)  # one OTLP log handler per process: the newest app's
         handler = LoggingHandler(level=logging.INFO, logger_provider=self.logger_provider)
-        handler.addFilter(
-            lambda record: not record.name.startswith("opentelemetry")
-        )  # no export feedback loop
+        handler.addFilter(_exported)
         root.addHandler(handler)
 
     def instrument(self, engines: Sequence[Any], redis: Any) -> None:

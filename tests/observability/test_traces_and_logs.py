@@ -139,3 +139,32 @@ def test_a_full_export_queue_counts_its_drops(
         for _ in range(30):
             client.get("/no/such/route")
         assert counters.value("telemetry_dropped_spans") > before
+
+
+def test_server_span_records_the_http_exchange(traced: tuple[TestClient, OtlpReceiver]) -> None:  # type: ignore[type-arg]
+    client, receiver = traced
+    trace_id = client.get("/app-b/v1/products", params={"page": 1}).json()["trace_id"]
+    assert wait_until(lambda: any(s.name == "GET /app-b/v1/products" for s in spans_of(receiver, trace_id)))
+    server = next(s for s in spans_of(receiver, trace_id) if s.name == "GET /app-b/v1/products")
+    assert server.kind == 2  # SPAN_KIND_SERVER
+    assert server.parent_span_id == ""  # the root: nobody sent a traceparent
+    assert server.attributes["http.request.method"] == "GET"
+    assert server.attributes["http.response.status_code"] == 200
+    assert server.attributes["url.path"] == "/app-b/v1/products"
+    assert "url.query" not in server.attributes  # queries may carry secrets: never recorded
+
+
+def test_unsampled_requests_keep_access_lines_out_of_otlp(make_settings: Callable[..., Settings]) -> None:
+    """At ratio 0 no request is traced; its access line stays on stderr, app logs still go over OTLP."""
+    with OtlpReceiver() as receiver:
+        settings = make_settings(
+            KAMI_TELEMETRY_OTLP_ENDPOINT=receiver.endpoint, KAMI_TELEMETRY_SAMPLING_RATIO="0"
+        )
+        with TestClient(create_app(settings)) as client:
+            answer = client.get("/app-b/v1/products")
+            assert answer.status_code == 200
+            trace_id = answer.json()["trace_id"]
+        # Leaving the client shut the app down, which flushed every pending record.
+        assert any("kami started" in str(r["body"]) for r in receiver.logs), receiver.logs
+        assert not [r for r in receiver.logs if r["trace_id"] == trace_id]
+        assert not receiver.spans
