@@ -179,6 +179,9 @@ def environment(name: str, folder: Path, database_url: str, redis_url: str, otlp
             KAMI_RATELIMIT_DEFAULT="1000000/second",
             KAMI_RATELIMIT_TIERS="free=1000000/second",
             KAMI_SERVER_DRAIN_SECONDS="0",
+            # The same connection budget as the peer: 30 per worker (kami has two pools of 15).
+            KAMI_DATABASE_POOL_SIZE="10",
+            KAMI_DATABASE_MAX_OVERFLOW="5",
         )
     plain = "mysql://" + database_url.split("://", 1)[1]
     return {
@@ -189,6 +192,7 @@ def environment(name: str, folder: Path, database_url: str, redis_url: str, otlp
         "BENCH_SECRET_KEY": SECRET,
         "BENCH_OTLP_ENDPOINT": otlp,
         "BENCH_SAMPLING_RATIO": "0.1",
+        "BENCH_POOL_SIZE": "15",  # 15 + 15 overflow: 30 connections per worker, as kami
     }
 
 

@@ -168,6 +168,42 @@ def _migrate(settings: Settings) -> None:
     click.echo("database schema is up to date", err=True)
 
 
+@main.command("reference")
+@click.option(
+    "--write",
+    "folder",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    help="Write configuration.md and codes.md into this folder (e.g. docs).",
+)
+@click.option("--check", is_flag=True, help="Exit 1 if the files in --write's folder are out of date.")
+def reference_command(folder: str | None, check: bool) -> None:
+    """The configuration and business-code references, generated from the code."""
+    from pathlib import Path
+
+    from kami.reference import references, write_references
+
+    generated = references()
+    if folder is None:
+        click.echo("\n".join(generated.values()))
+        return
+    target = Path(folder)
+    if check:
+        stale = [
+            n
+            for n, text in generated.items()
+            if not (target / n).is_file() or (target / n).read_text() != text
+        ]
+        if stale:
+            _fail(
+                f"out of date in {target}: {', '.join(stale)} (run: kami reference --write {folder})", code=1
+            )
+        click.echo(f"{target}: up to date")
+        return
+    for path in write_references(target):
+        click.echo(f"  wrote {path}")
+
+
 @main.command("new-app")
 @click.argument("name")
 @click.option("--root", type=click.Path(file_okay=False, path_type=str), default=".", help="Project folder.")

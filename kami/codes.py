@@ -67,6 +67,17 @@ class CodeRegistry:
     def __iter__(self) -> Iterator[BusinessCode]:
         return iter(sorted(self._codes.values(), key=lambda c: c.code))
 
+    def platform_only(self) -> CodeRegistry:
+        """A separate registry holding just the platform's codes (to register apps into on the side)."""
+        copy = CodeRegistry()
+        copy._codes = {code: entry for code, entry in self._codes.items() if entry.owner == "kami"}
+        return copy
+
+    def markdown_table(self) -> str:
+        """Every code as a Markdown table: the OpenAPI description and ``docs/codes.md`` share it."""
+        rows = [f"| {c.code} | {c.message} | {c.http_status} | {c.owner} |" for c in self]
+        return "\n".join(["| code | meaning | HTTP | owner |", "|---|---|---|---|", *rows]) + "\n"
+
 
 registry = CodeRegistry()
 _r = registry.register

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kami.codes import Codes
 from kami.envelope import ApiResponse, error, success
+from kami.observability.metrics import READY
 from kami.openapi_docs import responses
 from kami.serving import is_draining
 
@@ -163,5 +164,7 @@ class HealthController(Controller):
             report = HealthReport(
                 status="down", components={"process": ComponentHealth(status="down", detail="draining")}
             )
-            return _answer(report)
-        return _answer(await run_checks(state, state.kami_ready_checks))
+        else:
+            report = await run_checks(state, state.kami_ready_checks)
+        READY.set(0 if report.status == "down" else 1)
+        return _answer(report)

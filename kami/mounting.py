@@ -19,7 +19,7 @@ from litestar.types import ControllerRouterHandler, Guard, Middleware
 from kami.codes import BusinessCode, CodeRegistry
 from kami.codes import registry as code_registry
 
-__all__ = ["AppLoadError", "AppSpec", "load_apps", "mount"]
+__all__ = ["AppLoadError", "AppSpec", "load_apps", "mount", "register_codes"]
 
 
 @dataclass(frozen=True)
@@ -82,13 +82,18 @@ def load_apps(modules: Sequence[str]) -> list[AppSpec]:
     return specs
 
 
-def mount(spec: AppSpec, registry: CodeRegistry = code_registry) -> Router:
-    """Reserve the app's code range, register its codes and build its router (one OpenAPI tag)."""
+def register_codes(spec: AppSpec, registry: CodeRegistry = code_registry) -> None:
+    """Reserve the app's code range and register its codes (a clash is a startup error)."""
     registry.reserve(spec.name, spec.code_range)
     for code in spec.codes:
         if code.owner != spec.name:
             raise AppLoadError(f"{spec.name}: code {code.code} is declared by {code.owner}")
         registry.register(code.code, code.message, code.http_status, owner=spec.name)
+
+
+def mount(spec: AppSpec, registry: CodeRegistry = code_registry) -> Router:
+    """Register the app's codes and build its router (one OpenAPI tag)."""
+    register_codes(spec, registry)
     middleware = list(spec.middleware)
     if spec.sessions:
         middleware.insert(

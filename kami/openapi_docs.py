@@ -81,7 +81,6 @@ def _spec(status: int, examples: list[tuple[int, str]]) -> ResponseSpec:
 
 
 def _description(settings: Settings) -> str:
-    rows = "\n".join(f"| {c.code} | {c.message} | {c.http_status} | {c.owner} |" for c in registry)
     return (
         "Every JSON response, success or error, is the envelope "
         "`{code, message, data, trace_id, timestamp}`: `code` is 0 on success, `trace_id` is the W3C "
@@ -89,8 +88,7 @@ def _description(settings: Settings) -> str:
         "Business failures are answered with HTTP 200 and a non-zero code; malformed bodies 400, "
         "field validation 422, authentication 401, permissions 403, missing resources 404, conflicts "
         "409, rate limits 429, dependency outages 503.\n\n"
-        'Money is a decimal encoded as a JSON string (e.g. `"19.99"`).\n\n'
-        "| code | meaning | HTTP | owner |\n|---|---|---|---|\n" + rows
+        'Money is a decimal encoded as a JSON string (e.g. `"19.99"`).\n\n' + registry.markdown_table()
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -33,6 +33,7 @@ __all__ = [
     "get_settings",
     "load_settings",
     "masked",
+    "production_requirements",
     "read_env_file",
 ]
 
@@ -354,22 +355,34 @@ def _rate_problems(rates: RateLimitSettings) -> list[str]:
     return problems
 
 
+_PRODUCTION_RULES: tuple[tuple[str, str, Callable[[Settings], bool]], ...] = (
+    ("KAMI_DEBUG", "debug must be off in production", lambda s: not s.app.debug),
+    (
+        "KAMI_DATABASE_URL",
+        "production needs a real database (a URL or KAMI_DATABASE_HOST), not the embedded SQLite",
+        lambda s: not s.uses_embedded_database,
+    ),
+    ("KAMI_REDIS_URL", "production needs Redis, not the in-memory store", lambda s: bool(s.redis.url)),
+    (
+        "KAMI_SECRET_KEY",
+        f"production needs a random key of at least {MIN_SECRET_KEY_LENGTH} characters",
+        lambda s: (
+            s.security.secret_key != DEFAULT_SECRET_KEY
+            and len(s.security.secret_key) >= MIN_SECRET_KEY_LENGTH
+        ),
+    ),
+)
+
+
+def production_requirements() -> dict[str, str]:
+    """Variable -> what ``KAMI_ENVIRONMENT=production`` requires of it (the configuration reference)."""
+    return {name: requirement.removeprefix("production needs ") for name, requirement, _ in _PRODUCTION_RULES}
+
+
 def _production_problems(settings: Settings) -> list[str]:
     if not settings.is_production:
         return []
-    problems: list[str] = []
-    if settings.app.debug:
-        problems.append("KAMI_DEBUG: debug must be off in production")
-    if settings.uses_embedded_database:
-        problems.append("KAMI_DATABASE_URL: production needs a real database, not the embedded SQLite")
-    if not settings.redis.url:
-        problems.append("KAMI_REDIS_URL: production needs Redis, not the in-memory store")
-    key = settings.security.secret_key
-    if key == DEFAULT_SECRET_KEY or len(key) < MIN_SECRET_KEY_LENGTH:
-        problems.append(
-            f"KAMI_SECRET_KEY: production needs a random key of at least {MIN_SECRET_KEY_LENGTH} characters"
-        )
-    return problems
+    return [f"{name}: {requirement}" for name, requirement, holds in _PRODUCTION_RULES if not holds(settings)]
 
 
 def masked(settings: Settings) -> dict[str, dict[str, Any]]:

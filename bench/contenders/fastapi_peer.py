@@ -66,10 +66,11 @@ LATENCY = Histogram("http_request_duration_seconds", "Latency", ["method", "rout
 
 # --- data -----------------------------------------------------------------------------------------
 
+POOL = int(os.environ.get("BENCH_POOL_SIZE", "10"))
 engine = create_async_engine(
     os.environ.get("BENCH_DATABASE_URL", "sqlite+aiosqlite://"),
-    pool_size=10,
-    max_overflow=20,
+    pool_size=POOL,
+    max_overflow=POOL,
     pool_pre_ping=True,
 )
 sessions = async_sessionmaker(engine, expire_on_commit=False)

@@ -25,6 +25,7 @@ __all__ = [
     "EVENTS",
     "IN_FLIGHT",
     "POOL",
+    "READY",
     "REDIS_POOL",
     "REQUESTS",
     "REQUEST_SECONDS",
@@ -46,6 +47,9 @@ POOL = Gauge("kami_db_pool_connections", "Database pool connections.", ["state"]
 REDIS_POOL = Gauge(
     "kami_redis_pool_connections", "Redis pool connections.", ["state"], multiprocess_mode="livesum"
 )
+READY = Gauge(
+    "kami_ready", "1 while /health/ready answers 200, 0 while it answers 503.", multiprocess_mode="livemin"
+)
 EVENTS = Counter(
     "kami_events", "Platform and business events (cache hits, rejections, orders...).", ["event", "label"]
 )
@@ -57,11 +61,15 @@ def record_request(method: str, route: str, status: int, app: str, seconds: floa
 
 
 def record_pool(pool: Any) -> None:
-    """Sample the pool's size, checked-out and overflow connections (cheap attribute reads)."""
+    """Sample the pool's size, checked-out and overflow connections and its capacity (size plus the
+    overflow it may open), all cheap attribute reads."""
     for state, read in (("size", "size"), ("checked_out", "checkedout"), ("overflow", "overflow")):
         method = getattr(pool, read, None)
         if method is not None:
             POOL.labels(state).set(max(int(method()), 0))
+    size = getattr(pool, "size", None)
+    if size is not None:
+        POOL.labels("capacity").set(int(size()) + max(int(getattr(pool, "_max_overflow", 0)), 0))
 
 
 def record_redis_pool(pool: Any) -> None:

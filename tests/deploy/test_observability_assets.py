@@ -1,0 +1,99 @@
+"""The Grafana dashboard and the Prometheus alert rules: valid, and built only on what kami exports."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from litestar.testing import TestClient
+
+from kami.server import create_app
+from kami.settings import Settings
+
+ROOT = Path(__file__).parents[2]
+FOLDER = ROOT / "infra" / "observability"
+ALERTS = FOLDER / "alerts.yaml"
+DASHBOARD = json.loads((FOLDER / "grafana-dashboard.json").read_text())
+
+
+def _expressions() -> list[str]:
+    rules = yaml.safe_load(ALERTS.read_text())
+    alerting = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    panels = [target["expr"] for panel in DASHBOARD["panels"] for target in panel["targets"]]
+    return alerting + panels
+
+
+def _exported_series(sqlite_settings: Settings) -> set[str]:
+    """Series names in kami's /metrics exposition, from its TYPE lines (present before any traffic)."""
+    with TestClient(create_app(sqlite_settings)) as client:
+        client.get("/health/ready")
+        text = client.get("/metrics").text
+    names: set[str] = set()
+    for family, kind in re.findall(r"^# TYPE (\S+) (\S+)$", text, re.M):
+        family = family.removesuffix("_total")  # prometheus_client names counter families both ways
+        suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_count", "_sum"]}.get(kind, [""])
+        names |= {family + suffix for suffix in suffixes}
+    return names
+
+
+def test_alert_rules_pass_promtool() -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool is missing: Debian's prometheus package provides it (.ci/run installs it)")
+    result = subprocess.run(
+        [promtool, "check", "rules", str(ALERTS)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS: 8 rules found" in result.stdout
+
+
+def test_every_alert_has_a_runbook_entry() -> None:
+    runbook = (ROOT / "docs" / "runbook.md").read_text().lower()
+    rules = yaml.safe_load(ALERTS.read_text())
+    for rule in (r for group in rules["groups"] for r in group["rules"]):
+        anchor = rule["annotations"]["runbook"].split("#", 1)[1]
+        assert f"### {rule['alert'].lower()}" in runbook or anchor in runbook.replace(" / ", ""), rule[
+            "alert"
+        ]
+
+
+def test_dashboard_is_well_formed() -> None:
+    ids = [panel["id"] for panel in DASHBOARD["panels"]]
+    assert len(ids) == len(set(ids))
+    assert DASHBOARD["uid"] == "kami-overview"
+    titles = " ".join(panel["title"].lower() for panel in DASHBOARD["panels"])
+    for topic in (
+        "requests per second",
+        "error",
+        "p50",
+        "p95",
+        "p99",
+        "database pool",
+        "redis pool",
+        "rate-limit",
+        "cache hit",
+        "dropped spans",
+        "readiness",
+    ):
+        assert topic in titles, topic
+    for panel in DASHBOARD["panels"]:
+        assert panel["datasource"]["type"] == "prometheus"
+        assert panel["targets"], panel["title"]
+
+
+def test_dashboard_and_alerts_use_only_what_kami_exports(sqlite_settings: Settings) -> None:
+    exported = _exported_series(sqlite_settings)
+    sources = "\n".join(p.read_text() for p in (ROOT / "kami").rglob("*.py"))
+    for expression in _expressions():
+        for name in re.findall(r"\b(kami_[a-z_]+)", expression):
+            assert name in exported, f"{name} is not exported (in: {expression})"
+        for names in re.findall(r'event=~?"([^"]+)"', expression):
+            for event in names.split("|"):
+                assert f'increment("{event}"' in sources, f"no event {event!r} is ever counted"
+        for state in re.findall(r'state="([^"]+)"', expression):
+            assert f'"{state}"' in sources, f"no pool state {state!r} is ever set"
