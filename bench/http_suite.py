@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -204,7 +205,12 @@ def started(
     began = time.perf_counter()
     with log.open("ab") as sink:
         process = subprocess.Popen(
-            command(name, port, workers), env=env, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT
+            command(name, port, workers),
+            env=env,
+            cwd=ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: nothing it forks outlives the round
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -221,12 +227,13 @@ def started(
             time.sleep(0.02)
         yield url, psutil.Process(process.pid), time.perf_counter() - began
     finally:
-        process.send_signal(2)
-        try:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # workers a master left behind hold DB connections
+        process.wait()
 
 
 def worker_rss_mib(main: psutil.Process) -> float:
