@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
+
+from kami.settings import Settings
 
 ROOT = Path(__file__).parents[2]
 PUBLIC_KAMI = {"kami", "kami.data", "kami.cache", "kami.security", "kami.jobs"}
@@ -45,3 +48,16 @@ def test_kami_never_names_an_app() -> None:
     for path in (ROOT / "kami").rglob("*.py"):
         for module in imports(path):
             assert not module.startswith("apps.app_"), f"{path.relative_to(ROOT)} imports {module}"
+
+
+def test_architecture_diagram_matches_the_request_path(sqlite_settings: Settings) -> None:
+    """docs/architecture.md's diagram names the edge wrappers and middleware in the order they run."""
+    from kami.server import create_app
+
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    diagram = text.split("```mermaid", 1)[1].split("```", 1)[0]
+    drawn = re.findall(r"\[(AccessLog|\w+Middleware)<br/>", diagram)
+    app = create_app(sqlite_settings)
+    edge = [type(app.asgi_handler).__name__, type(app.asgi_handler.app).__name__]  # type: ignore[attr-defined]
+    routed = [type(m).__name__ for m in app.middleware]
+    assert drawn == edge + routed

@@ -1,0 +1,70 @@
+"""Every docs page at /schema renders in headless Chromium with all outside addresses blocked.
+
+Chromium resolves nothing but 127.0.0.1 (``--host-resolver-rules``), so a page that still needed a CDN,
+a font service or a favicon host would come up without its operations. One screenshot per page is
+kept in ``docs/`` (refreshed by this test).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.servers import kami_env, run_kami
+
+ROOT = Path(__file__).parents[2]
+PAGES = {"swagger": "List products", "redoc": "List products", "scalar": "List products"}
+BLOCK_OUTSIDE = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.fail("Chromium is missing: install Debian's chromium package (.ci/run does)")
+
+
+def _browse(browser: str, url: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            f"--host-resolver-rules={BLOCK_OUTSIDE}",
+            "--virtual-time-budget=15000",
+            "--window-size=1280,1600",
+            *extra,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def docs_url(tmp_path_factory: pytest.TempPathFactory) -> object:
+    with run_kami(kami_env(tmp_path_factory.mktemp("docs"))) as kami:
+        yield f"{kami.url}/schema"
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_docs_page_renders_offline(page: str, docs_url: str) -> None:
+    browser = _chromium()
+    dom = _browse(browser, f"{docs_url}/{page}", "--dump-dom")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert PAGES[page] in dom.stdout, f"{page}: operations not rendered offline\n{dom.stdout[:2000]}"
+    assert "Place an order" in dom.stdout
+    shot = ROOT / "docs" / f"docs-{page}.png"
+    taken = _browse(browser, f"{docs_url}/{page}", f"--screenshot={shot}")
+    assert taken.returncode == 0, taken.stderr[-2000:]
+    assert shot.stat().st_size > 10_000
