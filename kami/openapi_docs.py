@@ -10,11 +10,17 @@ from __future__ import annotations
 import dataclasses
 import re
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig, ResponseSpec
-from litestar.openapi.plugins import RedocRenderPlugin, ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import (
+    OpenAPIRenderPlugin,
+    RedocRenderPlugin,
+    ScalarRenderPlugin,
+    SwaggerRenderPlugin,
+)
 from litestar.openapi.spec import (
     Components,
     Contact,
@@ -25,12 +31,13 @@ from litestar.openapi.spec import (
     Operation,
     Reference,
 )
+from litestar.static_files import create_static_files_router
 
 from kami.codes import Codes, registry
 from kami.envelope import ErrorResponse
 from kami.settings import Settings
 
-__all__ = ["build_openapi_config", "polish", "responses"]
+__all__ = ["DOCS_ASSET_VERSIONS", "build_openapi_config", "docs_assets_router", "polish", "responses"]
 
 ERROR_COMPONENT = "ErrorResponse"
 _DEFAULT_ERROR_FOR_STATUS = {
@@ -92,6 +99,46 @@ def _description(settings: Settings) -> str:
     )
 
 
+DOCS_ASSETS = Path(__file__).parent / "docs_assets"
+DOCS_ASSETS_PATH = "/schema/assets"
+DOCS_ASSET_VERSIONS = {"swagger-ui-dist": "5.35.0", "redoc": "2.5.4", "@scalar/api-reference": "1.72.1"}
+
+
+def _render_plugins() -> list[OpenAPIRenderPlugin]:
+    """Swagger UI, ReDoc and Scalar from the assets kami ships (see ``kami/docs_assets/README.md``):
+    the pages render in a closed network, with no CDN, font service or favicon host."""
+    assets = DOCS_ASSETS_PATH
+    favicon = f"<link rel='icon' type='image/png' href='{assets}/favicon.png'>"
+    return [
+        SwaggerRenderPlugin(
+            version=DOCS_ASSET_VERSIONS["swagger-ui-dist"],
+            js_url=f"{assets}/swagger-ui/swagger-ui-bundle.js",
+            css_url=f"{assets}/swagger-ui/swagger-ui.css",
+            standalone_preset_js_url=f"{assets}/swagger-ui/swagger-ui-standalone-preset.js",
+            favicon=favicon,
+        ),
+        RedocRenderPlugin(
+            version=DOCS_ASSET_VERSIONS["redoc"],
+            js_url=f"{assets}/redoc/redoc.standalone.js",
+            google_fonts=False,
+            favicon=favicon,
+        ),
+        ScalarRenderPlugin(
+            version=DOCS_ASSET_VERSIONS["@scalar/api-reference"],
+            js_url=f"{assets}/scalar/standalone.js",
+            css_url=f"{assets}/scalar/kami.css",
+            options={"withDefaultFonts": False},
+            favicon=favicon,
+        ),
+    ]
+
+
+def docs_assets_router() -> Router:
+    return create_static_files_router(
+        path=DOCS_ASSETS_PATH, directories=[DOCS_ASSETS], include_in_schema=False, name="docs-assets"
+    )
+
+
 def build_openapi_config(settings: Settings) -> OpenAPIConfig:
     return OpenAPIConfig(
         title=settings.app.name,
@@ -100,7 +147,7 @@ def build_openapi_config(settings: Settings) -> OpenAPIConfig:
         contact=Contact(name="kami maintainers"),
         license=License(name="MIT", identifier="MIT"),
         path="/schema",
-        render_plugins=[SwaggerRenderPlugin(), RedocRenderPlugin(), ScalarRenderPlugin()],
+        render_plugins=_render_plugins(),
         use_handler_docstrings=False,
         create_examples=False,
     )

@@ -31,7 +31,7 @@ from kami.observability.http import AccessLog, annotate_response
 from kami.observability.logging import configure_logging
 from kami.observability.metrics import metrics_endpoint
 from kami.observability.telemetry import build_telemetry, service_name
-from kami.openapi_docs import build_openapi_config, polish
+from kami.openapi_docs import build_openapi_config, docs_assets_router, polish
 from kami.ratelimit import RateLimitMiddleware
 from kami.response_cache import ResponseCacheMiddleware
 from kami.security.identity import provide_identity
@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
 
     routers = [mount(spec) for spec in specs]
     app = Litestar(
-        route_handlers=[HealthController, metrics_endpoint, *routers],
+        route_handlers=[HealthController, metrics_endpoint, docs_assets_router(), *routers],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         before_send=[annotate_response],
