@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Router
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import (
     OpenAPIRenderPlugin,
@@ -139,6 +140,17 @@ def docs_assets_router() -> Router:
     )
 
 
+def _camel(words: list[str]) -> str:
+    return words[0] + "".join(word.title() for word in words[1:])
+
+
+def operation_id(route_handler: HTTPRouteHandler, http_method: Any, path_components: Any) -> str:
+    """``appA_register``, ``appB_listProducts``, ``platform_ready``: the owning app, then the handler's
+    name — short, stable names for generated clients (Litestar's default glues the path together)."""
+    owner = _camel(re.split(r"[-_]", route_handler.opt.get("kami_app", "platform")))
+    return f"{owner}_{_camel(route_handler.handler_name.split('_'))}"
+
+
 def build_openapi_config(settings: Settings) -> OpenAPIConfig:
     return OpenAPIConfig(
         title=settings.app.name,
@@ -148,6 +160,7 @@ def build_openapi_config(settings: Settings) -> OpenAPIConfig:
         license=License(name="MIT", identifier="MIT"),
         path="/schema",
         render_plugins=_render_plugins(),
+        operation_id_creator=operation_id,
         use_handler_docstrings=False,
         create_examples=False,
     )

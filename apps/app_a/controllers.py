@@ -173,7 +173,7 @@ class OrderController(Controller):
         "`Idempotency-Key` header to make retries safe.",
         responses=responses(401),
     )
-    async def place(
+    async def place_order(
         self,
         orders: NamedDependency[OrderService],
         identity: NamedDependency[Identity],
@@ -187,7 +187,7 @@ class OrderController(Controller):
         description="The caller's orders, newest first; paginated.",
         responses=responses(401),
     )
-    async def mine(
+    async def my_orders(
         self,
         orders: NamedDependency[OrderService],
         identity: NamedDependency[Identity],
@@ -201,7 +201,7 @@ class OrderController(Controller):
         description="For its owner or an admin; anybody else gets 404.",
         responses=responses(401, 404),
     )
-    async def one(
+    async def get_order(
         self, orders: NamedDependency[OrderService], identity: NamedDependency[Identity], order_id: OrderId
     ) -> ApiResponse[OrderOut]:
         return success(await orders.one(identity, order_id))
@@ -213,7 +213,7 @@ class OrderController(Controller):
         description="Gives the stock and the money back, once; a second cancel is 409 / 4003.",
         responses=responses(401, 404, 409),
     )
-    async def cancel(
+    async def cancel_order(
         self, orders: NamedDependency[OrderService], identity: NamedDependency[Identity], order_id: OrderId
     ) -> ApiResponse[OrderOut]:
         return success(await orders.cancel(identity, order_id))

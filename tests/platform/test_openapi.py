@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -91,3 +92,16 @@ def test_docs_pages_are_served(page: str, sqlite_settings: Settings) -> None:
         response = client.get(page)
         assert response.status_code == 200
         assert "<html" in response.text.lower()
+
+
+def test_operation_ids_are_unique_and_named_by_app(sqlite_settings: Settings) -> None:
+    document = create_app(sqlite_settings).openapi_schema.to_schema()
+    ids = [
+        op["operationId"]
+        for item in document["paths"].values()
+        for op in item.values()
+        if "operationId" in op
+    ]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"(platform|appA|appB)_[a-z][A-Za-z]*", i) for i in ids), ids
+    assert {"appA_login", "appA_placeOrder", "appB_listProducts", "platform_ready"} <= set(ids)
