@@ -31,6 +31,10 @@ def _settings() -> Settings:
         _fail(str(exc))
 
 
+def _warn(message: str) -> None:
+    click.secho(f"kami: warning: {message}", fg="yellow", err=True)
+
+
 class _KamiGroup(click.Group):
     """kami's own commands, plus those the configured apps declare (``AppSpec.commands``)."""
 
@@ -50,7 +54,12 @@ class _KamiGroup(click.Group):
         return super().get_command(ctx, name) or self._app_commands().get(name)
 
 
-@click.group(cls=_KamiGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_KamiGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Exit codes: 0 success, 1 a command failed, 2 invalid configuration or usage. "
+    "Output is coloured on a terminal and plain when piped. Every command takes --help.",
+)
 def main() -> None:
     """kami: one entry point for several Litestar applications."""
     get_settings.cache_clear()  # each invocation reads the environment afresh
@@ -74,6 +83,10 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
     _load_apps_or_fail(settings)
     if migrate or settings.should_auto_migrate:
         _migrate(settings)
+    from kami.diagnostics import unreachable_services
+
+    for problem in unreachable_services(settings):
+        _warn(f"{problem}; serving anyway: /health/ready answers 503 until it answers")
     # Workers must not race each other to migrate: the parent did it (or the operator's job does).
     os.environ["KAMI_DATABASE_AUTO_MIGRATE"] = "false"
     get_settings.cache_clear()
@@ -96,6 +109,11 @@ def worker(concurrency: int) -> None:
     client = build_redis(settings)
     if client is None:
         _fail("kami worker needs KAMI_REDIS_URL (without Redis, jobs run inside the web process)")
+    from kami.diagnostics import redis_problem
+
+    problem = redis_problem(settings)
+    if problem is not None:
+        _fail(problem, code=1)
     configure_logging(settings, settings.app.name + "-worker")
     jobs = collect(specs)
     click.echo(f"kami worker: {len(jobs)} job(s): {', '.join(sorted(jobs)) or 'none'}", err=True)
@@ -159,13 +177,37 @@ def _load_apps_or_fail(settings: Settings) -> Any:
 
 
 def _migrate(settings: Settings) -> None:
-    from kami.db.migrations import upgrade
+    """Apply pending migrations, naming each as it runs; explain an unreachable database."""
+    import logging
+    import time
 
+    from kami.db.migrations import upgrade
+    from kami.diagnostics import database_problem
+
+    problem = None if settings.uses_embedded_database else database_problem(settings)
+    if problem is not None:
+        _fail(problem, code=1)
+
+    class _Progress(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            message = record.getMessage()
+            if message.startswith("Running upgrade"):
+                click.echo(f"  applying {message.removeprefix('Running upgrade').strip()}", err=True)
+
+    progress = _Progress(level=logging.INFO)
+    alembic_log = logging.getLogger("alembic.runtime.migration")
+    alembic_log.addHandler(progress)
+    previous_level = alembic_log.level
+    alembic_log.setLevel(logging.INFO)
+    started = time.perf_counter()
     try:
         upgrade(settings)
     except Exception as exc:
         _fail(f"migration failed: {type(exc).__name__}: {exc}", code=1)
-    click.echo("database schema is up to date", err=True)
+    finally:
+        alembic_log.removeHandler(progress)
+        alembic_log.setLevel(previous_level)
+    click.echo(f"database schema is up to date ({time.perf_counter() - started:.1f} s)", err=True)
 
 
 @main.command("reference")

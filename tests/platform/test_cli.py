@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import httpx
 from click.testing import CliRunner
+from sqlalchemy.engine import make_url
 
 from kami.cli import main
-from tests.support.servers import kami_env, run_kami
+from tests.conftest import service_url
+from tests.support.servers import free_port, kami_env, run_kami
+
+ROOT = Path(__file__).parents[2]
 
 
 def test_config_prints_masked_settings(tmp_path: Path) -> None:
@@ -47,3 +52,83 @@ def test_serve_starts_on_the_embedded_default(tmp_path: Path) -> None:
         assert body["data"]["components"]["database"]["status"] == "ok"
         assert (tmp_path / "data" / "kami.db").exists()
     assert kami.process.returncode == 0, kami.output()
+
+
+def test_migrate_explains_an_unreachable_database(tmp_path: Path) -> None:
+    port = free_port()
+    env = kami_env(tmp_path, KAMI_DATABASE_URL=f"mysql+asyncmy://kami:pw@127.0.0.1:{port}/kami")
+    result = CliRunner().invoke(main, ["migrate"], env=env)
+    assert result.exit_code == 1
+    assert (
+        f"KAMI_DATABASE_URL: cannot connect to 127.0.0.1:{port} (connection refused) — "
+        "is MySQL running and reachable?"
+    ) in result.output
+    assert "Traceback" not in result.output
+
+
+def test_migrate_explains_a_wrong_password(tmp_path: Path) -> None:
+    url = make_url(service_url("mysql")).set(password="certainly-wrong")
+    env = kami_env(tmp_path, KAMI_DATABASE_URL=url.render_as_string(hide_password=False))
+    result = CliRunner().invoke(main, ["migrate"], env=env)
+    assert result.exit_code == 1
+    assert "access denied — check KAMI_DATABASE_USER and KAMI_DATABASE_PASSWORD" in result.output
+    assert "certainly-wrong" not in result.output
+
+
+def test_migrate_names_each_revision_it_applies(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["migrate"], env=kami_env(tmp_path))
+    assert result.exit_code == 0, result.output
+    applied = [line for line in result.output.splitlines() if line.startswith("  applying ")]
+    assert len(applied) == len(list((ROOT / "apps" / "migrations" / "versions").glob("[0-9a-f]*_*.py")))
+    assert "database schema is up to date" in result.output
+    again = CliRunner().invoke(main, ["migrate"], env=kami_env(tmp_path))
+    assert "applying" not in again.output
+
+
+def test_serve_warns_about_an_unreachable_redis_and_serves_anyway(tmp_path: Path) -> None:
+    port = free_port()
+    with run_kami(kami_env(tmp_path, KAMI_REDIS_URL=f"redis://127.0.0.1:{port}/0")) as kami:
+        assert httpx.get(f"{kami.url}/health/live", timeout=5).status_code == 200
+        assert httpx.get(f"{kami.url}/health/ready", timeout=10).status_code == 503
+    assert (
+        f"kami: warning: KAMI_REDIS_URL: cannot connect to 127.0.0.1:{port} (connection refused) — "
+        "is Redis running and reachable?"
+    ) in kami.output()
+
+
+def _commands(group: click.Group, prefix: list[str]) -> list[list[str]]:
+    found = []
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None
+        found.append([*prefix, name])
+        if isinstance(command, click.Group):
+            found += _commands(command, [*prefix, name])
+    return found
+
+
+def test_every_command_has_help(tmp_path: Path) -> None:
+    env = kami_env(tmp_path)
+    commands = _commands(main, [])
+    assert ["serve"] in commands
+    assert ["db", "upgrade"] in commands
+    assert ["users", "create-admin"] in commands  # an app's own command
+    for path in [[], *commands]:
+        result = CliRunner().invoke(main, [*path, "--help"], env=env)
+        assert result.exit_code == 0, (path, result.output)
+        usage, _, description = result.output.partition("\n\n")
+        assert usage.startswith("Usage: "), path
+        assert description.strip(), f"kami {' '.join(path)} has no description"
+    assert "Exit codes: 0 success, 1 a command failed, 2 invalid configuration" in (
+        CliRunner().invoke(main, ["--help"], env=env).output
+    )
+
+
+def test_colour_only_on_a_terminal(tmp_path: Path) -> None:
+    env = kami_env(tmp_path, KAMI_SERVER_WORKERS="many")
+    piped = CliRunner().invoke(main, ["config"], env=env, color=False)
+    terminal = CliRunner().invoke(main, ["config"], env=env, color=True)
+    assert piped.exit_code == terminal.exit_code == 2
+    assert "\x1b[" not in piped.output
+    assert "\x1b[31m" in terminal.output  # errors in red
