@@ -34,6 +34,7 @@ from kami.observability.telemetry import build_telemetry, service_name
 from kami.openapi_docs import build_openapi_config, docs_assets_router, polish
 from kami.ratelimit import RateLimitMiddleware
 from kami.response_cache import ResponseCacheMiddleware
+from kami.security.headers import security_headers
 from kami.security.identity import provide_identity
 from kami.security.tokens import TokenSigner
 from kami.settings import Settings, get_settings
@@ -104,7 +105,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         route_handlers=[HealthController, metrics_endpoint, docs_assets_router(), *routers],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
-        before_send=[annotate_response],
+        before_send=[annotate_response, security_headers(settings.ratelimit.trusted_proxies)],
         dependencies={
             "page_params": provide_page_params,
             "identity": provide_identity,

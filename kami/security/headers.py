@@ -1,0 +1,63 @@
+"""Security headers on every response (``before_send``), errors and unknown routes included.
+
+API responses forbid everything a browser could do with them (``default-src 'none'``); the docs
+pages under ``/schema`` get a policy that allows only kami's own vendored assets, so even the docs
+cannot pull a script from elsewhere. HSTS is sent only when the request came over HTTPS — directly,
+or through a trusted proxy that says so in ``X-Forwarded-Proto``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Awaitable, Callable, Sequence
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import Message, Scope
+
+__all__ = ["security_headers"]
+
+ALWAYS = (
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+)
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+DOCS_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+HSTS = "max-age=31536000; includeSubDomains"
+DOCS_PREFIX = "/schema"
+
+SendHook = Callable[[Message, Scope], Awaitable[None]]
+
+
+def security_headers(trusted_proxies: Sequence[str]) -> SendHook:
+    trusted = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+
+    def over_https(scope: Scope) -> bool:
+        if scope.get("scheme") == "https":
+            return True
+        peer = (scope.get("client") or ("", 0))[0]
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            return False
+        if not any(address in network for network in trusted):
+            return False
+        forwarded = dict(scope.get("headers", ())).get(b"x-forwarded-proto", b"")
+        return forwarded.split(b",")[0].strip().lower() == b"https"
+
+    async def add(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in ALWAYS:
+            headers[name] = value
+        docs = str(scope.get("path", "")).startswith(DOCS_PREFIX)
+        headers["content-security-policy"] = DOCS_POLICY if docs else API_POLICY
+        if over_https(scope):
+            headers["strict-transport-security"] = HSTS
+
+    return add
