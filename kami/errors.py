@@ -22,6 +22,7 @@ __all__ = [
     "KamiError",
     "NotFoundError",
     "PermissionDeniedError",
+    "RateLimitedError",
     "ValidationError",
 ]
 
@@ -82,6 +83,12 @@ class AuthenticationError(KamiError):
 
 class PermissionDeniedError(KamiError):
     default = Codes.PERMISSION_DENIED
+
+
+class RateLimitedError(KamiError):
+    """Too many requests or attempts: 429 / 4006, with ``Retry-After`` in ``headers``."""
+
+    default = Codes.TOO_MANY_REQUESTS
 
 
 class DependencyError(KamiError):

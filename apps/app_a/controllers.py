@@ -21,7 +21,7 @@ from apps.app_a.schemas import (
     Tokens,
     UserOut,
 )
-from apps.app_a.services import AccountService, OrderService
+from apps.app_a.services import LOGIN_RATE_PER_ADDRESS, AccountService, OrderService
 from apps.app_b.services import ProductService
 from kami import ApiResponse, Page, responses, success
 from kami.cache import Cache, Store
@@ -60,7 +60,10 @@ class AuthController(Controller):
         status_code=200,
         summary="Log in",
         description="Access and refresh tokens for the right email and password. Wrong credentials are a "
-        "business failure: HTTP 200 with code 1001.",
+        "business failure: HTTP 200 with code 1001. Attempts are limited per account (10 per 15 minutes, "
+        "from any address) and per address (30 per minute): 429 / 4006 with `Retry-After` beyond.",
+        opt={"rate_limit": LOGIN_RATE_PER_ADDRESS},
+        responses=responses(429),
     )
     async def login(
         self, accounts: NamedDependency[AccountService], data: JSONBody[LoginIn]

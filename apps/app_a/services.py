@@ -32,12 +32,16 @@ from apps.app_b.services import ProductService, StockLine
 from kami import AuthenticationError, BusinessError, Codes, ConflictError, NotFoundError, Page, events
 from kami.cache import Store
 from kami.data import PageParams, Service
-from kami.security import Identity, TokenSigner
+from kami.security import AttemptLimiter, Identity, TokenSigner
 
 __all__ = ["AccountService", "OrderService"]
 
 log = structlog.get_logger("app-a.orders")
 tracer = trace.get_tracer("app-a")
+
+
+LOGIN_ATTEMPTS_PER_ACCOUNT = (10, 15 * 60.0)  # attempts, seconds
+LOGIN_RATE_PER_ADDRESS = "30/minute"  # the login route's own limit (callers are anonymous: by address)
 
 
 class AccountService(Service[User, UserOut]):
@@ -62,7 +66,11 @@ class AccountService(Service[User, UserOut]):
         return self.to_out(user)
 
     async def login(self, data: LoginIn) -> Tokens:
-        """Tokens for the right password; a business failure (HTTP 200, 1001) otherwise."""
+        """Tokens for the right password; a business failure (HTTP 200, 1001) otherwise. Each account
+        takes at most ``LOGIN_ATTEMPTS_PER_ACCOUNT`` attempts per window, from any address (429 after)."""
+        if self.store is not None:
+            limit, window = LOGIN_ATTEMPTS_PER_ACCOUNT
+            await AttemptLimiter(self.store, "login", limit, window).attempt(data.email)
         user = await self.get_one_or_none(email=data.email.lower())
         if not await verify_password(user.password_hash if user else None, data.password) or user is None:
             raise BusinessError(code=Codes.LOGIN_FAILED, message="Wrong email or password")

@@ -1,9 +1,11 @@
 """Authentication primitives shared by every app: signed tokens, the caller's identity, guards."""
 
+from kami.security.attempts import AttemptLimiter
 from kami.security.identity import Identity, current_identity, identity_of, require_admin, require_user
 from kami.security.tokens import TokenClaims, TokenSigner
 
 __all__ = [
+    "AttemptLimiter",
     "Identity",
     "TokenClaims",
     "TokenSigner",

@@ -154,3 +154,31 @@ def test_create_admin_command(db_settings: Settings, client: Client) -> None:
     login = client.post("/app-a/v1/auth/login", json={"email": "root@example.com", "password": "s3cret pass"})
     headers = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
     assert client.get("/app-a/v1/users", headers=headers).json()["data"]["items"][0]["role"] == "admin"
+
+
+def test_login_attempts_are_limited_per_account_from_any_address(shop: Shop, client: Client) -> None:
+    shop.register("target")
+    wrong = {"email": "target@example.com", "password": "not it"}
+    for n in range(10):  # each from another address, as an attacker rotating proxies would
+        answer = client.post("/app-a/v1/auth/login", json=wrong, headers={"X-Forwarded-For": f"10.0.0.{n}"})
+        assert answer.json()["code"] == 1001
+    blocked = client.post(
+        "/app-a/v1/auth/login", json={"email": "TARGET@example.com", "password": "correct horse"}
+    )
+    assert blocked.status_code == 429
+    assert blocked.json()["code"] == 4006
+    assert int(blocked.headers["Retry-After"]) > 0
+    assert blocked.json()["data"]["retry_after"] == int(blocked.headers["Retry-After"])
+    shop.register("bystander")
+    assert shop.login("bystander")  # other accounts are not affected
+
+
+def test_login_attempts_are_limited_per_address(shop: Shop, client: Client) -> None:
+    statuses = [
+        client.post(
+            "/app-a/v1/auth/login", json={"email": f"nobody{n}@example.com", "password": "x"}
+        ).status_code
+        for n in range(31)
+    ]
+    assert statuses[:30] == [200] * 30  # business failures (1001), each for another account
+    assert statuses[30] == 429
