@@ -78,11 +78,28 @@ def test_bad_tokens_are_401(shop: Shop, client: Client, db_settings: Settings) -
     wrong_audience = jwt.encode({**claims, "aud": "elsewhere", "exp": now + 60}, key, algorithm="HS256")
     unsigned = jwt.encode({**claims, "aud": "kami", "exp": now + 60}, None, algorithm="none")
     other_key = jwt.encode({**claims, "aud": "kami", "exp": now + 60}, "x" * 40, algorithm="HS256")
+    wrong_issuer = jwt.encode(
+        {**claims, "iss": "elsewhere", "aud": "kami", "exp": now + 60}, key, algorithm="HS256"
+    )
+    # HS/RS confusion: a token that claims RS256 (as if the secret were a public key) is refused outright.
+    _, payload, signature = jwt.encode(
+        {**claims, "aud": "kami", "exp": now + 60}, key, algorithm="HS256"
+    ).split(".")
+    rs256 = jwt.utils.base64url_encode(b'{"alg":"RS256","typ":"JWT"}').decode()
+    confused = f"{rs256}.{payload}.{signature}"
+    # Tampered: a user's valid token with the role in its payload changed to admin, signature kept.
+    genuine = jwt.encode({**claims, "role": "user", "aud": "kami", "exp": now + 60}, key, algorithm="HS256")
+    g_header, g_payload, g_signature = genuine.split(".")
+    promoted = jwt.utils.base64url_encode(
+        jwt.utils.base64url_decode(g_payload).replace(b'"role":"user"', b'"role":"admin"')
+    ).decode()
+    tampered = f"{g_header}.{promoted}.{g_signature}"
     assert (
         client.get("/app-a/v1/users/me", headers={"Authorization": f"Bearer {expired}"}).json()["code"]
         == 1002
     )
-    for token in (wrong_audience, unsigned, other_key, "garbage"):
+    assert client.get("/app-a/v1/users/me", headers={"Authorization": f"Bearer {genuine}"}).status_code == 200
+    for token in (wrong_audience, wrong_issuer, unsigned, other_key, confused, tampered, "garbage"):
         response = client.get("/app-a/v1/users/me", headers={"Authorization": f"Bearer {token}"})
         assert (response.status_code, response.json()["code"]) == (401, 1004), token
     assert client.get("/app-a/v1/users/me").status_code == 401
