@@ -46,6 +46,7 @@ _STATUS_CODES: Mapping[int, BusinessCode] = {
     409: Codes.CONFLICT,
     413: Codes.PAYLOAD_TOO_LARGE,
     429: Codes.TOO_MANY_REQUESTS,
+    431: Codes.PAYLOAD_TOO_LARGE,
     502: Codes.EXTERNAL_SERVICE_ERROR,
     503: Codes.SERVICE_UNAVAILABLE,
 }

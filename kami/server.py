@@ -23,6 +23,7 @@ from kami.db.config import build_sqlalchemy_config
 from kami.db.fast_read import dispose_read_engines
 from kami.db.pagination import provide_page_params
 from kami.exception_handlers import exception_handlers
+from kami.header_limit import HeaderLimitMiddleware
 from kami.health import HealthController, check_database, check_migrations, check_redis, check_telemetry
 from kami.idempotency import IdempotencyMiddleware
 from kami.jobs import Jobs, collect, redis_queue
@@ -33,6 +34,7 @@ from kami.observability.metrics import metrics_endpoint
 from kami.observability.telemetry import build_telemetry, service_name
 from kami.openapi_docs import build_openapi_config, docs_assets_router, polish
 from kami.ratelimit import RateLimitMiddleware
+from kami.requests import KamiRequest
 from kami.response_cache import ResponseCacheMiddleware
 from kami.security.headers import security_headers
 from kami.security.identity import provide_identity
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         plugins=[SQLAlchemyPlugin(config=db_config)],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         before_send=[annotate_response, security_headers(settings.ratelimit.trusted_proxies)],
+        request_class=KamiRequest,
         dependencies={
             "page_params": provide_page_params,
             "identity": provide_identity,
@@ -116,6 +119,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
             "jobs": Provide(_jobs, sync_to_thread=False),
         },
         middleware=[
+            HeaderLimitMiddleware(settings.server.max_header_size),
             RateLimitMiddleware(settings.ratelimit),
             IdempotencyMiddleware(),
             ResponseCacheMiddleware(),

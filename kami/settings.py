@@ -84,6 +84,9 @@ class ServerSettings(_Group, frozen=True, kw_only=True):
     workers_max_rss: Annotated[
         int, msgspec.Meta(ge=0, description="Recycle a worker above this many MiB of memory; 0 = never.")
     ] = 0
+    max_header_size: Annotated[
+        int, msgspec.Meta(ge=1024, description="Largest accepted request headers, in bytes (431 beyond).")
+    ] = 16384
     max_body_size: Annotated[int, msgspec.Meta(ge=1024, description="Largest accepted request body.")] = (
         1_048_576
     )

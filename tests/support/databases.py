@@ -64,3 +64,11 @@ def token(db_settings: Settings) -> Callable[[str, str], str]:
 @pytest.fixture
 def admin_headers(token: Callable[[str, str], str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {token('00000000-0000-0000-0000-000000000001', 'admin')}"}
+
+
+@pytest.fixture
+def mysql_at_head(tmp_path: Path) -> Settings:
+    """The CI MariaDB database, emptied and migrated: what a migration job leaves behind."""
+    settings = settings_for(service_url("mysql"), tmp_path / "migrate")
+    reset_schema(settings)
+    return settings
