@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterator
 
 from sqlalchemy.engine import make_url
 
+from kami.errors import exception_chain
 from kami.settings import Settings
 
 __all__ = [
@@ -30,18 +30,9 @@ _MYSQL_CODES = {
 }
 
 
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
 def _problem(exc: BaseException, timeout: float) -> tuple[str, bool]:
     """(what went wrong, whether it is a reachability problem worth the "is it running" hint)."""
-    for cause in _causes(exc):
+    for cause in exception_chain(exc):
         if isinstance(cause, ConnectionRefusedError):
             return "connection refused", True
         if isinstance(cause, socket.gaierror):

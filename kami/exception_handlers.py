@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
@@ -31,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from kami.codes import BusinessCode, Codes
 from kami.envelope import error
-from kami.errors import KamiError
+from kami.errors import KamiError, exception_chain
 
 __all__ = ["envelope_response", "exception_handlers", "to_envelope_response"]
 
@@ -103,21 +103,13 @@ def _http_exception_response(exc: HTTPException) -> Response[Any]:
 _DUPLICATE_MARKERS = ("duplicate entry", "duplicate key", "unique constraint", "23505", "(1062")
 
 
-def _causes(exc: BaseException, depth: int = 8) -> Iterator[BaseException]:
-    """The exception and what caused it, outermost first (drivers' errors sit a few levels down)."""
-    seen: BaseException | None = exc
-    for _ in range(depth):
-        if seen is None:
-            return
-        yield seen
-        seen = seen.__cause__ or seen.__context__
-
-
 def _is_duplicate(exc: BaseException) -> bool:
     """A unique-key violation, as MySQL/MariaDB, PostgreSQL and SQLite each word it."""
     if not isinstance(exc, aa.IntegrityError | sa_exc.IntegrityError):
         return False
-    return any(marker in str(cause).lower() for cause in _causes(exc, 4) for marker in _DUPLICATE_MARKERS)
+    return any(
+        marker in str(cause).lower() for cause in exception_chain(exc, 4) for marker in _DUPLICATE_MARKERS
+    )
 
 
 # Network failures only: a FileNotFoundError (also an OSError) is a bug, not an outage.
@@ -136,7 +128,7 @@ def _is_unavailable(exc: BaseException) -> bool:
     return any(
         isinstance(cause, _UNREACHABLE)
         or (isinstance(cause, sa_exc.DBAPIError) and cause.connection_invalidated)
-        for cause in _causes(exc)
+        for cause in exception_chain(exc)
     )
 
 
