@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from litestar import Litestar, Router
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
@@ -34,7 +36,7 @@ from litestar.openapi.spec import (
 )
 from litestar.static_files import create_static_files_router
 
-from kami.codes import Codes, registry
+from kami.codes import BusinessCode, Codes, registry
 from kami.envelope import ErrorResponse
 from kami.settings import Settings
 
@@ -69,13 +71,17 @@ def _example(code: int, message: str) -> dict[str, Any]:
     }
 
 
-def responses(*statuses: int) -> dict[int, ResponseSpec]:
+def responses(*statuses: int, business: Sequence[BusinessCode] = ()) -> dict[int, ResponseSpec]:
     """Envelope-shaped error responses for a route: ``responses(404, 409)``; each example shows the
-    status's default business code."""
+    status's default business code. ``business`` documents the business failures of a route whose
+    success is not HTTP 200 (e.g. 201): they are answered with HTTP 200 and one of these codes."""
     specs: dict[int, ResponseSpec] = {}
     for status in statuses:
         code = _DEFAULT_ERROR_FOR_STATUS.get(status, Codes.UNKNOWN)
         specs[status] = _spec(status, [(code.code, code.message)])
+    if business:
+        specs[200] = _spec(200, [(c.code, c.message) for c in business])
+        specs[200].description = "Business failure: HTTP 200 with a non-zero code"
     return specs
 
 
@@ -341,3 +347,40 @@ def polish(app: Litestar) -> None:
             if isinstance(operation, Operation):
                 _fix_operation(operation, platform)
     _add_success_examples(document)
+    _close_request_bodies(app, schemas)
+
+
+def _close_request_bodies(app: Litestar, schemas: dict[str, Any]) -> None:
+    """Request structs that refuse unknown fields say so (``additionalProperties: false``), nested
+    structs included, so clients do not send extras the server answers with 422."""
+    closed: set[type] = set()
+    pending: list[Any] = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            data = handler.parsed_fn_signature.parameters.get("data")
+            if data is not None:
+                pending.append(data.annotation)
+    while pending:
+        item = pending.pop()
+        info = item if isinstance(item, msgspec.inspect.Type) else msgspec.inspect.type_info(item)
+        for nested in _struct_types(info):
+            if nested.cls in closed:
+                continue
+            closed.add(nested.cls)
+            if nested.forbid_unknown_fields and nested.cls.__name__ in schemas:
+                schemas[nested.cls.__name__].additional_properties = False
+            pending.extend(field.type for field in nested.fields)
+
+
+def _struct_types(info: Any) -> list[Any]:
+    """The struct types inside a msgspec type description (through Annotated, lists, unions...)."""
+    if isinstance(info, msgspec.inspect.StructType):
+        return [info]
+    found: list[Any] = []
+    for attribute in ("type", "item_type", "value_type"):
+        inner = getattr(info, attribute, None)
+        if isinstance(inner, msgspec.inspect.Type):
+            found += _struct_types(inner)
+    for inner in getattr(info, "types", ()) or ():
+        found += _struct_types(inner)
+    return found

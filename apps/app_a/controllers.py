@@ -23,7 +23,7 @@ from apps.app_a.schemas import (
 )
 from apps.app_a.services import LOGIN_RATE_PER_ADDRESS, AccountService, OrderService
 from apps.app_b.services import ProductService
-from kami import ApiResponse, Page, responses, success
+from kami import ApiResponse, Codes, Page, responses, success
 from kami.cache import Cache, Store
 from kami.data import PageParams
 from kami.security import Identity, TokenSigner, require_admin, require_user
@@ -101,9 +101,9 @@ class AccountController(Controller):
     @get(
         "/me",
         summary="My account",
-        description="The caller's account.",
+        description="The caller's account (404 when a valid token names an account that was deleted).",
         guards=[require_user],
-        responses=responses(401),
+        responses=responses(401, 404),
     )
     async def me(
         self, accounts: NamedDependency[AccountService], identity: NamedDependency[Identity]
@@ -115,7 +115,7 @@ class AccountController(Controller):
         summary="Change my account",
         description="Change the username and/or the password.",
         guards=[require_user],
-        responses=responses(401, 409),
+        responses=responses(401, 404, 409),
     )
     async def update_me(
         self,
@@ -174,7 +174,7 @@ class OrderController(Controller):
         description="Reserves the stock and debits the balance in one transaction. Not enough stock: HTTP "
         "200 with code 2001; not enough balance: 2003; in both cases nothing is written. Send an "
         "`Idempotency-Key` header to make retries safe.",
-        responses=responses(401),
+        responses=responses(401, business=[Codes.ORDER_CREATION_FAILED, Codes.INSUFFICIENT_BALANCE]),
     )
     async def place_order(
         self,

@@ -2,11 +2,12 @@
 no 5xx, every response conforms to its documented schema, content type and headers, bad input is
 refused, authentication is never ignored, deleted resources stay gone.
 
-Three checks are excluded, each a known gap in the document rather than in the server (see the notes
-on issue #9): status codes not yet documented (404 on /users/me for a deleted account, HTTP 200
-business failures of POST /orders), schema-valid requests refused (the document does not yet say
-"no additional properties" or give decimal patterns), and the Allow header of Litestar's automatic
-OPTIONS answers (it lists one handler's methods per path).
+Two checks are excluded, each a known gap in the document rather than in the server (see the notes
+on issue #9): schema-valid requests refused (decimal strings such as prices and price filters carry
+no pattern in the document, so an empty string looks valid), and the Allow header of Litestar's
+automatic OPTIONS answers (it lists one handler's methods per path, not the path's). A third is a
+false positive: schemathesis links POST /users to PUT /users/me, but "me" is the token's account, not
+the one just created.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tests.conftest import service_url
 from tests.support.servers import kami_env, run_kami
 
 KEY = "f" * 40
-KNOWN_GAPS = "status_code_conformance,positive_data_acceptance,allow_header_conformance"
+KNOWN_GAPS = "positive_data_acceptance,allow_header_conformance,ensure_resource_availability"
 
 
 def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
