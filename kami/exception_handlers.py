@@ -8,7 +8,6 @@ answer itself is registered explicitly, because its defaults are not the envelop
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -30,6 +29,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 
 from kami.codes import BusinessCode, Codes
+from kami.db.disconnects import is_driver_disconnect
 from kami.envelope import error
 from kami.errors import KamiError, exception_chain
 
@@ -112,21 +112,14 @@ def _is_duplicate(exc: BaseException) -> bool:
     )
 
 
-# Network failures only: a FileNotFoundError (also an OSError) is a bug, not an outage.
-_UNREACHABLE = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.TimeoutError,
-    ConnectionError,
-    TimeoutError,
-    socket.gaierror,
-)
+_UNREACHABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 
 
 def _is_unavailable(exc: BaseException) -> bool:
     """True when the exception chain shows the database could not be reached or answered too late."""
     return any(
         isinstance(cause, _UNREACHABLE)
+        or is_driver_disconnect(cause)
         or (isinstance(cause, sa_exc.DBAPIError) and cause.connection_invalidated)
         for cause in exception_chain(exc)
     )

@@ -18,6 +18,8 @@ from sqlalchemy import Column, Table, bindparam, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from kami.db.disconnects import is_driver_disconnect
+
 __all__ = ["FastReader", "dispose_read_engines", "read_engine_for"]
 
 _read_engines: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
@@ -132,7 +134,7 @@ class FastReader:
             finally:
                 await cursor.close()
         except Exception as exc:
-            if reader.dialect.is_disconnect(exc, None, None):  # type: ignore[arg-type]
+            if reader.dialect.is_disconnect(exc, None, None) or is_driver_disconnect(exc):  # type: ignore[arg-type]
                 pooled.invalidate(exc)
                 raise DBAPIError.instance(sql, (value,), exc, Exception, connection_invalidated=True) from exc
             raise
