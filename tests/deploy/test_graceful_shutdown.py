@@ -22,6 +22,7 @@ from kami.db.config import normalise_url
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.otlp import OtlpReceiver
+from tests.support.redis import forget
 from tests.support.servers import kami_env, run_kami
 from tests.support.slow_client import trickle_post
 from tests.support.waiting import wait_until
@@ -50,6 +51,7 @@ def test_sigterm_drains_then_finishes_in_flight_work_and_exits_zero(
     tmp_path: Path, mysql_at_head: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "60000")  # spans leave only through the shutdown flush
+    forget(service_url("redis"), "ratelimit:*")
     with OtlpReceiver() as receiver:
         env = kami_env(
             tmp_path,
@@ -60,6 +62,7 @@ def test_sigterm_drains_then_finishes_in_flight_work_and_exits_zero(
             KAMI_SERVER_GRACEFUL_TIMEOUT=str(GRACE),
             KAMI_TELEMETRY_OTLP_ENDPOINT=receiver.endpoint,
             KAMI_TELEMETRY_SAMPLING_RATIO="1",
+            KAMI_RATELIMIT_DEFAULT="100000/minute",  # earlier tests' traffic shares this address's window
         )
         with run_kami(env, workers=2, ready_path="/health/ready") as kami:
             result: dict[str, Any] = {}
