@@ -21,9 +21,9 @@ from redis.exceptions import RedisError
 
 from kami.codes import Codes
 from kami.errors import CacheUnavailableError, ConflictError, ValidationError
-from kami.ratelimit import client_address
 from kami.security.identity import identity_or_none
 from kami.store.backend import Backend
+from kami.trusted_proxies import TrustedProxies
 
 __all__ = ["IDEMPOTENCY_TTL", "IdempotencyMiddleware"]
 
@@ -32,6 +32,9 @@ IDEMPOTENCY_TTL = 24 * 3600.0
 PENDING_TTL = 60.0
 WAIT_FOR_FIRST = 15.0
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+_NO_PROXIES = TrustedProxies([])  # keys by the direct peer
 
 
 class _Record(msgspec.Struct):
@@ -95,7 +98,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
     @staticmethod
     def _caller(scope: Scope) -> str:
         identity = identity_or_none(ASGIConnection(scope))
-        return f"user:{identity.user_id}" if identity else f"ip:{client_address(scope, [])}"
+        return f"user:{identity.user_id}" if identity else f"ip:{_NO_PROXIES.client_address(scope)}"
 
     async def _run_and_record(
         self,

@@ -9,10 +9,8 @@ from ``X-Forwarded-For`` only when the peer is a trusted proxy).
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +28,9 @@ from kami.observability.counters import counters
 from kami.security.identity import identity_or_none
 from kami.settings import RateLimitSettings
 from kami.store.backend import Backend
+from kami.trusted_proxies import TrustedProxies
 
-__all__ = ["EXEMPT_PREFIXES", "Rate", "RateLimitMiddleware", "client_address"]
+__all__ = ["EXEMPT_PREFIXES", "Rate", "RateLimitMiddleware"]
 
 log = structlog.get_logger("kami.ratelimit")
 EXEMPT_PREFIXES = ("/health", "/metrics", "/schema")
@@ -56,26 +55,6 @@ class Rate:
         return f"{self.limit};w={int(self.window)}"
 
 
-def client_address(scope: Scope, trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> str:
-    peer = str((scope.get("client") or ("unknown", 0))[0])
-    if not trusted or not _in(peer, trusted):
-        return str(peer)
-    forwarded = str(MutableScopeHeaders(scope).get("x-forwarded-for") or "")
-    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-    for hop in reversed(hops):  # the right-most address no trusted proxy added
-        if not _in(hop, trusted):
-            return str(hop)
-    return str(peer)
-
-
-def _in(address: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
-
-
 class RateLimitMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
@@ -85,7 +64,7 @@ class RateLimitMiddleware(ASGIMiddleware):
         self.tiers = {
             name.strip(): Rate.parse(rate) for name, _, rate in (t.partition("=") for t in settings.tiers)
         }
-        self.trusted = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
+        self.proxies = TrustedProxies(settings.trusted_proxies)
 
     def _choose(self, scope: Scope, tier: str | None) -> tuple[Rate, str]:
         opt: dict[str, Any] = scope["route_handler"].opt
@@ -140,4 +119,4 @@ class RateLimitMiddleware(ASGIMiddleware):
         identity = identity_or_none(ASGIConnection(scope))  # a bad token counts by address
         if identity is not None:
             return f"user:{identity.user_id}", identity.tier
-        return f"ip:{client_address(scope, self.trusted)}", None
+        return f"ip:{self.proxies.client_address(scope)}", None

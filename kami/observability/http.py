@@ -4,7 +4,6 @@ which no route middleware sees, are covered too."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import time
 import uuid
@@ -17,6 +16,7 @@ from opentelemetry import trace
 
 from kami.observability.metrics import IN_FLIGHT, record_pool, record_redis_pool, record_request
 from kami.observability.trace_context import current_trace_id
+from kami.trusted_proxies import TrustedProxies
 
 __all__ = ["ACCESS_LOGGER", "AccessLog", "annotate_response"]
 
@@ -59,7 +59,7 @@ class AccessLog:
 
     def __init__(self, app: ASGIApp, trusted_proxies: list[str]) -> None:
         self.app = app
-        self.trusted = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+        self.proxies = TrustedProxies(trusted_proxies)
         self._pools_sampled = -POOL_SAMPLE_SECONDS
 
     def _sample_pools(self, scope: Scope, now: float) -> None:
@@ -77,17 +77,9 @@ class AccessLog:
 
     def _request_id(self, scope: Scope) -> str:
         sent = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
-        peer = (scope.get("client") or ("", 0))[0]
-        if sent and _REQUEST_ID.match(sent) and self._trusted(peer):
+        if sent and _REQUEST_ID.match(sent) and self.proxies.trusts_peer(scope):
             return sent
         return str(uuid.uuid4())
-
-    def _trusted(self, peer: str) -> bool:
-        try:
-            address = ipaddress.ip_address(peer)
-        except ValueError:
-            return False
-        return any(address in network for network in self.trusted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # type: ignore[comparison-overlap]

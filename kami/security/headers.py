@@ -8,11 +8,12 @@ or through a trusted proxy that says so in ``X-Forwarded-Proto``.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Awaitable, Callable, Sequence
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
+
+from kami.trusted_proxies import TrustedProxies
 
 __all__ = ["security_headers"]
 
@@ -34,17 +35,12 @@ SendHook = Callable[[Message, Scope], Awaitable[None]]
 
 
 def security_headers(trusted_proxies: Sequence[str]) -> SendHook:
-    trusted = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
+    proxies = TrustedProxies(trusted_proxies)
 
     def over_https(scope: Scope) -> bool:
         if scope.get("scheme") == "https":
             return True
-        peer = (scope.get("client") or ("", 0))[0]
-        try:
-            address = ipaddress.ip_address(peer)
-        except ValueError:
-            return False
-        if not any(address in network for network in trusted):
+        if not proxies.trusts_peer(scope):
             return False
         forwarded = dict(scope.get("headers", ())).get(b"x-forwarded-proto", b"")
         return forwarded.split(b",")[0].strip().lower() == b"https"

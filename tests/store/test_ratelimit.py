@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,10 +11,11 @@ from litestar import get
 from litestar.testing import TestClient
 
 from kami import ApiResponse, AppSpec, success
-from kami.ratelimit import Rate, client_address
+from kami.ratelimit import Rate
 from kami.security import TokenSigner
 from kami.server import create_app
 from kami.settings import Settings
+from kami.trusted_proxies import TrustedProxies
 from tests.conftest import service_url
 from tests.support.proxy import TcpProxy
 from tests.support.redis import forget
@@ -128,16 +128,17 @@ def test_forwarded_address_only_from_trusted_proxies(client_for: Callable[..., T
 
 
 def test_client_address_believes_only_trusted_proxies() -> None:
-    trusted = [ipaddress.ip_network("10.0.0.0/8")]
+    trusted = TrustedProxies(["10.0.0.0/8"])
+    nobody = TrustedProxies([])
 
     def scope(peer: str, forwarded: str) -> Any:
         return {"type": "http", "client": (peer, 1234), "headers": [(b"x-forwarded-for", forwarded.encode())]}
 
-    assert client_address(scope("10.1.1.1", "203.0.113.9"), trusted) == "203.0.113.9"
-    assert client_address(scope("10.1.1.1", "198.51.100.7, 203.0.113.9, 10.2.2.2"), trusted) == "203.0.113.9"
-    assert client_address(scope("192.0.2.1", "203.0.113.9"), trusted) == "192.0.2.1"  # peer not trusted
-    assert client_address(scope("10.1.1.1", ""), trusted) == "10.1.1.1"
-    assert client_address(scope("10.1.1.1", "203.0.113.9"), []) == "10.1.1.1"
+    assert trusted.client_address(scope("10.1.1.1", "203.0.113.9")) == "203.0.113.9"
+    assert trusted.client_address(scope("10.1.1.1", "198.51.100.7, 203.0.113.9, 10.2.2.2")) == "203.0.113.9"
+    assert trusted.client_address(scope("192.0.2.1", "203.0.113.9")) == "192.0.2.1"  # peer not trusted
+    assert trusted.client_address(scope("10.1.1.1", "")) == "10.1.1.1"
+    assert nobody.client_address(scope("10.1.1.1", "203.0.113.9")) == "10.1.1.1"
 
 
 @pytest.mark.parametrize(("fail_open", "status"), [("true", 200), ("false", 503)])
