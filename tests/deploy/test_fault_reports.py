@@ -15,12 +15,12 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from kami.security import TokenSigner
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.proxy import TcpProxy
 from tests.support.redis import forget
 from tests.support.servers import KamiProcess, kami_env, run_kami
+from tests.support.tokens import bearer
 
 KEY = "q" * 40
 OUTAGE_SECONDS = 4.0
@@ -86,9 +86,7 @@ def shop(tmp_path: Path, mysql_at_head: Settings, proxies: tuple[TcpProxy, TcpPr
         KAMI_RATELIMIT_DEFAULT="100000/minute",
         KAMI_RATELIMIT_TIERS="free=100000/minute",
     )
-    admin = {
-        "Authorization": f"Bearer {TokenSigner(KEY, issuer='kami', audience='kami').issue('ops', 'admin')[0]}"
-    }
+    admin = bearer(KEY)
     with run_kami(env, workers=2) as kami, httpx.Client(base_url=kami.url, timeout=20) as client:
         product = client.post(
             "/app-b/v1/products", json={"name": "Fault", "price": "1.00", "stock": 100000}, headers=admin

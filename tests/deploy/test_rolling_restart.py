@@ -10,7 +10,6 @@ import asyncio
 import signal
 import threading
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from kami.db.config import normalise_url
-from kami.security import TokenSigner
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.haproxy import Balancer, run_haproxy
 from tests.support.redis import forget
 from tests.support.servers import KamiProcess, free_port, kami_env, start_kami, stop_kami
+from tests.support.tokens import bearer
 
 KEY = "r" * 40
 BUYERS = 6
@@ -156,8 +155,7 @@ def test_rolling_restart_under_load_loses_nothing(tmp_path: Path, mysql_at_head:
             instances[name] = start_kami(envs[name], workers=2, ready_path="/health/ready", port=free_port())
         ports = {name: int(running.url.rsplit(":", 1)[1]) for name, running in instances.items()}
         with run_haproxy(ports, tmp_path) as balancer:
-            signer = TokenSigner(KEY, issuer="kami", audience="kami")
-            admin = _headers(signer.issue(str(uuid.uuid4()), "admin")[0])
+            admin = bearer(KEY)
             product_id, tokens = _prepare(balancer.url, admin)
             _, stock_before = anyio.run(_stored, mysql_at_head.database_url)
 
@@ -177,7 +175,7 @@ def test_rolling_restart_under_load_loses_nothing(tmp_path: Path, mysql_at_head:
             assert orders == len(load.created), report  # every 201 stored, nothing stored without one
             assert stock_before - stock_after == len(load.created)
 
-            _rate_limit_is_shared(balancer, signer)
+            _rate_limit_is_shared(balancer)
             _caches_agree(balancer, instances, product_id, admin)
             print(f"\nrolling restart rehearsal: {report}")
     finally:
@@ -185,9 +183,9 @@ def test_rolling_restart_under_load_loses_nothing(tmp_path: Path, mysql_at_head:
             stop_kami(running)
 
 
-def _rate_limit_is_shared(balancer: Balancer, signer: TokenSigner) -> None:
+def _rate_limit_is_shared(balancer: Balancer) -> None:
     """One caller's limit is counted once across the three instances HAProxy spreads it over."""
-    probe = _headers(signer.issue(str(uuid.uuid4()), "user", tier="probe")[0])
+    probe = bearer(KEY, "user", tier="probe")
     with httpx.Client(base_url=balancer.url, timeout=10) as client:
         statuses = Counter(
             client.get("/app-b/v1/products", headers=probe).status_code for _ in range(2 * PROBE_LIMIT)

@@ -15,13 +15,12 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
-from kami.security import TokenSigner
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.servers import kami_env, run_kami
+from tests.support.tokens import bearer
 
 KEY = "f" * 40
 KNOWN_GAPS = "positive_data_acceptance,allow_header_conformance,ensure_resource_availability"
@@ -37,7 +36,6 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
         KAMI_SECRET_KEY=KEY,
         KAMI_RATELIMIT_ENABLED="false",
     )
-    token = TokenSigner(KEY, issuer="kami", audience="kami").issue(str(uuid.uuid4()), "admin")[0]
     with run_kami(env, workers=2) as kami:
         result = subprocess.run(
             [
@@ -47,7 +45,7 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
                 "run",
                 f"{kami.url}/schema/openapi.json",
                 "-H",
-                f"Authorization: Bearer {token}",
+                f"Authorization: {bearer(KEY)['Authorization']}",
                 "--checks",
                 "all",
                 "--exclude-checks",

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from kami.security import TokenSigner
 from tests.support.servers import kami_env, run_kami
+from tests.support.tokens import bearer
 
 KEY = "c" * 40
 
@@ -70,8 +70,7 @@ def test_generated_client_registers_logs_in_and_orders(client_package: Path) -> 
         importlib.import_module(f"{catalogue.__name__}.app_b_create_product")
 
         anonymous = kc.Client(base_url=kami.url)
-        admin_token = TokenSigner(KEY, issuer="kami", audience="kami").issue("generated-admin", "admin")[0]
-        admin = kc.AuthenticatedClient(base_url=kami.url, token=admin_token)
+        admin = kc.AuthenticatedClient(base_url=kami.url, token=bearer(KEY)["Authorization"].split()[1])
 
         product = catalogue.app_b_create_product.sync(
             client=admin, body=models.ProductCreate(name="Generated lamp", price="12.50", stock=5)

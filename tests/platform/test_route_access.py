@@ -9,9 +9,10 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from kami.security import TokenSigner, require_admin
+from kami.security import require_admin
 from kami.server import create_app
 from kami.settings import Settings
+from tests.support.tokens import bearer
 
 # (method, path template) that anyone may call; everything else must answer 401 without a token.
 PUBLIC = {
@@ -59,8 +60,7 @@ def test_only_the_intended_operations_are_public(sqlite_settings: Settings) -> N
 
 def test_admin_routes_refuse_a_user_token(sqlite_settings: Settings) -> None:
     app = create_app(sqlite_settings)
-    signer = TokenSigner(sqlite_settings.security.secret_key, issuer="kami", audience="kami")
-    user = {"Authorization": f"Bearer {signer.issue(str(uuid.uuid4()), 'user')[0]}"}
+    user = bearer(sqlite_settings.security.secret_key, "user")
     admin_only = [
         (method, route.path)
         for route in app.routes
