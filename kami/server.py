@@ -29,7 +29,7 @@ from kami.idempotency import IdempotencyMiddleware
 from kami.jobs import Jobs, collect, redis_queue
 from kami.mounting import AppSpec, load_apps, mount
 from kami.observability.http import AccessLog, annotate_response
-from kami.observability.logging import configure_logging
+from kami.observability.logging import access_line_writer, configure_logging
 from kami.observability.metrics import metrics_endpoint
 from kami.observability.telemetry import build_telemetry, service_name
 from kami.openapi_docs import build_openapi_config, docs_assets_router, polish
@@ -137,5 +137,9 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         logging_config=None,
     )
     # Outside Litestar's router so unknown routes (404) and wrong methods (405) are covered too.
-    app.asgi_handler = AccessLog(telemetry.server_span(app.asgi_handler), settings.ratelimit.trusted_proxies)
+    app.asgi_handler = AccessLog(
+        telemetry.server_span(app.asgi_handler),
+        settings.ratelimit.trusted_proxies,
+        writers=[access_line_writer(settings), telemetry.export_access_line],
+    )
     return app

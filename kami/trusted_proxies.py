@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from functools import lru_cache
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Scope
@@ -16,8 +17,15 @@ __all__ = ["TrustedProxies"]
 class TrustedProxies:
     def __init__(self, proxies: Sequence[str]) -> None:
         self.networks = [ipaddress.ip_network(p, strict=False) for p in proxies]
+        # Asked on every request for the same few peers: parsing the address is most of the cost.
+        self._cached_trusts = lru_cache(maxsize=4096)(self._trusts)
 
     def trusts(self, address: str) -> bool:
+        return self._cached_trusts(address)
+
+    def _trusts(self, address: str) -> bool:
+        if not self.networks:
+            return False
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:

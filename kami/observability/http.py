@@ -7,21 +7,21 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry import trace
 
+from kami.observability.logging import AccessLineWriter
 from kami.observability.metrics import IN_FLIGHT, record_pool, record_redis_pool, record_request
-from kami.observability.trace_context import current_trace_id
+from kami.observability.trace_context import current_span_id, current_trace_id
+from kami.response_headers import set_response_headers
 from kami.trusted_proxies import TrustedProxies
 
-__all__ = ["ACCESS_LOGGER", "AccessLog", "annotate_response"]
+__all__ = ["AccessLog", "annotate_response"]
 
-ACCESS_LOGGER = "kami.access"
-access_log = structlog.get_logger(ACCESS_LOGGER)
 POOL_SAMPLE_SECONDS = 1.0
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -30,16 +30,17 @@ async def annotate_response(message: Message, scope: Scope) -> None:
     """``before_send``: trace headers on every response; the server span named by route template."""
     if message["type"] != "http.response.start":
         return
-    headers = MutableScopeHeaders.from_message(message)
     span = trace.get_current_span()
     context = span.get_span_context()
     trace_id = current_trace_id()
-    headers["x-trace-id"] = trace_id
+    headers = [(b"x-trace-id", trace_id.encode())]
     if context.is_valid:
-        headers["traceparent"] = f"00-{trace_id}-{context.span_id:016x}-{int(context.trace_flags):02x}"
+        parent = f"00-{trace_id}-{context.span_id:016x}-{int(context.trace_flags):02x}"
+        headers.append((b"traceparent", parent.encode()))
     request_id = scope.get("state", {}).get("kami_request_id")
     if request_id:
-        headers["x-request-id"] = request_id
+        headers.append((b"x-request-id", request_id.encode()))
+    set_response_headers(message, headers)
     if span.is_recording():
         template = scope.get("path_template") or "unmatched route"
         span.update_name(f"{scope.get('method', '')} {template}")
@@ -57,9 +58,10 @@ class AccessLog:
     request ids); never headers, cookies, bodies or tokens. Also assigns the request id every log
     line carries."""
 
-    def __init__(self, app: ASGIApp, trusted_proxies: list[str]) -> None:
+    def __init__(self, app: ASGIApp, trusted_proxies: list[str], writers: Sequence[AccessLineWriter]) -> None:
         self.app = app
         self.proxies = TrustedProxies(trusted_proxies)
+        self.writers = tuple(writers)
         self._pools_sampled = -POOL_SAMPLE_SECONDS
 
     def _sample_pools(self, scope: Scope, now: float) -> None:
@@ -90,7 +92,7 @@ class AccessLog:
         request_id = self._request_id(scope)
         scope.setdefault("state", {})["kami_request_id"] = request_id  # type: ignore[typeddict-item]
         structlog.contextvars.bind_contextvars(request_id=request_id)
-        seen: dict[str, Any] = {"status": 500, "trace_id": None, "logged": False}
+        seen: dict[str, Any] = {"status": 500, "trace_id": None, "span_id": None, "logged": False}
 
         def log_once() -> None:
             if seen["logged"]:
@@ -103,21 +105,26 @@ class AccessLog:
             IN_FLIGHT.dec()
             record_request(method, route, seen["status"], app, seconds)
             self._sample_pools(scope, started)
-            access_log.info(
-                "request",
-                method=method,
-                route=route,
-                status=seen["status"],
-                duration_ms=round(seconds * 1000, 2),
-                client=(scope.get("client") or ("", 0))[0],
-                trace_id=seen["trace_id"],
-                app=app,
-            )
+            line = {
+                "event": "request",
+                "method": method,
+                "route": route,
+                "status": seen["status"],
+                "duration_ms": round(seconds * 1000, 2),
+                "client": (scope.get("client") or ("", 0))[0],
+                "trace_id": seen["trace_id"],
+                "span_id": seen["span_id"],
+                "request_id": request_id,
+                "app": app,
+            }
+            for write in self.writers:
+                write(line)
 
         async def watch(message: Message) -> None:
             if message["type"] == "http.response.start":
                 seen["status"] = message["status"]
                 seen["trace_id"] = current_trace_id()
+                seen["span_id"] = current_span_id()
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body", False):
                 log_once()  # still inside the request's span: the OTLP log record carries its trace

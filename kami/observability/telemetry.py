@@ -28,7 +28,7 @@ from opentelemetry.trace import Link, SpanKind
 from opentelemetry.util.types import Attributes
 
 from kami.observability.counters import counters
-from kami.observability.http import ACCESS_LOGGER
+from kami.observability.logging import ACCESS_LOGGER
 from kami.observability.server_span import ServerSpanMiddleware
 from kami.settings import Settings
 
@@ -119,13 +119,8 @@ class _CountingExporter(SpanExporter):
 
 
 def _exported(record: logging.LogRecord) -> bool:
-    """Which log records go over OTLP: never the SDK's own (no feedback loop); access lines only for
-    sampled requests, where a trace exists to read them with (every line still goes to stderr)."""
-    if record.name.startswith("opentelemetry"):
-        return False
-    if record.name == ACCESS_LOGGER:
-        return bool(trace.get_current_span().get_span_context().trace_flags.sampled)
-    return True
+    """Which log records go over OTLP: never the SDK's own (no feedback loop)."""
+    return not record.name.startswith("opentelemetry")
 
 
 def service_name(settings: Settings) -> str:
@@ -143,6 +138,7 @@ class Telemetry:
         self.endpoint = settings.telemetry.otlp_endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
         self.exporter: _CountingExporter | None = None
         self.logger_provider: Any = None
+        self.log_handler: logging.Handler | None = None
         if self.endpoint:
             self._export_to(self.endpoint, resource)
         _install_global(self.tracer_provider)
@@ -179,6 +175,16 @@ class Telemetry:
         handler = LoggingHandler(level=logging.INFO, logger_provider=self.logger_provider)
         handler.addFilter(_exported)
         root.addHandler(handler)
+        self.log_handler = handler
+
+    def export_access_line(self, fields: dict[str, Any]) -> None:
+        """Access lines go over OTLP only for sampled requests, where a trace exists to read them with
+        (every line still goes to stderr); called inside the request's span, which the record joins."""
+        if self.log_handler is None or not trace.get_current_span().get_span_context().trace_flags.sampled:
+            return
+        self.log_handler.handle(
+            logging.LogRecord(ACCESS_LOGGER, logging.INFO, __file__, 0, fields, None, None)
+        )
 
     def instrument(self, engines: Sequence[Any], redis: Any) -> None:
         """Child spans for every SQL statement and Redis command (on these engines and this client)."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
+from kami.response_headers import set_response_headers
 from kami.trusted_proxies import TrustedProxies
 
 __all__ = ["security_headers"]
@@ -31,6 +31,15 @@ DOCS_POLICY = (
 HSTS = "max-age=31536000; includeSubDomains"
 DOCS_PREFIX = "/schema"
 
+
+def _encoded(*headers: tuple[str, str]) -> tuple[tuple[bytes, bytes], ...]:
+    return tuple((name.encode(), value.encode()) for name, value in headers)
+
+
+API_HEADERS = _encoded(*ALWAYS, ("content-security-policy", API_POLICY))
+DOCS_HEADERS = _encoded(*ALWAYS, ("content-security-policy", DOCS_POLICY))
+HSTS_HEADER = _encoded(("strict-transport-security", HSTS))
+
 SendHook = Callable[[Message, Scope], Awaitable[None]]
 
 
@@ -48,12 +57,7 @@ def security_headers(trusted_proxies: Sequence[str]) -> SendHook:
     async def add(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = MutableScopeHeaders.from_message(message)
-        for name, value in ALWAYS:
-            headers[name] = value
-        docs = str(scope.get("path", "")).startswith(DOCS_PREFIX)
-        headers["content-security-policy"] = DOCS_POLICY if docs else API_POLICY
-        if over_https(scope):
-            headers["strict-transport-security"] = HSTS
+        headers = DOCS_HEADERS if str(scope.get("path", "")).startswith(DOCS_PREFIX) else API_HEADERS
+        set_response_headers(message, headers + HSTS_HEADER if over_https(scope) else headers)
 
     return add

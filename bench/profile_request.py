@@ -1,0 +1,140 @@
+"""Where one request's time goes inside kami: the ASGI app driven in-process, no server, no sockets.
+
+    uv run --group bench python bench/profile_request.py --path /health/live \\
+        --database-url mysql+asyncmy://... --redis-url redis://127.0.0.1:6379/14 \\
+        [--requests 5000] [--rounds 5] [--profile] [--functions 40]
+
+Builds kami with production settings (JSON logs to a null stream, tracing at the production sampling
+ratio to an unreachable local receiver, metrics, rate limiting), runs its lifespan, sends ``--requests``
+GETs to ``--path`` and prints microseconds per request (best and median of ``--rounds``;
+the best is the least disturbed by the rest of the machine). ``--profile`` adds a
+pyinstrument profile of one round. The HTTP suite measures what clients see; this tells which part of
+kami's own code a change moved, without the noise of wrk and the server sharing two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _environment(database_url: str, redis_url: str | None) -> dict[str, str]:
+    env = {
+        "KAMI_ENVIRONMENT": "production",
+        "KAMI_ENV_FILE": "/nonexistent",
+        "KAMI_DATABASE_URL": database_url,
+        "KAMI_SECRET_KEY": "profile-" + "k" * 40,
+        "KAMI_TELEMETRY_OTLP_ENDPOINT": "http://127.0.0.1:9",
+        "KAMI_RATELIMIT_DEFAULT": "1000000/second",
+        "KAMI_RATELIMIT_TIERS": "free=1000000/second",
+    }
+    if redis_url:
+        env["KAMI_REDIS_URL"] = redis_url
+    return env
+
+
+async def _drive(app: Any, path: str, count: int) -> float:
+    """Seconds for ``count`` sequential GETs through the full ASGI stack."""
+    raw_path, _, query = path.partition("?")
+    scope_base = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": raw_path,
+        "raw_path": raw_path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), (b"accept", b"application/json")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    started = time.perf_counter()
+    for _ in range(count):
+        await app(dict(scope_base, state={}), receive, send)
+    elapsed = time.perf_counter() - started
+    wrong = [s for s in statuses if s >= 300]
+    if wrong:
+        raise SystemExit(f"{path} answered {wrong[0]} ({len(wrong)} of {count})")
+    return elapsed
+
+
+def _silence_stderr_logs(in_memory: bool) -> None:
+    """JSON lines are still rendered and written, into memory or /dev/null instead of the terminal."""
+    import logging
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(io.StringIO() if in_memory else open(os.devnull, "w"))  # noqa: SIM115
+
+
+async def main(args: argparse.Namespace) -> None:
+    os.environ.update(_environment(args.database_url, args.redis_url))
+    sys.stdout.flush()
+    from kami.server import create_app
+    from kami.settings import get_settings
+
+    get_settings.cache_clear()
+    app = create_app()
+    _silence_stderr_logs(args.keep_logs)
+    async with app.lifespan():  # type: ignore[attr-defined]
+        await _drive(app, args.path, min(200, args.requests))  # warm caches and pools
+        rounds = [await _drive(app, args.path, args.requests) for _ in range(args.rounds)]
+        best, median = (min(rounds) / args.requests * 1e6, statistics.median(rounds) / args.requests * 1e6)
+        print(f"{args.path}: {best:.1f} µs/request in-process (best of {args.rounds}; median {median:.1f})")
+        if args.profile:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.0002, async_mode="disabled")
+            profiler.start()
+            await _drive(app, args.path, args.requests)
+            profiler.stop()
+            print(profiler.output_text(unicode=True, color=False, show_all=False))
+        if args.functions:
+            import cProfile
+            import pstats
+
+            profile = cProfile.Profile()
+            profile.enable()
+            await _drive(app, args.path, args.requests)
+            profile.disable()
+            pstats.Stats(profile).sort_stats("tottime").print_stats(args.functions)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--path", default="/health/live")
+    parser.add_argument("--database-url", required=True, help="mysql+asyncmy://user:pass@127.0.0.1:3306/db")
+    parser.add_argument("--redis-url", required=True, help="redis://127.0.0.1:6379/14")
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--functions", type=int, default=0, help="also list the N costliest functions (cProfile)"
+    )
+    parser.add_argument(
+        "--keep-logs", action="store_true", help="render log lines into memory, not /dev/null"
+    )
+    asyncio.run(main(parser.parse_args()))
