@@ -16,7 +16,8 @@ Every round starts each contender fresh (cold start to ready is measured), loads
 wrk (fixed connections, bounded duration) and stops it; contenders alternate round by round. The
 report gives per endpoint the median requests/s, p50/p99 latency, non-2xx responses, RSS per worker
 at idle and under load, and the ratios kami/ceiling and kami/peer. Written to bench/results/ as
-Markdown, JSON and a PNG chart. The database is migrated and seeded (products, buyers) first;
+Markdown, JSON and a PNG chart, with every contender's output in bench/results/logs/ (where non-2xx
+answers are explained). The database is migrated and seeded (products, buyers) first;
 orders accumulate in it, so point it at a database made for benchmarking.
 """
 
@@ -406,6 +407,9 @@ def main() -> None:
     contenders = [c for c in args.contenders.split(",") if c]
     fixtures = seed(args.database_url)
     results = Results()
+    logs = args.output / "logs"  # every contender's output, kept: non-2xx answers are explained there
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir(parents=True)
     with tempfile.TemporaryDirectory() as scratch, OtlpReceiver() as receiver:
         folder = Path(scratch)
         script = folder / "order.lua"
@@ -428,7 +432,7 @@ def main() -> None:
                     args.redis_url,
                     receiver.endpoint,
                 )
-                log = folder / f"{contender}.log"
+                log = logs / f"{contender}.log"
                 with started(contender, args.workers, env, log) as (url, main_process, ready):
                     results.ready_seconds.setdefault(contender, []).append(ready)
                     time.sleep(1.0)

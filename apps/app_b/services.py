@@ -124,8 +124,8 @@ class ProductService(Service[Product, ProductOut]):
         await self.forget(product_id)
 
     async def inventory(self, product_id: UUID) -> InventoryOut:
-        product = await self.get(product_id)
-        return InventoryOut(product_id=product.id, quantity=product.stock, version=product.version)
+        row = await self.get_row(product_id)  # always fresh: stock is never served from a cache
+        return InventoryOut(product_id=row["id"], quantity=row["stock"], version=row["version"])
 
     async def set_inventory(self, product_id: UUID, data: InventoryUpdate) -> InventoryOut:
         """Set the stock level if ``data.version`` is still current (optimistic concurrency)."""

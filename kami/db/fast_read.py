@@ -17,6 +17,7 @@ from opentelemetry import trace
 from sqlalchemy import Column, Table, bindparam, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 
 from kami.db.disconnects import is_driver_disconnect
 
@@ -117,7 +118,10 @@ class FastReader:
         }
 
     async def _fetch(self, reader: AsyncEngine, sql: str, value: Any) -> Sequence[Any] | None:
-        pooled = await reader.raw_connection()  # the pool's proxy: no Connection wrapper, no reset
+        try:
+            pooled = await reader.raw_connection()  # the pool's proxy: no Connection wrapper, no reset
+        except reader.dialect.loaded_dbapi.Error as exc:  # e.g. refused, or "too many connections"
+            raise DBAPIError.instance(sql, (value,), exc, reader.dialect.loaded_dbapi.Error) from exc
         driver: Any = pooled.driver_connection
         try:
             if reader.dialect.driver == "asyncpg":
@@ -135,8 +139,11 @@ class FastReader:
                 await cursor.close()
         except Exception as exc:
             if reader.dialect.is_disconnect(exc, None, None) or is_driver_disconnect(exc):  # type: ignore[arg-type]
-                pooled.invalidate(exc)
+                await greenlet_spawn(pooled.invalidate, exc)
                 raise DBAPIError.instance(sql, (value,), exc, Exception, connection_invalidated=True) from exc
             raise
         finally:
-            pooled.close()
+            # Giving a connection back may close it (an overflow connection, or an invalidated one),
+            # and closing an async driver's connection is awaited inside SQLAlchemy: outside a greenlet
+            # that fails and leaves the connection open on the server until it runs out of them.
+            await greenlet_spawn(pooled.close)

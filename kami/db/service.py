@@ -49,13 +49,18 @@ class Service(SQLAlchemyAsyncRepositoryService[ModelT, Repository[ModelT]], Gene
         """Copy the loaded columns into the output struct (never a lazy-loading ORM entity)."""
         return msgspec.convert(entity, self.out_type, from_attributes=True)  # type: ignore[return-value]
 
-    async def get_out(self, item_id: Any) -> OutT:
-        """One row as the output struct, by the lean read path; 404 / 4001 when it does not exist."""
+    async def get_row(self, item_id: Any) -> dict[str, Any]:
+        """One row as ``{column: value}`` by the lean read path (no session, no entity, no transaction);
+        404 / 4001 when it does not exist. For reads that need no entity."""
         app_id = self._repository_options.get("app_id")
         row = await self.repository_type.read_row(self.session.bind, item_id, app_id)  # type: ignore[arg-type]
         if row is None:
             raise NotFoundError()
-        return msgspec.convert(row, self.out_type, from_attributes=False)  # type: ignore[return-value]
+        return row
+
+    async def get_out(self, item_id: Any) -> OutT:
+        """One row as the output struct, by the lean read path; 404 / 4001 when it does not exist."""
+        return msgspec.convert(await self.get_row(item_id), self.out_type, from_attributes=False)  # type: ignore[return-value]
 
     async def page(
         self,

@@ -4,8 +4,10 @@ Litestar's OpenTelemetry plugin wraps opentelemetry-instrumentation-asgi, which 
 attributes, parses the URL and wraps every send before the sampler has decided anything; at the
 production ratio nine requests in ten paid for attributes nobody records. Here the sampler sees only
 the method and path (enough for :class:`~kami.observability.telemetry` to drop platform paths),
-and the rest of the attributes are added only to spans that are recorded. The span is named
-``METHOD /route/template`` by :func:`kami.observability.http.annotate_response` once routing is known.
+and the rest of the attributes are added only to spans that are recorded. An unrecorded request
+runs with instrumentation suppressed, so its SQL statements and Redis commands skip span work too.
+The span is named ``METHOD /route/template`` by :func:`kami.observability.http.annotate_response`
+once routing is known.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.propagate import extract
 from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
@@ -61,7 +64,10 @@ class ServerSpanMiddleware:
         token = otel_context.attach(trace.set_span_in_context(span, parent))
         try:
             if not span.is_recording():
-                await self.app(scope, receive, send)
+                # Nothing below can be recorded either: tell the SQL and Redis instrumentations so
+                # before they format statements and start spans nobody will see.
+                with suppress_instrumentation():
+                    await self.app(scope, receive, send)
                 return
             await self._recorded(span, scope, receive, send)
         finally:

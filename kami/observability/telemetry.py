@@ -20,6 +20,7 @@ import structlog
 from litestar.types import ASGIApp
 from opentelemetry import trace
 from opentelemetry.context import Context
+from opentelemetry.sdk._logs import LoggingHandler
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
@@ -118,6 +119,20 @@ class _CountingExporter(SpanExporter):
         return self.inner.force_flush(timeout_millis)
 
 
+_STRUCTLOG_EXTRAS = frozenset({"_logger", "_name", "_from_structlog"})
+
+
+class _OtlpLogHandler(LoggingHandler):
+    """The SDK's handler, minus the attributes structlog adds to each record for its own formatter (a
+    logger object the exporter cannot encode: it warned and sent its ``repr`` with every record)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not _STRUCTLOG_EXTRAS.isdisjoint(record.__dict__):
+            fields = {k: v for k, v in record.__dict__.items() if k not in _STRUCTLOG_EXTRAS}
+            record = logging.makeLogRecord(fields)
+        super().emit(record)
+
+
 def _exported(record: logging.LogRecord) -> bool:
     """Which log records go over OTLP: never the SDK's own (no feedback loop)."""
     return not record.name.startswith("opentelemetry")
@@ -158,7 +173,7 @@ class Telemetry:
     def _export_to(self, endpoint: str, resource: Resource) -> None:
         from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-        from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+        from opentelemetry.sdk._logs import LoggerProvider
         from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 
         _quiet_sdk_logging()
@@ -172,7 +187,7 @@ class Telemetry:
         root = logging.getLogger()
         for handler in [h for h in root.handlers if isinstance(h, LoggingHandler)]:
             root.removeHandler(handler)  # one OTLP log handler per process: the newest app's
-        handler = LoggingHandler(level=logging.INFO, logger_provider=self.logger_provider)
+        handler = _OtlpLogHandler(level=logging.INFO, logger_provider=self.logger_provider)
         handler.addFilter(_exported)
         root.addHandler(handler)
         self.log_handler = handler

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 from uuid import uuid4
 
 import anyio
+import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from apps.app_b.models import Product
 from apps.app_b.repositories import ProductRepository
-from kami.db.config import build_sqlalchemy_config
-from kami.db.fast_read import dispose_read_engines
+from kami.db.config import build_sqlalchemy_config, normalise_url
+from kami.db.fast_read import dispose_read_engines, read_engine_for
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.backends import reset_schema
@@ -78,3 +83,54 @@ async def _read_across_a_cut(settings: Settings, proxy: TcpProxy) -> None:
     finally:
         await dispose_read_engines()
         await config.get_engine().dispose()
+
+
+def test_fast_read_closes_overflow_connections_on_the_server(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A burst beyond the pool opens overflow connections; giving them back must really close them.
+
+    Closing an async driver's connection outside SQLAlchemy's greenlet fails ("Exception closing
+    connection ... MissingGreenlet") and leaves it open on the server: under load that leak ended in
+    MySQL's "Too many connections" (found by bench/http_suite.py)."""
+    settings = settings_for(
+        service_url("mysql"), tmp_path, KAMI_DATABASE_POOL_SIZE="2", KAMI_DATABASE_MAX_OVERFLOW="6"
+    )
+    reset_schema(settings)
+    caplog.set_level(logging.ERROR, logger="sqlalchemy.pool")
+    opened, kept = anyio.run(_burst_of_reads, settings)
+    assert opened > 2, "the burst never needed an overflow connection"
+    assert kept <= 2, f"{kept} read connections still open on the server after the burst"
+    assert not [r for r in caplog.records if "closing connection" in r.getMessage()]
+
+
+async def _burst_of_reads(settings: Settings) -> tuple[int, int]:
+    config = build_sqlalchemy_config(settings)
+    counter = create_async_engine(normalise_url(settings.database_url), poolclass=NullPool)
+    count = text("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE()")
+    try:
+        async with config.get_session() as session:
+            product = Product(name="burst", price=Decimal("1.00"), stock=1)
+            session.add(product)
+            await session.commit()
+        await config.get_engine().dispose()  # only the read pool's connections remain
+        engine = config.get_engine()
+        async with counter.connect() as connection:
+            before = int((await connection.execute(count)).scalar_one())
+        peak = 0
+
+        async def read() -> None:
+            nonlocal peak
+            assert await ProductRepository.read_row(engine, product.id) is not None
+            peak = max(peak, read_engine_for(engine).pool.checkedout())  # type: ignore[attr-defined]
+
+        async with anyio.create_task_group() as group:
+            for _ in range(24):
+                group.start_soon(read)
+        async with counter.connect() as connection:
+            after = int((await connection.execute(count)).scalar_one())
+        return peak, after - before
+    finally:
+        await dispose_read_engines()
+        await config.get_engine().dispose()
+        await counter.dispose()

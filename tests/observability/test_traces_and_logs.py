@@ -93,6 +93,8 @@ def test_log_records_carry_the_trace_id(traced: tuple[TestClient, OtlpReceiver])
     assert wait_until(lambda: any(r["trace_id"] == trace_id for r in receiver.logs))
     record = next(r for r in receiver.logs if r["trace_id"] == trace_id)
     assert record["service"] == "kami"
+    started = next(r for r in receiver.logs if "kami started" in str(r["body"]))  # through structlog
+    assert not {"_logger", "_name", "_from_structlog"} & set(started["attributes"]), started["attributes"]
 
 
 def test_collector_outage_degrades_health_and_export_resumes(make_settings: Callable[..., Settings]) -> None:
