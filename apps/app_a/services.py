@@ -134,8 +134,10 @@ class AccountService(Service[User, UserOut]):
 
 
 class OrderService(Service[Order, OrderOut]):
-    """Placing an order reserves App B's stock and debits the buyer in one transaction: on any
-    failure nothing at all is written."""
+    """Placing an order prices the lines, debits the buyer, writes the order and reserves App B's
+    stock in one transaction: on any failure nothing at all is written. Prices are those read when
+    the order starts (no lock); stock is taken last, so the contended product rows stay locked only
+    for the reservation and the commit."""
 
     repository_type = OrderRepository
     repository: OrderRepository
@@ -164,11 +166,15 @@ class OrderService(Service[Order, OrderOut]):
         wanted = [StockLine(item.product_id, item.quantity) for item in data.items]
         try:
             async with self.transaction():
-                prices = await self.products.reserve(wanted)
+                prices = await self.products.quote(wanted)
                 total = sum((prices[line.product_id] * line.quantity for line in wanted), Decimal(0))
                 if not await self.accounts.debit(buyer, total):
                     raise BusinessError(code=Codes.INSUFFICIENT_BALANCE, data={"total": str(total)})
-                order = await self.repository.add(Order(user_id=buyer, status="placed", total=total))
+                # Ids and timestamps are set in Python: reading the row back would only lengthen the
+                # transaction, and with it how long other orders wait for the products' locks.
+                order = await self.repository.add(
+                    Order(user_id=buyer, status="placed", total=total), auto_refresh=False
+                )
                 lines = await self.lines.add_many(
                     [
                         OrderLine(
@@ -180,6 +186,9 @@ class OrderService(Service[Order, OrderOut]):
                         for line in wanted
                     ]
                 )
+                # Last: every order contends for the same popular product rows, locked from here to
+                # the commit.
+                await self.products.reserve(wanted)
         except BusinessError as exc:
             if exc.business_code.owner == "app-b":  # out of stock / unknown product, in App A's words
                 raise BusinessError(

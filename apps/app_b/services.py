@@ -145,11 +145,20 @@ class ProductService(Service[Product, ProductOut]):
         await self.forget(product_id)
         return InventoryOut(product_id=product_id, quantity=data.quantity, version=data.version + 1)
 
-    async def reserve(self, lines: Sequence[StockLine]) -> dict[UUID, Decimal]:
-        """Take stock for every line, inside the caller's transaction; returns each product's price.
+    async def quote(self, lines: Sequence[StockLine]) -> dict[UUID, Decimal]:
+        """Each line's product price, taking no lock; a business error for an unknown product."""
+        prices = await self.repository.prices([line.product_id for line in lines])
+        for line in lines:
+            if line.product_id not in prices:
+                raise BusinessError(code=UNKNOWN_PRODUCT, data={"product_id": str(line.product_id)})
+        return prices
+
+    async def reserve(self, lines: Sequence[StockLine]) -> None:
+        """Take stock for every line, inside the caller's transaction.
 
         Raises a business error (insufficient stock / unknown product) and takes nothing when any
-        line cannot be served: the caller's transaction is rolled back.
+        line cannot be served: the caller's transaction is rolled back. Every order locks the same few
+        popular rows here, and holds them until it commits: callers reserve last.
         """
         for line in sorted(lines, key=lambda item: item.product_id):  # one lock order: no deadlocks
             if not await self.repository.take_stock(line.product_id, line.quantity):
@@ -160,8 +169,6 @@ class ProductService(Service[Product, ProductOut]):
                     code=INSUFFICIENT_STOCK,
                     data={"product_id": str(line.product_id), "available": product.stock},
                 )
-        found = await self.list(Product.id.in_([line.product_id for line in lines]))
-        return {product.id: product.price for product in found}
 
     async def low_stock(self, threshold: int) -> list[StockLevel]:
         found = await self.list(

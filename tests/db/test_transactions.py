@@ -62,12 +62,13 @@ async def test_business_failure_writes_nothing(db_settings: Settings) -> None:
     assert await stocks(db_settings) == before
 
 
-async def test_successful_reservation_commits_and_returns_prices(db_settings: Settings) -> None:
+async def test_successful_reservation_commits_at_the_quoted_prices(db_settings: Settings) -> None:
     first, second = await add_products(db_settings, 3, 1)
     async with session_for(db_settings) as session:
         service = ProductService(session=session)
         async with service.transaction():
-            prices = await service.reserve([StockLine(first, 3), StockLine(second, 1)])
+            prices = await service.quote([StockLine(first, 3), StockLine(second, 1)])
+            await service.reserve([StockLine(first, 3), StockLine(second, 1)])
     assert prices == {first: Decimal("2.50"), second: Decimal("2.50")}
     assert await stocks(db_settings) == {first: 0, second: 0}
 
