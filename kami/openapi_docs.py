@@ -233,9 +233,17 @@ def _error_response(status: int) -> OpenAPIResponse:
 def _fix_operation(operation: Operation, platform: bool) -> None:
     found = operation.responses or {}
     for status, response in list(found.items()):
-        if _is_litestar_error_shape(response):
+        if not _is_litestar_error_shape(response):
+            continue
+        if status == "400" and operation.request_body is None:
+            del found[status]  # Litestar's "invalid parameters": kami answers those 422
+        else:
             found[status] = _error_response(int(status))
-    takes_input = bool(operation.parameters) or operation.request_body is not None
+    # A path parameter of the wrong type does not match the route at all (404), so only a body, a query
+    # or a header can be refused as invalid (422).
+    takes_input = operation.request_body is not None or any(
+        getattr(p, "param_in", "") != "path" for p in operation.parameters or []
+    )
     defaults = [500] + ([] if platform else [429, 503]) + ([422] if takes_input else [])
     if operation.request_body is not None:
         defaults += [400, 413]

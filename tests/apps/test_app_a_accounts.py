@@ -138,6 +138,10 @@ def test_update_me_changes_username_and_password(shop: Shop, client: Client) -> 
         "/app-a/v1/auth/login", json={"email": "alan@example.com", "password": "new password"}
     )
     assert relog.json()["code"] == 0
+    shop.register("grace")
+    taken = client.put("/app-a/v1/users/me", json={"username": "grace"}, headers=headers)
+    assert (taken.status_code, taken.json()["code"]) == (409, 4002)
+    assert client.get("/app-a/v1/users/me", headers=headers).json()["data"]["username"] == "turing"
 
 
 def test_create_admin_command(db_settings: Settings, client: Client) -> None:

@@ -49,6 +49,12 @@ def test_duplicate_name_is_409_4002_and_keeps_the_first(
     assert (response.status_code, response.json()["code"]) == (409, 4002)
     listed = client.get("/app-b/v1/products").json()["data"]
     assert [p["id"] for p in listed["items"]] == [first["id"]]
+    second = create(client, admin_headers, name="Kettle")
+    renamed = client.patch(
+        f"/app-b/v1/products/{second['id']}", json={"name": "Teapot"}, headers=admin_headers
+    )
+    assert (renamed.status_code, renamed.json()["code"]) == (409, 4002)
+    assert client.get(f"/app-b/v1/products/{second['id']}").json()["data"]["name"] == "Kettle"
 
 
 def test_filters_sorting_and_pages(client: Client, admin_headers: dict[str, str]) -> None:

@@ -53,20 +53,22 @@ def probe_shared_failures(
     user: dict[str, str],
     body_limit: int,
 ) -> dict[Operation, set[int]]:
-    """Send every operation documenting it a malformed JSON body (400) and a body over the limit (413)
-    as an admin, and a plain user's token (403); return what each answered."""
+    """Send every operation documenting it no token (401), a malformed JSON body (400) and a body over
+    the limit (413) as an admin, and a plain user's token (403); return what each answered."""
     seen: dict[Operation, set[int]] = defaultdict(set)
     with httpx.Client(base_url=base_url, timeout=30) as client:
         for (method, template), statuses in operations.items():
             path = re.sub(r"\{[^/]+?\}", str(uuid.uuid4()), template)
             json_headers = {**admin, "Content-Type": "application/json"}
             probes: list[tuple[dict[str, str], bytes | None]] = []
+            if 401 in statuses:
+                probes.append(({"Content-Type": "application/json"}, b"{}" if method != "GET" else None))
             if 400 in statuses:
                 probes.append((json_headers, b'{"unterminated'))
             if 413 in statuses:
                 probes.append((json_headers, b'{"x":"' + b"a" * body_limit + b'"}'))
             if 403 in statuses:
-                probes.append((user, b"{}" if method in ("POST", "PUT", "PATCH") else None))
+                probes.append((user, b"{}" if method != "GET" else None))
             for headers, body in probes:
                 answer = client.request(
                     method, path, headers={**headers, "Connection": "close"}, content=body
