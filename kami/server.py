@@ -33,6 +33,7 @@ from kami.observability.logging import access_line_writer, configure_logging
 from kami.observability.metrics import metrics_endpoint
 from kami.observability.telemetry import build_telemetry, service_name
 from kami.openapi_docs import build_openapi_config, docs_assets_router, polish
+from kami.options_allow import options_allow_header
 from kami.ratelimit import RateLimitMiddleware
 from kami.requests import KamiRequest
 from kami.response_cache import ResponseCacheMiddleware
@@ -107,7 +108,11 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         route_handlers=[HealthController, metrics_endpoint, docs_assets_router(), *routers],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
-        before_send=[annotate_response, security_headers(settings.ratelimit.trusted_proxies)],
+        before_send=[
+            annotate_response,
+            security_headers(settings.ratelimit.trusted_proxies),
+            options_allow_header(),
+        ],
         request_class=KamiRequest,
         dependencies={
             "page_params": provide_page_params,

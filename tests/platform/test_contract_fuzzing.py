@@ -2,12 +2,10 @@
 no 5xx, every response conforms to its documented schema, content type and headers, bad input is
 refused, authentication is never ignored, deleted resources stay gone.
 
-Two checks are excluded, each a known gap in the document rather than in the server (see the notes
-on issue #9): schema-valid requests refused (decimal strings such as prices and price filters carry
-no pattern in the document, so an empty string looks valid), and the Allow header of Litestar's
-automatic OPTIONS answers (it lists one handler's methods per path, not the path's). A third is a
-false positive: schemathesis links POST /users to PUT /users/me, but "me" is the token's account, not
-the one just created.
+One check is excluded as a known gap in the document rather than in the server (see the notes on
+issue #9): schema-valid requests refused (decimal strings such as prices and price filters carry no
+pattern in the document, so an empty string looks valid). A second is a false positive: schemathesis
+links POST /users to PUT /users/me, but "me" is the token's account, not the one just created.
 
 Every status the document lists for an operation is then reached in this run (by schemathesis'
 traffic, recorded as HAR, or by probes every operation of a kind shares) or explained, with the test
@@ -30,7 +28,7 @@ from tests.support.status_coverage import documented, observed_in_har, probe_sha
 from tests.support.tokens import bearer
 
 KEY = "f" * 40
-KNOWN_GAPS = "positive_data_acceptance,allow_header_conformance,ensure_resource_availability"
+KNOWN_GAPS = "positive_data_acceptance,ensure_resource_availability"
 BODY_LIMIT = 64 * 1024
 
 # Documented statuses this run cannot reach, each with the test that does. Any other documented status
