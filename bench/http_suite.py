@@ -9,8 +9,9 @@ Contenders, each with the same number of worker processes on loopback:
   peer     FastAPI + pydantic 2 + SQLAlchemy async + redis under Gunicorn/Uvicorn, with the same
            envelope, trace id, JSON access log, Prometheus metrics and tracing
            (bench/contenders/fastapi_peer.py)
-  kami     `kami serve` as shipped, production settings: JSON logs, tracing at the production sampling
-           ratio exported to a local OTLP receiver, metrics, rate limiting on every app route
+  kami     `kami serve` as shipped (its own dependencies only, installed in bench/results/kami-env),
+           production settings: JSON logs, tracing at the production sampling ratio exported to a
+           local OTLP receiver, metrics, rate limiting on every app route
 
 Every round starts each contender fresh (cold start to ready is measured), loads each endpoint with
 wrk (fixed connections, bounded duration) and stops it; contenders alternate round by round. The
@@ -133,7 +134,22 @@ def seed(database_url: str) -> dict[str, Any]:
 # --- contenders -------------------------------------------------------------------------------------
 
 
-def command(name: str, port: int, workers: int) -> list[str]:
+def shipped_environment(folder: Path) -> str:
+    """kami's own dependencies without the dev and bench groups, in an environment of their own, as the
+    container installs them: in the development environment Litestar also loads the pydantic support
+    it finds there (~20 MiB per worker kami does not ship). Returns its Python."""
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(folder)}
+    subprocess.run(
+        ["uv", "sync", "--no-dev", "--frozen", "--quiet", "--python", sys.executable],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=600,
+    )
+    return str(folder / "bin" / "python")
+
+
+def command(name: str, port: int, workers: int, kami_python: str) -> list[str]:
     python = sys.executable
     if name == "ceiling":
         return [
@@ -166,7 +182,7 @@ def command(name: str, port: int, workers: int) -> list[str]:
             "warning",
             "bench.contenders.fastapi_peer:app",
         ]
-    return [python, "-m", "kami", "serve", "--port", str(port), "--workers", str(workers)]
+    return [kami_python, "-m", "kami", "serve", "--port", str(port), "--workers", str(workers)]
 
 
 def environment(name: str, folder: Path, database_url: str, redis_url: str, otlp: str) -> dict[str, str]:
@@ -200,13 +216,13 @@ def environment(name: str, folder: Path, database_url: str, redis_url: str, otlp
 
 @contextmanager
 def started(
-    name: str, workers: int, env: dict[str, str], log: Path
+    name: str, workers: int, env: dict[str, str], log: Path, kami_python: str
 ) -> Iterator[tuple[str, psutil.Process, float]]:
     port = free_port()
     began = time.perf_counter()
     with log.open("ab") as sink:
         process = subprocess.Popen(
-            command(name, port, workers),
+            command(name, port, workers, kami_python),
             env=env,
             cwd=ROOT,
             stdout=sink,
@@ -406,6 +422,7 @@ def main() -> None:
     endpoints = [e for e in args.endpoints.split(",") if e]
     contenders = [c for c in args.contenders.split(",") if c]
     fixtures = seed(args.database_url)
+    kami_python = shipped_environment(args.output / "kami-env") if "kami" in contenders else sys.executable
     results = Results()
     logs = args.output / "logs"  # every contender's output, kept: non-2xx answers are explained there
     shutil.rmtree(logs, ignore_errors=True)
@@ -433,7 +450,7 @@ def main() -> None:
                     receiver.endpoint,
                 )
                 log = logs / f"{contender}.log"
-                with started(contender, args.workers, env, log) as (url, main_process, ready):
+                with started(contender, args.workers, env, log, kami_python) as (url, main_process, ready):
                     results.ready_seconds.setdefault(contender, []).append(ready)
                     time.sleep(1.0)
                     results.idle_rss_mib.setdefault(contender, []).append(worker_rss_mib(main_process))
