@@ -26,10 +26,11 @@ from pathlib import Path
 
 import anyio
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from bench.http_suite import environment, seed, started, worker_rss_mib
-from tests.support.otlp import OtlpReceiver
+from bench.http_suite import environment, seed, shipped_environment, started, worker_rss_mib  # noqa: E402
+from tests.support.otlp import OtlpReceiver  # noqa: E402
 
 JOURNEY = """
 local tokens = {%(tokens)s}
@@ -117,6 +118,7 @@ def main() -> None:
     args = parser.parse_args()
     think = tuple(int(part) for part in args.think_ms.split("-", 1))
     fixtures = seed(args.database_url)
+    kami_python = shipped_environment(ROOT / "bench" / "results" / "kami-env")
     with tempfile.TemporaryDirectory() as scratch, OtlpReceiver() as receiver:
         folder = Path(scratch)
         script = folder / "journey.lua"
@@ -130,7 +132,8 @@ def main() -> None:
             }
         )
         env = environment("kami", folder / "kami", args.database_url, args.redis_url, receiver.endpoint)
-        with started("kami", args.workers, env, folder / "kami.log") as (url, main_process, ready):
+        log = folder / "kami.log"
+        with started("kami", args.workers, env, log, kami_python) as (url, main_process, ready):
             memory: list[float] = []
             stop = threading.Event()
 
@@ -173,6 +176,9 @@ def main() -> None:
         "orders_lost": max(0, report["orders_201"] - stored),
         "orders_in_flight_at_cutoff": max(0, stored - report["orders_201"]),
         "rss_mib_per_worker_first_tenth": round(statistics.mean(memory[:tenth]), 1),
+        "rss_mib_per_worker_middle_tenth": round(
+            statistics.mean(memory[len(memory) // 2 : len(memory) // 2 + tenth]), 1
+        ),
         "rss_mib_per_worker_last_tenth": round(statistics.mean(memory[-tenth:]), 1),
         "ready_seconds": round(ready, 2),
     }
