@@ -23,10 +23,16 @@ __all__ = [
     "UserOut",
 ]
 
+# No "@", no whitespace, no control characters. Spelled out rather than ``\s``: Python's and
+# JavaScript's ``\s`` disagree (U+0085), and clients check this pattern with the latter.
+_EMAIL_CHAR = r"[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 Email = Annotated[
     str,
     msgspec.Meta(
-        min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["ada@example.com"]
+        min_length=3,
+        max_length=320,
+        pattern=rf"^{_EMAIL_CHAR}+@{_EMAIL_CHAR}+\.{_EMAIL_CHAR}+$",
+        examples=["ada@example.com"],
     ),
 ]
 Username = Annotated[
