@@ -7,8 +7,8 @@ Decimal strings (prices, amounts, price filters) carry no pattern in the documen
 looks valid; and msgspec reads far more than the document could promise as a decimal ("1_000", " 5",
 Arabic-Indic digits), so a pattern alone would fail the negative checks instead. The fix is a strict
 decimal-string type on the wire. (Emails were the other case: fixed, one pattern both sides agree on.)
-A second is a false positive: schemathesis
-links POST /users to PUT /users/me, but "me" is the token's account, not the one just created.
+A second is a false positive: schemathesis links POST /users to PUT /users/me, but "me" is the
+token's account, not the one just created.
 
 Every status the document lists for an operation is then reached in this run (by schemathesis'
 traffic, recorded as HAR, or by probes every operation of a kind shares) or explained, with the test
