@@ -1,6 +1,7 @@
 """kami: the public API applications build on. Apps import from here, never from kami's modules."""
 
 from kami.codes import BusinessCode, Codes
+from kami.decimal_text import decimal_meta, decimal_pattern, to_decimal
 from kami.envelope import ApiResponse, ErrorResponse, Page, error, paginated, success
 from kami.errors import (
     AuthenticationError,
@@ -33,9 +34,12 @@ __all__ = [
     "Page",
     "PermissionDeniedError",
     "ValidationError",
+    "decimal_meta",
+    "decimal_pattern",
     "error",
     "events",
     "paginated",
     "responses",
     "success",
+    "to_decimal",
 ]

@@ -102,7 +102,8 @@ def _description(settings: Settings) -> str:
         "Business failures are answered with HTTP 200 and a non-zero code; malformed bodies 400, "
         "field validation 422, authentication 401, permissions 403, missing resources 404, conflicts "
         "409, rate limits 429, dependency outages 503.\n\n"
-        'Money is a decimal encoded as a JSON string (e.g. `"19.99"`).\n\n' + registry.markdown_table()
+        'Money is a decimal encoded as a JSON string in plain notation (e.g. `"19.99"`).\n\n'
+        + registry.markdown_table()
     )
 
 

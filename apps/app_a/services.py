@@ -29,7 +29,16 @@ from apps.app_a.schemas import (
     UserOut,
 )
 from apps.app_b.services import ProductService, StockLine
-from kami import AuthenticationError, BusinessError, Codes, ConflictError, NotFoundError, Page, events
+from kami import (
+    AuthenticationError,
+    BusinessError,
+    Codes,
+    ConflictError,
+    NotFoundError,
+    Page,
+    events,
+    to_decimal,
+)
 from kami.cache import Store
 from kami.data import PageParams, Service
 from kami.security import AttemptLimiter, Identity, TokenSigner
@@ -128,7 +137,7 @@ class AccountService(Service[User, UserOut]):
 
     async def credit(self, user_id: UUID, data: Credit) -> UserOut:
         async with self.transaction():
-            if not await self.repository.credit(user_id, data.amount):
+            if not await self.repository.credit(user_id, to_decimal(data.amount)):
                 raise NotFoundError("No such user")
         return await self.account(user_id)
 
@@ -163,7 +172,10 @@ class OrderService(Service[Order, OrderOut]):
 
     async def _place(self, identity: Identity, data: OrderIn) -> OrderOut:
         buyer = UUID(identity.user_id)
-        wanted = [StockLine(item.product_id, item.quantity) for item in data.items]
+        quantities: dict[UUID, int] = {}
+        for item in data.items:  # the same product twice is one line (in the order first listed)
+            quantities[item.product_id] = quantities.get(item.product_id, 0) + item.quantity
+        wanted = [StockLine(product_id, quantity) for product_id, quantity in quantities.items()]
         try:
             async with self.transaction():
                 prices = await self.products.quote(wanted)

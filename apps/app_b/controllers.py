@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
@@ -23,7 +22,7 @@ from apps.app_b.schemas import (
     ReportQueued,
 )
 from apps.app_b.services import LIST_TAG, LIST_TTL, ProductQuery, ProductService, SortKey
-from kami import ApiResponse, NotFoundError, Page, responses, success
+from kami import ApiResponse, NotFoundError, Page, decimal_pattern, responses, success, to_decimal
 from kami.cache import Cache, Store
 from kami.data import PageParams
 from kami.jobs import Jobs
@@ -39,6 +38,7 @@ async def provide_products(
 
 
 ProductId = Annotated[UUID, Parameter(description="The product's id (UUID).")]
+PRICE_FILTER = decimal_pattern(positive=False)  # "0", "12.5": plain decimal notation, at most 2 places
 
 
 class ProductController(Controller):
@@ -60,15 +60,21 @@ class ProductController(Controller):
         name: Annotated[
             str | None, Parameter(max_length=200, description="Name contains (case-insensitive).")
         ] = None,
-        min_price: Annotated[Decimal | None, Parameter(description="Lowest price (>= 0).")] = None,
-        max_price: Annotated[Decimal | None, Parameter(description="Highest price (>= 0).")] = None,
+        min_price: Annotated[str | None, Parameter(pattern=PRICE_FILTER, description="Lowest price.")] = None,
+        max_price: Annotated[
+            str | None, Parameter(pattern=PRICE_FILTER, description="Highest price.")
+        ] = None,
         in_stock: Annotated[
             bool | None, Parameter(description="Only products with (or without) stock.")
         ] = None,
         sort: Annotated[SortKey, Parameter(description="Sort key.")] = "-created_at",
     ) -> ApiResponse[Page[ProductOut]]:
         query = ProductQuery(
-            name=name, min_price=min_price, max_price=max_price, in_stock=in_stock, sort=sort
+            name=name,
+            min_price=to_decimal(min_price),
+            max_price=to_decimal(max_price),
+            in_stock=in_stock,
+            sort=sort,
         )
         return success(await products.find(page_params, query))
 

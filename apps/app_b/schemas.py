@@ -9,6 +9,8 @@ from uuid import UUID
 
 import msgspec
 
+from kami import decimal_meta
+
 __all__ = [
     "InventoryOut",
     "InventoryUpdate",
@@ -22,24 +24,10 @@ __all__ = [
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, examples=["Espresso cup"])]
 Price = Annotated[
-    Decimal,
-    msgspec.Meta(description="Decimal string above 0, below 10^10, at most 2 places.", examples=["12.50"]),
+    str, decimal_meta(description="Decimal string above 0, below 10^10, at most 2 places.", example="12.50")
 ]
 Description = Annotated[str, msgspec.Meta(max_length=2000, examples=["Porcelain, 90 ml."])]
 Quantity = Annotated[int, msgspec.Meta(ge=0, le=1_000_000_000, examples=[25])]
-
-
-MAX_PRICE = Decimal(10) ** 10
-
-
-def _check_cents(price: Decimal | msgspec.UnsetType) -> None:
-    """msgspec cannot bound a Decimal: check the range and the precision here (answered as 422)."""
-    if not isinstance(price, Decimal):
-        return
-    if not price.is_finite() or not 0 < price < MAX_PRICE:
-        raise ValueError("price must be above 0 and below 10000000000")
-    if price.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValueError("price has more than 2 decimal places")
 
 
 class ProductCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -48,9 +36,6 @@ class ProductCreate(msgspec.Struct, forbid_unknown_fields=True):
     description: Description | None = None
     stock: Quantity = 0
 
-    def __post_init__(self) -> None:
-        _check_cents(self.price)
-
 
 class ProductUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Only the fields sent are changed."""
@@ -58,9 +43,6 @@ class ProductUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     name: Name | msgspec.UnsetType = msgspec.UNSET
     price: Price | msgspec.UnsetType = msgspec.UNSET
     description: Description | msgspec.UnsetType | None = msgspec.UNSET
-
-    def __post_init__(self) -> None:
-        _check_cents(self.price)
 
 
 class ProductOut(msgspec.Struct):

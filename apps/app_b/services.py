@@ -23,7 +23,7 @@ from apps.app_b.schemas import (
     ProductUpdate,
     StockLevel,
 )
-from kami import BusinessError, ConflictError, Page, ValidationError
+from kami import BusinessError, ConflictError, Page, to_decimal
 from kami.cache import Cache
 from kami.data import PageParams, Service
 
@@ -39,12 +39,6 @@ class ProductQuery:
     max_price: Decimal | None = None
     in_stock: bool | None = None
     sort: SortKey = "-created_at"
-
-    def __post_init__(self) -> None:
-        for field in ("min_price", "max_price"):
-            value = getattr(self, field)
-            if value is not None and (not value.is_finite() or value < 0):
-                raise ValidationError(f"Invalid input: {field} must be a number >= 0", data={"field": field})
 
     def filters(self) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
@@ -104,7 +98,9 @@ class ProductService(Service[Product, ProductOut]):
 
     async def create_product(self, data: ProductCreate) -> ProductOut:
         async with self.transaction():
-            product = await self.create(Product(**msgspec.structs.asdict(data)))
+            product = await self.create(
+                Product(**msgspec.structs.asdict(data) | {"price": to_decimal(data.price)})
+            )
         await self.forget(product.id)
         return self.to_out(product)
 
@@ -113,7 +109,8 @@ class ProductService(Service[Product, ProductOut]):
         async with self.transaction():
             product = await self.get(product_id)
             for key in changes:
-                setattr(product, key, getattr(data, key))
+                value = getattr(data, key)
+                setattr(product, key, to_decimal(value) if key == "price" else value)
             await self.repository.session.flush()
         await self.forget(product_id)
         return self.to_out(product)

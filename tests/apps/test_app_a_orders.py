@@ -31,6 +31,11 @@ def test_order_debits_balance_and_takes_stock(shop: Shop, client: Client) -> Non
     assert [o["id"] for o in mine["items"]] == [order["id"]]
     assert {i["product_id"]: i["quantity"] for i in mine["items"][0]["items"]} == {cup: 4, pot: 1}
     assert client.get(f"/app-a/v1/orders/{order['id']}", headers=buyer).json()["data"] == order
+    twice = shop.order(buyer, (cup, 1), (pot, 1), (cup, 2))  # a product listed twice: one line
+    assert twice.status_code == 201, twice.text
+    lines = {i["product_id"]: i["quantity"] for i in twice.json()["data"]["items"]}
+    assert (lines, twice.json()["data"]["total"]) == ({cup: 3, pot: 1}, "17.50")
+    assert (shop.stock(cup), shop.stock(pot)) == (3, 1)
 
 
 def test_insufficient_stock_writes_nothing(shop: Shop, client: Client) -> None:

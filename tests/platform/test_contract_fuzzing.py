@@ -2,13 +2,11 @@
 no 5xx, every response conforms to its documented schema, content type and headers, bad input is
 refused, authentication is never ignored, deleted resources stay gone.
 
-One check is excluded as a known gap (see the notes on issue #9): schema-valid requests refused.
-Decimal strings (prices, amounts, price filters) carry no pattern in the document, so an empty string
-looks valid; and msgspec reads far more than the document could promise as a decimal ("1_000", " 5",
-Arabic-Indic digits), so a pattern alone would fail the negative checks instead. The fix is a strict
-decimal-string type on the wire. (Emails were the other case: fixed, one pattern both sides agree on.)
-A second is a false positive: schemathesis links POST /users to PUT /users/me, but "me" is the
-token's account, not the one just created.
+Schema-valid requests must be accepted too: decimal strings (prices, amounts, price filters) and
+emails carry the one pattern server and document share, and a product listed twice in an order is
+one line (JSON Schema cannot say "unique by product"). One check is excluded as a false positive:
+schemathesis links POST /users to PUT /users/me, but "me" is the token's account, not the one just
+created.
 
 Every status the document lists for an operation is then reached in this run (by schemathesis'
 traffic, recorded as HAR, or by probes every operation of a kind shares) or explained, with the test
@@ -31,7 +29,7 @@ from tests.support.status_coverage import documented, observed_in_har, probe_sha
 from tests.support.tokens import bearer
 
 KEY = "f" * 40
-KNOWN_GAPS = "positive_data_acceptance,ensure_resource_availability"
+KNOWN_GAPS = "ensure_resource_availability"
 BODY_LIMIT = 64 * 1024
 
 # Documented statuses this run cannot reach, each with the test that does. Any other documented status
