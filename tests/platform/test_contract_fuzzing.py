@@ -44,40 +44,30 @@ EXPLAINED_ANYWHERE = {
 ORDERS = "tests/apps/test_app_a_orders.py"
 ACCOUNTS = "tests/apps/test_app_a_accounts.py"
 PRODUCTS = "tests/db/test_products_api.py"
+CRUD = f"{PRODUCTS}::test_create_get_update_delete"
+RENAME = f"{PRODUCTS}::test_duplicate_name_is_409_4002_and_keeps_the_first"
+STOCK = f"{PRODUCTS}::test_inventory_optimistic_concurrency"
+CANCEL = f"{ORDERS}::test_orders_are_private_and_cancel_restores_once"
+PROFILE = f"{ACCOUNTS}::test_update_me_changes_username_and_password"
+ADMIN = f"{ACCOUNTS}::test_admin_routes"
 EXPLAINED = {
-    ("DELETE", "/app-b/v1/products/{product_id}", 204): f"{PRODUCTS}::test_create_get_update_delete",
-    ("GET", "/app-b/v1/products/{product_id}", 200): f"{PRODUCTS}::test_create_get_update_delete",
-    ("PATCH", "/app-b/v1/products/{product_id}", 200): f"{PRODUCTS}::test_create_get_update_delete",
-    (
-        "PATCH",
-        "/app-b/v1/products/{product_id}",
-        409,
-    ): f"{PRODUCTS}::test_duplicate_name_is_409_4002_and_keeps_the_first",
-    ("GET", "/app-b/v1/inventory/{product_id}", 200): f"{PRODUCTS}::test_inventory_optimistic_concurrency",
-    ("PUT", "/app-b/v1/inventory/{product_id}", 200): f"{PRODUCTS}::test_inventory_optimistic_concurrency",
-    ("PUT", "/app-b/v1/inventory/{product_id}", 409): f"{PRODUCTS}::test_inventory_optimistic_concurrency",
+    ("DELETE", "/app-b/v1/products/{product_id}", 204): CRUD,
+    ("GET", "/app-b/v1/products/{product_id}", 200): CRUD,
+    ("PATCH", "/app-b/v1/products/{product_id}", 200): CRUD,
+    ("PATCH", "/app-b/v1/products/{product_id}", 409): RENAME,
+    ("GET", "/app-b/v1/inventory/{product_id}", 200): STOCK,
+    ("PUT", "/app-b/v1/inventory/{product_id}", 200): STOCK,
+    ("PUT", "/app-b/v1/inventory/{product_id}", 409): STOCK,
     ("GET", "/app-b/v1/reports/low-stock", 200): "tests/store/test_jobs.py (a finished report)",
     ("POST", "/app-a/v1/orders", 201): f"{ORDERS}::test_order_debits_balance_and_takes_stock",
-    (
-        "GET",
-        "/app-a/v1/orders/{order_id}",
-        200,
-    ): f"{ORDERS}::test_orders_are_private_and_cancel_restores_once",
-    (
-        "POST",
-        "/app-a/v1/orders/{order_id}/cancel",
-        200,
-    ): f"{ORDERS}::test_orders_are_private_and_cancel_restores_once",
-    (
-        "POST",
-        "/app-a/v1/orders/{order_id}/cancel",
-        409,
-    ): f"{ORDERS}::test_orders_are_private_and_cancel_restores_once",
+    ("GET", "/app-a/v1/orders/{order_id}", 200): CANCEL,
+    ("POST", "/app-a/v1/orders/{order_id}/cancel", 200): CANCEL,
+    ("POST", "/app-a/v1/orders/{order_id}/cancel", 409): CANCEL,
     ("GET", "/app-a/v1/users/me", 200): f"{ACCOUNTS}::test_login_and_me",
-    ("PUT", "/app-a/v1/users/me", 200): f"{ACCOUNTS}::test_update_me_changes_username_and_password",
-    ("PUT", "/app-a/v1/users/me", 409): f"{ACCOUNTS}::test_update_me_changes_username_and_password",
-    ("GET", "/app-a/v1/users/{user_id}", 200): f"{ACCOUNTS}::test_admin_routes",
-    ("POST", "/app-a/v1/users/{user_id}/credit", 200): f"{ACCOUNTS}::test_admin_routes",
+    ("PUT", "/app-a/v1/users/me", 200): PROFILE,
+    ("PUT", "/app-a/v1/users/me", 409): PROFILE,
+    ("GET", "/app-a/v1/users/{user_id}", 200): ADMIN,
+    ("POST", "/app-a/v1/users/{user_id}/credit", 200): ADMIN,
     ("POST", "/app-a/v1/auth/refresh", 200): f"{ACCOUNTS}::test_refresh_tokens_work_once",
 }
 
