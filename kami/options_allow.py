@@ -7,17 +7,13 @@ The merged route knows them all; this ``before_send`` hook answers with those.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 
-from kami.response_headers import set_response_headers
+from kami.response_headers import SendHook, set_response_headers
 
 __all__ = ["options_allow_header"]
-
-SendHook = Callable[[Message, Scope], Awaitable[None]]
 
 
 def options_allow_header() -> SendHook:

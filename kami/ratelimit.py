@@ -16,7 +16,6 @@ from typing import Any
 
 import structlog
 from litestar.connection import ASGIConnection
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,6 +24,7 @@ from redis.exceptions import RedisError
 from kami.codes import Codes
 from kami.errors import CacheUnavailableError, KamiError
 from kami.observability.counters import counters
+from kami.response_headers import set_response_headers
 from kami.security.identity import identity_or_none
 from kami.settings import RateLimitSettings
 from kami.store.backend import Backend
@@ -106,11 +106,11 @@ class RateLimitMiddleware(ASGIMiddleware):
             headers["Retry-After"] = str(max(1, math.ceil(result.retry_after)))
             raise KamiError(code=Codes.TOO_MANY_REQUESTS, headers=headers)
 
+        encoded = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                response_headers = MutableScopeHeaders.from_message(message)
-                for name, value in headers.items():
-                    response_headers[name] = value
+                set_response_headers(message, encoded)
             await send(message)
 
         await next_app(scope, receive, send_with_headers)

@@ -1,4 +1,5 @@
-"""Setting headers on an ASGI ``http.response.start`` message in one pass.
+"""Setting headers on an ASGI ``http.response.start`` message in one pass, and the shape of the
+``before_send`` hooks that do it.
 
 Litestar's ``MutableScopeHeaders.__setitem__`` rescans (and re-decodes) the whole header list for every
 header it sets; the hooks that run on every response set five to eight each, so they share this instead.
@@ -6,12 +7,14 @@ header it sets; the hooks that run on every response set five to eight each, so 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import cast
 
-from litestar.types import Message
+from litestar.types import Message, Scope
 
-__all__ = ["set_response_headers"]
+__all__ = ["SendHook", "set_response_headers"]
+
+SendHook = Callable[[Message, Scope], Awaitable[None]]
 
 
 def set_response_headers(message: Message, headers: Iterable[tuple[bytes, bytes]]) -> None:

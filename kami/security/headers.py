@@ -8,11 +8,11 @@ or through a trusted proxy that says so in ``X-Forwarded-Proto``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from litestar.types import Message, Scope
 
-from kami.response_headers import set_response_headers
+from kami.response_headers import SendHook, set_response_headers
 from kami.trusted_proxies import TrustedProxies
 
 __all__ = ["security_headers"]
@@ -39,8 +39,6 @@ def _encoded(*headers: tuple[str, str]) -> tuple[tuple[bytes, bytes], ...]:
 API_HEADERS = _encoded(*ALWAYS, ("content-security-policy", API_POLICY))
 DOCS_HEADERS = _encoded(*ALWAYS, ("content-security-policy", DOCS_POLICY))
 HSTS_HEADER = _encoded(("strict-transport-security", HSTS))
-
-SendHook = Callable[[Message, Scope], Awaitable[None]]
 
 
 def security_headers(trusted_proxies: Sequence[str]) -> SendHook:
