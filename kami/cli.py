@@ -101,8 +101,7 @@ def worker(concurrency: int) -> None:
 
     from kami.jobs import build_worker, collect, redis_queue
     from kami.observability.logging import configure_logging
-    from kami.store.backend import RedisBackend
-    from kami.store.client import build_redis
+    from kami.store.client import build_backend, build_redis
 
     settings = _settings()
     specs = _load_apps_or_fail(settings)
@@ -122,7 +121,7 @@ def worker(concurrency: int) -> None:
         queue = redis_queue(client)
         grace = settings.server.graceful_timeout
         await build_worker(
-            jobs, RedisBackend(client), queue, settings, concurrency=concurrency, grace=grace
+            jobs, build_backend(settings), queue, settings, concurrency=concurrency, grace=grace
         ).start()
 
     anyio.run(run)
@@ -274,16 +273,14 @@ def flags() -> None:
 
 def _flag_store() -> Any:
     from kami.flags import FeatureFlags
-    from kami.store.backend import MemoryBackend, RedisBackend
-    from kami.store.client import build_redis
+    from kami.store.client import build_backend
 
     settings = _settings()
-    client = build_redis(settings)
-    if client is None:
+    if not settings.redis.url:
         click.secho(
             "kami: no KAMI_REDIS_URL: flags set here live only in this command", fg="yellow", err=True
         )
-    return FeatureFlags(RedisBackend(client) if client is not None else MemoryBackend())
+    return FeatureFlags(build_backend(settings))
 
 
 def _run_flags(action: Any) -> Any:

@@ -100,7 +100,7 @@ async def check_migrations(state: State) -> ComponentHealth:
 
 async def check_redis(state: State) -> ComponentHealth:
     async def probe() -> str | None:
-        await state.redis.ping()
+        await state.kami_backend.ping()
         return None
 
     return await _timed(probe())

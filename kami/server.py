@@ -41,8 +41,8 @@ from kami.security.headers import security_headers
 from kami.security.identity import provide_identity
 from kami.security.tokens import TokenSigner
 from kami.settings import Settings, get_settings
-from kami.store.backend import MemoryBackend, RedisBackend
-from kami.store.client import build_redis
+from kami.store.backend import RedisBackend
+from kami.store.client import build_backend, build_redis
 from kami.store.dependencies import provide_cache, provide_flags, provide_store, session_store
 
 __all__ = ["create_app"]
@@ -66,7 +66,8 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
     telemetry = build_telemetry(settings)
     specs = list(apps) if apps is not None else load_apps(settings.app.apps)
     db_config = build_sqlalchemy_config(settings)
-    redis = build_redis(settings)  # no connection yet: connections open on first use, in the worker's loop
+    redis = build_redis(settings)  # no connections yet: they open on first use, in the worker's loop
+    backend = build_backend(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -74,12 +75,13 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
 
         state = app.state
         state.kami_engine = db_config.get_engine()
-        telemetry.instrument([state.kami_engine], redis)
+        store_connection = backend.redis if isinstance(backend, RedisBackend) else None
+        telemetry.instrument([state.kami_engine], redis, store_connection)
         if settings.should_auto_migrate:
             await anyio.to_thread.run_sync(upgrade, settings)
         state.kami_schema_head = head_revision(settings)
         state.redis = redis
-        state.kami_backend = RedisBackend(redis) if redis is not None else MemoryBackend()
+        state.kami_backend = backend
         queue = redis_queue(redis) if redis is not None else None
         state.kami_jobs = Jobs(collect(specs), state.kami_backend, queue, settings)
         checks: dict[str, Any] = {"database": check_database}

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import structlog
@@ -32,6 +32,9 @@ from kami.observability.counters import counters
 from kami.observability.logging import ACCESS_LOGGER
 from kami.observability.server_span import ServerSpanMiddleware
 from kami.settings import Settings
+
+if TYPE_CHECKING:
+    from kami.store.pipelined import PipelinedRedis
 
 __all__ = ["NOT_TRACED_PREFIXES", "Telemetry", "build_telemetry", "service_name"]
 
@@ -201,8 +204,8 @@ class Telemetry:
             logging.LogRecord(ACCESS_LOGGER, logging.INFO, __file__, 0, fields, None, None)
         )
 
-    def instrument(self, engines: Sequence[Any], redis: Any) -> None:
-        """Child spans for every SQL statement and Redis command (on these engines and this client)."""
+    def instrument(self, engines: Sequence[Any], redis: Any, store: PipelinedRedis | None = None) -> None:
+        """Child spans for every SQL statement and Redis command (on these engines and clients)."""
         from opentelemetry.instrumentation.redis import RedisInstrumentor
         from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
         from opentelemetry.metrics import NoOpMeter
@@ -216,6 +219,8 @@ class Telemetry:
             EngineTracer(tracer, engine.sync_engine, usage, enable_commenter=False)  # type: ignore[no-untyped-call]
         if redis is not None:
             RedisInstrumentor.instrument_client(redis, tracer_provider=self.tracer_provider)
+        if store is not None:
+            store.tracer = self.tracer_provider.get_tracer("kami.store")
 
     @property
     def state(self) -> tuple[str, str | None]:

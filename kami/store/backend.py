@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
-from redis.asyncio import Redis
+from kami.store.pipelined import Arg, PipelinedRedis, Script
 
 __all__ = ["Backend", "Index", "MemoryBackend", "RedisBackend", "WindowResult"]
 
@@ -120,83 +120,87 @@ return 0
 """
 
 
+_INCR_WITH_TTL = """
+local value = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return value
+"""
+
+
 class RedisBackend:
-    def __init__(self, client: Redis) -> None:
-        self.client = client
-        self._window = client.register_script(_SLIDING_WINDOW)
-        self._delete_if_value = client.register_script(_DELETE_IF_VALUE)
-        self._set_if_unchanged = client.register_script(_SET_IF_UNCHANGED)
-        self._bump_and_purge = client.register_script(_BUMP_AND_PURGE)
+    """The operations on Redis, over the process's one pipelined connection (``PipelinedRedis``)."""
+
+    _window = Script(_SLIDING_WINDOW)
+    _delete_if_value = Script(_DELETE_IF_VALUE)
+    _set_if_unchanged = Script(_SET_IF_UNCHANGED)
+    _bump_and_purge = Script(_BUMP_AND_PURGE)
+    _incr = Script(_INCR_WITH_TTL)
+
+    def __init__(self, redis: PipelinedRedis) -> None:
+        self.redis = redis
 
     async def ping(self) -> None:
-        await self.client.ping()
+        await self.redis.execute("PING")
 
     async def get(self, key: str) -> bytes | None:
-        value = await self.client.get(key)
-        return value.encode() if isinstance(value, str) else value
+        value: bytes | None = await self.redis.execute("GET", key)
+        return value
 
     async def set(
         self, key: str, value: bytes, ttl: float | None = None, only_if_absent: bool = False
     ) -> bool:
-        px = int(ttl * 1000) if ttl else None
-        return bool(await self.client.set(key, value, px=px, nx=only_if_absent))
+        command: list[Arg] = ["SET", key, value]
+        if ttl:
+            command += ["PX", max(int(ttl * 1000), 1)]
+        if only_if_absent:
+            command.append("NX")
+        return await self.redis.execute(*command) is not None
 
     async def delete(self, *keys: str) -> int:
-        return int(await self.client.unlink(*keys)) if keys else 0
+        return int(await self.redis.execute("UNLINK", *keys)) if keys else 0
 
     async def delete_prefix(self, prefix: str) -> int:
-        removed = 0
-        batch: list[str] = []
-        async for key in self.client.scan_iter(match=_glob_escape(prefix) + "*", count=500):
-            batch.append(key)
-            if len(batch) >= 500:
-                removed += await self.delete(*batch)
-                batch = []
-        return removed + await self.delete(*batch)
+        removed, cursor, pattern = 0, b"0", _glob_escape(prefix) + "*"
+        while True:
+            cursor, keys = await self.redis.execute("SCAN", cursor, "MATCH", pattern, "COUNT", 500)
+            removed += await self.delete(*(k.decode() for k in keys))
+            if cursor == b"0":
+                return removed
 
     async def delete_if_value(self, key: str, expected: bytes) -> bool:
-        return bool(await self._delete_if_value(keys=[key], args=[expected]))
+        return bool(await self.redis.run_script(self._delete_if_value, [key], [expected]))
 
     async def hit_window(self, key: str, limit: int, window: float) -> WindowResult:
-        allowed, remaining, reset_us = await self._window(
-            keys=[key], args=[limit, int(window * 1_000_000), secrets.token_hex(4)]
+        allowed, remaining, reset_us = await self.redis.run_script(
+            self._window, [key], [limit, int(window * 1_000_000), secrets.token_hex(4)]
         )
         reset = max(int(reset_us), 0) / 1_000_000
         return WindowResult(bool(allowed), max(int(remaining), 0), reset, 0.0 if allowed else reset)
 
     async def incr(self, key: str, ttl: float) -> int:
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.pexpire(key, int(ttl * 1000))
-            value, _ = await pipe.execute()
-        return int(value)
+        return int(await self.redis.run_script(self._incr, [key], [int(ttl * 1000)]))
 
     async def get_many(self, keys: list[str]) -> list[bytes | None]:
-        found = await self.client.mget(keys)
-        return [v if isinstance(v, bytes) or v is None else str(v).encode() for v in found]
+        found: list[bytes | None] = await self.redis.execute("MGET", *keys)
+        return found
 
     async def set_if_unchanged(
         self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None], index: Index | None = None
     ) -> bool:
         names = list(guards)
         index = index or Index([], "", 0)
-        args: list[bytes | int | str] = [
-            value,
-            int(ttl * 1000),
-            len(names),
-            *[guards[n] or b"" for n in names],
-        ]
+        args: list[Arg] = [value, int(ttl * 1000), len(names), *[guards[n] or b"" for n in names]]
         args += [index.member, int(index.ttl * 1000)]
-        return bool(await self._set_if_unchanged(keys=[key, *names, *index.sets], args=args))
+        return bool(await self.redis.run_script(self._set_if_unchanged, [key, *names, *index.sets], args))
 
     async def bump_and_purge(
         self, versions: list[str], version_ttl: float, keys: list[str], sets: list[str], member_prefix: str
     ) -> None:
-        args: list[int | str] = [len(versions), len(keys), int(version_ttl * 1000), member_prefix]
-        await self._bump_and_purge(keys=[*versions, *keys, *sets], args=args)
+        args: list[Arg] = [len(versions), len(keys), int(version_ttl * 1000), member_prefix]
+        await self.redis.run_script(self._bump_and_purge, [*versions, *keys, *sets], args)
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.redis.close()
 
 
 class MemoryBackend:

@@ -4,9 +4,9 @@ import secrets
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from kami.store.backend import Backend, MemoryBackend, RedisBackend
+from kami.store.pipelined import PipelinedRedis
 from tests.conftest import service_url
 
 
@@ -16,9 +16,9 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     if request.param == "memory":
         yield MemoryBackend()
         return
-    client = Redis.from_url(service_url("redis"))
-    yield RedisBackend(client)
-    await client.aclose()
+    backend = RedisBackend(PipelinedRedis.from_url(service_url("redis")))
+    yield backend
+    await backend.close()
 
 
 @pytest.fixture

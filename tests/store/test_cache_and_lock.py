@@ -7,11 +7,11 @@ from urllib.parse import urlsplit
 
 import msgspec
 import pytest
-from redis.asyncio import Redis
 
 from kami.cache import Cache, DistributedLock, LockNotAcquiredError, Store
 from kami.observability.counters import counters
 from kami.store.backend import Backend, RedisBackend
+from kami.store.pipelined import PipelinedRedis
 from tests.conftest import service_url
 from tests.support.proxy import TcpProxy
 
@@ -97,9 +97,7 @@ async def test_only_one_caller_computes_a_missing_key(backend: Backend, prefix: 
 async def test_cache_falls_through_when_redis_is_cut(prefix: str) -> None:
     target = urlsplit(service_url("redis"))
     with TcpProxy(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
-        client = Redis.from_url(
-            f"redis://127.0.0.1:{proxy.port}/15", socket_timeout=0.5, socket_connect_timeout=0.5
-        )
+        client = PipelinedRedis.from_url(f"redis://127.0.0.1:{proxy.port}/15", timeout=0.5)
         cache = Cache(Store(RedisBackend(client), prefix))
 
         async def load() -> Item:
@@ -113,7 +111,7 @@ async def test_cache_falls_through_when_redis_is_cut(prefix: str) -> None:
         assert counters.value("cache_errors", namespace=prefix) > errors
         proxy.restore()
         assert await cache.get_or_compute("k", load, decode_as=Item, ttl=30) == Item("db", 1)
-        await client.aclose()
+        await client.close()
 
 
 async def test_lock_excludes_and_releases_safely(backend: Backend, prefix: str) -> None:

@@ -22,6 +22,7 @@ from kami.security import TokenSigner
 from kami.server import create_app
 from kami.settings import Settings
 from kami.store.backend import RedisBackend
+from kami.store.pipelined import PipelinedRedis
 from tests.conftest import service_url
 from tests.support.backends import reset_schema
 from tests.support.databases import settings_for
@@ -135,7 +136,7 @@ def test_retries_dead_letters_and_trace_context(make_settings: Callable[..., Set
 
     async def work() -> DeadLetter:
         redis = Redis.from_url(redis_url)
-        backend = RedisBackend(redis)
+        backend = RedisBackend(PipelinedRedis.from_url(redis_url))
         queue = redis_queue(redis)
         worker = build_worker(collect([SPEC]), backend, queue, settings, grace=1)
         raw = None
