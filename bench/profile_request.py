@@ -2,14 +2,16 @@
 
     uv run --group bench python bench/profile_request.py --path /app-b/v1/inventory/{product} \\
         --database-url mysql+asyncmy://... --redis-url redis://127.0.0.1:6379/14 \\
-        [--requests 5000] [--rounds 5] [--profile] [--functions 40]
+        [--order] [--requests 5000] [--rounds 5] [--profile] [--functions 40]
 
 Builds kami with production settings (JSON logs to a null stream, spans at the production sampling
-ratio, metrics, rate limiting), runs its lifespan, sends ``--requests`` GETs to ``--path`` (``{product}``
-becomes a product the suite's seed adds) and prints microseconds per request, wall clock and this
-thread's CPU (best and median of ``--rounds``; the best is the least disturbed by the rest of the
-machine). Spans are exported only with ``--otlp-endpoint`` (the HTTP suite measures export).
-``--profile`` adds a pyinstrument tree of one round, ``--functions N`` the N costliest functions.
+ratio, metrics, rate limiting), runs its lifespan, sends ``--requests`` GETs to ``--path``
+(``{product}`` becomes a product the suite's seed adds; ``--order`` POSTs one-line orders as a
+seeded buyer instead) and prints microseconds per request, wall clock and this thread's CPU (best
+and median of ``--rounds``; the best is the least disturbed by the rest of the machine). Spans are
+exported only with ``--otlp-endpoint`` (the HTTP suite measures export). ``--profile`` adds a
+pyinstrument tree of one round, ``--functions N`` the N costliest functions; both misplace time
+spent in SQLAlchemy's greenlets, so for a DB-heavy route compare the CPU figure across a change.
 The HTTP suite measures what clients see; this tells which part of kami a change moved, without the
 noise of wrk and the server sharing two cores.
 """
@@ -19,15 +21,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import json
 import os
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.http_suite import SECRET, seed  # noqa: E402
 
 
 def _environment(database_url: str, redis_url: str, otlp_endpoint: str) -> dict[str, str]:
@@ -35,7 +41,7 @@ def _environment(database_url: str, redis_url: str, otlp_endpoint: str) -> dict[
         "KAMI_ENVIRONMENT": "production",
         "KAMI_ENV_FILE": "/nonexistent",
         "KAMI_DATABASE_URL": database_url,
-        "KAMI_SECRET_KEY": "profile-" + "k" * 40,
+        "KAMI_SECRET_KEY": SECRET,  # the key the suite's seed signs its buyers' tokens with
         "KAMI_TELEMETRY_OTLP_ENDPOINT": otlp_endpoint,
         "KAMI_RATELIMIT_DEFAULT": "1000000/second",
         "KAMI_RATELIMIT_TIERS": "free=1000000/second",
@@ -44,28 +50,34 @@ def _environment(database_url: str, redis_url: str, otlp_endpoint: str) -> dict[
     return env
 
 
-async def _drive(app: Any, path: str, count: int) -> tuple[float, float]:
-    """Seconds for ``count`` sequential GETs through the full ASGI stack: wall clock, and CPU of this
-    thread (the difference is mostly waiting for MySQL and Redis)."""
+async def _drive(app: Any, path: str, count: int, order: Order | None = None) -> tuple[float, float]:
+    """Seconds for ``count`` sequential requests through the full ASGI stack: wall clock, and CPU of
+    this thread (the difference is mostly waiting for MySQL and Redis). GETs of ``path``, or with
+    ``order`` POSTs of that body as that buyer."""
     raw_path, _, query = path.partition("?")
+    headers = [(b"host", b"127.0.0.1"), (b"accept", b"application/json")]
+    if order is not None:
+        headers += [(b"content-type", b"application/json"), (b"authorization", b"Bearer " + order.token)]
     scope_base = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": "GET" if order is None else "POST",
         "scheme": "http",
         "path": raw_path,
         "raw_path": raw_path.encode(),
         "query_string": query.encode(),
         "root_path": "",
-        "headers": [(b"host", b"127.0.0.1"), (b"accept", b"application/json")],
+        "headers": headers,
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
     }
     statuses: list[int] = []
 
+    body = order.body if order is not None else b""
+
     async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
@@ -90,12 +102,21 @@ def _silence_stderr_logs(in_memory: bool) -> None:
             handler.setStream(io.StringIO() if in_memory else open(os.devnull, "w"))  # noqa: SIM115
 
 
-async def main(args: argparse.Namespace) -> None:
-    if "{product}" in args.path:  # the suite's seed: migrated, products and buyers added
-        from bench.http_suite import seed
+@dataclass(frozen=True)
+class Order:
+    body: bytes
+    token: bytes
 
-        product = (await asyncio.to_thread(seed, args.database_url))["product"]
-        args.path = args.path.replace("{product}", product)
+
+async def main(args: argparse.Namespace) -> None:
+    order = None
+    if "{product}" in args.path or args.order:  # the suite's seed: migrated, products and buyers added
+        fixtures = await asyncio.to_thread(seed, args.database_url)
+        args.path = args.path.replace("{product}", fixtures["product"])
+        if args.order:
+            item = {"product_id": fixtures["product"], "quantity": 1}
+            order = Order(json.dumps({"items": [item]}).encode(), fixtures["tokens"][0].encode())
+            args.path = "/app-a/v1/orders"
     os.environ.update(_environment(args.database_url, args.redis_url, args.otlp_endpoint))
     sys.stdout.flush()
     from kami.server import create_app
@@ -105,8 +126,8 @@ async def main(args: argparse.Namespace) -> None:
     app = create_app()
     _silence_stderr_logs(args.keep_logs)
     async with app.lifespan():  # type: ignore[attr-defined]
-        await _drive(app, args.path, min(200, args.requests))  # warm caches and pools
-        rounds = [await _drive(app, args.path, args.requests) for _ in range(args.rounds)]
+        await _drive(app, args.path, min(200, args.requests), order)  # warm caches and pools
+        rounds = [await _drive(app, args.path, args.requests, order) for _ in range(args.rounds)]
         per_request = [(wall / args.requests * 1e6, cpu / args.requests * 1e6) for wall, cpu in rounds]
         best = min(per_request)
         median = statistics.median(wall for wall, _ in per_request)
@@ -119,7 +140,7 @@ async def main(args: argparse.Namespace) -> None:
 
             profiler = Profiler(interval=0.0002, async_mode="disabled")
             profiler.start()
-            await _drive(app, args.path, args.requests)
+            await _drive(app, args.path, args.requests, order)
             profiler.stop()
             print(profiler.output_text(unicode=True, color=False, show_all=False))
         if args.functions:
@@ -128,7 +149,7 @@ async def main(args: argparse.Namespace) -> None:
 
             profile = cProfile.Profile()
             profile.enable()
-            await _drive(app, args.path, args.requests)
+            await _drive(app, args.path, args.requests, order)
             profile.disable()
             pstats.Stats(profile).sort_stats("tottime").print_stats(args.functions)
 
@@ -144,6 +165,9 @@ if __name__ == "__main__":
         "--otlp-endpoint",
         default="",
         help="export spans there (a receiver in another process); default: none",
+    )
+    parser.add_argument(
+        "--order", action="store_true", help="POST /app-a/v1/orders (one line) as a seeded buyer instead"
     )
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)

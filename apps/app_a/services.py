@@ -182,22 +182,20 @@ class OrderService(Service[Order, OrderOut]):
                 total = sum((prices[line.product_id] * line.quantity for line in wanted), Decimal(0))
                 if not await self.accounts.debit(buyer, total):
                     raise BusinessError(code=Codes.INSUFFICIENT_BALANCE, data={"total": str(total)})
-                # Ids and timestamps are set in Python: reading the row back would only lengthen the
+                # Plain inserts, nothing read back: the ORM's unit of work would only lengthen the
                 # transaction, and with it how long other orders wait for the products' locks.
-                order = await self.repository.add(
-                    Order(user_id=buyer, status="placed", total=total), auto_refresh=False
-                )
-                lines = await self.lines.add_many(
-                    [
-                        OrderLine(
-                            order_id=order.id,
-                            product_id=line.product_id,
-                            quantity=line.quantity,
-                            unit_price=prices[line.product_id],
-                        )
-                        for line in wanted
-                    ]
-                )
+                order = Order(user_id=buyer, status="placed", total=total)
+                await self.repository.insert(order)
+                lines = [
+                    OrderLine(
+                        order_id=order.id,
+                        product_id=line.product_id,
+                        quantity=line.quantity,
+                        unit_price=prices[line.product_id],
+                    )
+                    for line in wanted
+                ]
+                await self.lines.insert(*lines)
                 # Last: every order contends for the same popular product rows, locked from here to
                 # the commit.
                 await self.products.reserve(wanted)

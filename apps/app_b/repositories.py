@@ -23,7 +23,7 @@ class ProductRepository(Repository[Product]):
         rows = await self.session.execute(
             select(Product.id, Product.price).where(Product.id.in_(product_ids))
         )
-        return {product_id: price for product_id, price in rows.tuples()}
+        return {product_id: price for product_id, price in rows}
 
     async def take_stock(self, product_id: UUID, quantity: int) -> bool:
         """Atomically remove ``quantity`` units if that many are left; False when they are not."""

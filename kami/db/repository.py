@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from kami.db.fast_read import FastReader
@@ -70,8 +70,37 @@ class Repository(SQLAlchemyAsyncRepository[ModelT]):
         self._stamp(data)
         return await super().add_many(data, *args, **kwargs)
 
+    async def insert(self, *items: ModelT) -> None:
+        """Insert new rows with one statement, outside the unit of work: nothing is tracked, flushed
+        or read back (``add`` does all three: ~1 ms per row here). Python-side column defaults (id,
+        timestamps, ``default=`` values) are set on the objects first, so they are complete after the
+        call, as detached objects. For write paths inside transactions whose locks others wait on."""
+        if not items:
+            return
+        self._stamp(items)
+        await self.session.execute(insert(self.model_type.__table__), [_row_of(item) for item in items])  # type: ignore[arg-type]
+
     async def update(self, data: ModelT, *args: Any, **kwargs: Any) -> ModelT:
         if self.is_scoped:
             await self.get(self.get_id_attribute_value(data))  # 404 unless it is this app's row
             self._stamp([data])
         return await super().update(data, *args, **kwargs)
+
+
+def _row_of(item: Model) -> dict[str, Any]:
+    """The item's column values for an INSERT, its missing Python-side defaults filled in (and set on
+    it). Columns left None with a server default are left out, for the database to fill."""
+    row: dict[str, Any] = {}
+    for prop in inspect(type(item)).column_attrs:
+        column = prop.columns[0]
+        if getattr(column, "_insert_sentinel", False):
+            continue
+        value = getattr(item, prop.key, None)
+        default = column.default
+        if value is None and default is not None and (default.is_callable or default.is_scalar):
+            value = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+            setattr(item, prop.key, value)
+        if value is None and column.server_default is not None:
+            continue
+        row[column.key] = value
+    return row

@@ -134,3 +134,33 @@ async def _burst_of_reads(settings: Settings) -> tuple[int, int]:
         await dispose_read_engines()
         await config.get_engine().dispose()
         await counter.dispose()
+
+
+async def test_lean_insert_stores_what_add_stores(db_settings: Settings) -> None:
+    """``Repository.insert`` (no unit of work) fills the same defaults ``add`` does, stores the rows in
+    the caller's transaction, and a rollback discards them."""
+    config = build_sqlalchemy_config(db_settings)
+    try:
+        async with config.get_session() as session:
+            repository = ProductRepository(session=session)
+            kept = Product(name="Lean ✓", price=Decimal("12.50"), stock=3)
+            other = Product(
+                name="Lean 2", price=Decimal("0.01"), stock=0, description="two rows, one statement"
+            )
+            await repository.insert(kept, other)
+            assert kept.id is not None
+            assert kept.created_at is not None
+            assert kept.version == 1
+            await session.commit()
+            stored = await repository.get(kept.id)
+            await session.refresh(stored)
+            for column in ("id", "name", "price", "description", "stock", "version", "created_at"):
+                assert getattr(stored, column) == getattr(kept, column), column
+            assert (await repository.get(other.id)).description == "two rows, one statement"
+
+            discarded = Product(name="Lean rolled back", price=Decimal("1"), stock=1)
+            await repository.insert(discarded)
+            await session.rollback()
+            assert await repository.get_one_or_none(id=discarded.id) is None
+    finally:
+        await config.get_engine().dispose()
