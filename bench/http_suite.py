@@ -76,6 +76,7 @@ class Sample:
     non_2xx: int
     errors: int
     rss_mib_per_worker: float
+    server_cpu_ms_per_request: float  # all the contender's processes, user + system
 
 
 @dataclass
@@ -253,6 +254,16 @@ def started(
         process.wait()
 
 
+def server_cpu_seconds(main: psutil.Process) -> float:
+    """CPU time (user + system) used so far by the server: its main process and every worker."""
+    total = 0.0
+    for process in [main, *main.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
 def worker_rss_mib(main: psutil.Process) -> float:
     """Mean resident memory of the worker processes (the children serving requests)."""
     children = [c for c in main.children(recursive=True) if c.is_running()]
@@ -300,9 +311,11 @@ def wrk(
 
     sampler = threading.Thread(target=sample_memory, daemon=True)
     sampler.start()
+    cpu_before = server_cpu_seconds(main)
     output = subprocess.run(
         arguments, capture_output=True, text=True, timeout=seconds + 60, check=True
     ).stdout
+    cpu_used = server_cpu_seconds(main) - cpu_before
     stop.set()
     sampler.join()
     latency = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)\s*$", output, re.M))
@@ -310,6 +323,7 @@ def wrk(
         raise RuntimeError(f"wrk printed no latency distribution:\n{output}")
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    answered = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     return Sample(
         requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
         p50_ms=_ms(latency["50"]),
@@ -317,6 +331,7 @@ def wrk(
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         errors=sum(int(g) for g in errors.groups()) if errors else 0,
         rss_mib_per_worker=max(peak) if peak else worker_rss_mib(main),
+        server_cpu_ms_per_request=cpu_used * 1000 / max(answered, 1),
     )
 
 
@@ -335,6 +350,9 @@ def summarise(results: Results) -> dict[str, Any]:
                 "non_2xx": sum(s.non_2xx for s in samples),
                 "errors": sum(s.errors for s in samples),
                 "rss_mib_per_worker_under_load": round(max(s.rss_mib_per_worker for s in samples), 1),
+                "server_cpu_ms_per_request": round(
+                    statistics.median(s.server_cpu_ms_per_request for s in samples), 3
+                ),
             }
         kami = row.get("kami", {}).get("requests_per_second")
         for peer in ("ceiling", "peer"):
@@ -354,8 +372,9 @@ def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         f"wrk -c{meta['connections']}, "
         f"{meta['workers']} workers each, {meta['cpus']} CPUs shared by server, database and load generator.",
         "",
-        "| endpoint | contender | req/s (median) | p50 ms | p99 ms | non-2xx | errors | RSS/worker MiB |",
-        "|---|---|---|---|---|---|---|---|",
+        "| endpoint | contender | req/s (median) | p50 ms | p99 ms | non-2xx | errors | RSS/worker MiB "
+        "| server CPU ms/request |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for endpoint, row in summary["endpoints"].items():
         for contender in CONTENDERS:
@@ -364,7 +383,7 @@ def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
                 lines.append(
                     f"| {endpoint} | {contender} | {c['requests_per_second']:.0f} | {c['p50_ms']} "
                     f"| {c['p99_ms']} | {c['non_2xx']} | {c['errors']} "
-                    f"| {c['rss_mib_per_worker_under_load']} |"
+                    f"| {c['rss_mib_per_worker_under_load']} | {c['server_cpu_ms_per_request']} |"
                 )
     lines += ["", "| endpoint | kami/ceiling | kami/peer |", "|---|---|---|"]
     for endpoint, row in summary["endpoints"].items():
