@@ -129,7 +129,14 @@ class RedisSettings(_Group, frozen=True, kw_only=True):
     env_prefix: ClassVar[str] = "REDIS_"
     secret_fields: ClassVar[frozenset[str]] = frozenset({"url"})
     url: Annotated[str, _doc("redis:// URL; empty = in-memory store (single process only).")] = ""
-    pool_size: Annotated[int, msgspec.Meta(ge=1, description="Maximum Redis connections.")] = 50
+    pool_size: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1,
+            description="Maximum Redis connections for the job queue and sessions (the cache, rate limits "
+            "and locks share one pipelined connection per worker).",
+        ),
+    ] = 50
     socket_timeout: Annotated[float, msgspec.Meta(gt=0, description="Seconds per Redis command.")] = 2.0
 
 
