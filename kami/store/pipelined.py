@@ -126,6 +126,10 @@ class _Connection(asyncio.Protocol):
     def send(self, args: tuple[Arg, ...]) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
+        if self.transport is not None and self.transport.is_closing():
+            # The peer hung up and connection_lost has not run yet: writing now would be dropped
+            # silently and the caller would wait for the timeout. Fail now; the next command reconnects.
+            self._fail(RedisConnectionError("Redis connection closed"))
         if self.closed or self.transport is None:
             future.set_exception(RedisConnectionError("Redis connection closed"))
             return future
@@ -210,7 +214,7 @@ class PipelinedRedis:
         connection = self._connection
         if connection is None or connection.closed:
             connection = await self._connect()
-        span = self._span(args) if self.tracer is not None else None
+        span = self._span(self.tracer, args) if self.tracer is not None else None
         try:
             reply = await connection.send(args)
         except BaseException as exc:
@@ -231,15 +235,14 @@ class PipelinedRedis:
         except NoScriptError:
             return await self.execute("EVAL", script.source, len(keys), *keys, *args)
 
-    def _span(self, args: tuple[Arg, ...]) -> trace.Span | None:
+    def _span(self, tracer: Tracer, args: tuple[Arg, ...]) -> trace.Span | None:
         """A client span only inside a recorded one (redis-py's instrumentation does the same work
         for sampled requests; unsampled ones run with instrumentation suppressed)."""
         if not trace.get_current_span().is_recording():
             return None
-        assert self.tracer is not None
         name = str(args[0])
         address = self.address
-        return self.tracer.start_span(
+        return tracer.start_span(
             name,
             kind=SpanKind.CLIENT,
             attributes={
