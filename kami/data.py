@@ -1,7 +1,9 @@
-"""The data-layer API applications use: base models, repositories, services, pagination, transactions."""
+"""The data-layer API applications use: base models, repositories, services, pagination, transactions,
+statements compiled once for hot paths."""
 
 from kami.db.models import AppScoped, Model, Versioned
 from kami.db.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageParams
+from kami.db.precompiled import Precompiled
 from kami.db.repository import Repository
 from kami.db.service import Service
 from kami.db.session import session_scope
@@ -15,6 +17,7 @@ __all__ = [
     "Model",
     "PageParams",
     "PreciseDateTimeUTC",
+    "Precompiled",
     "Repository",
     "Service",
     "Versioned",

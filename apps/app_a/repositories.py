@@ -1,16 +1,31 @@
-"""App A's data access."""
+"""App A's data access. The balance and status changes are atomic single statements, compiled once:
+they run inside order transactions that other orders wait on (see ``Precompiled``)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from apps.app_a.models import Order, OrderLine, User
-from kami.data import Repository
+from kami.data import Precompiled, Repository
 
 __all__ = ["OrderLineRepository", "OrderRepository", "UserRepository"]
+
+_DEBIT = Precompiled(
+    update(User)
+    .where(User.id == bindparam("user_id"), User.balance >= bindparam("amount"))
+    .values(balance=User.balance - bindparam("amount"))
+)
+_CREDIT = Precompiled(
+    update(User).where(User.id == bindparam("user_id")).values(balance=User.balance + bindparam("amount"))
+)
+_CANCEL = Precompiled(
+    update(Order)
+    .where(Order.id == bindparam("order_id"), Order.status == "placed")
+    .values(status="cancelled")
+)
 
 
 class UserRepository(Repository[User]):
@@ -18,22 +33,10 @@ class UserRepository(Repository[User]):
 
     async def debit(self, user_id: UUID, amount: Decimal) -> bool:
         """Atomically take ``amount`` if the balance covers it; False when it does not."""
-        result = await self.session.execute(
-            update(User)
-            .where(User.id == user_id, User.balance >= amount)
-            .values(balance=User.balance - amount)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return await _DEBIT.execute(self.session, {"user_id": user_id, "amount": amount}) > 0
 
     async def credit(self, user_id: UUID, amount: Decimal) -> bool:
-        result = await self.session.execute(
-            update(User)
-            .where(User.id == user_id)
-            .values(balance=User.balance + amount)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return await _CREDIT.execute(self.session, {"user_id": user_id, "amount": amount}) > 0
 
 
 class OrderRepository(Repository[Order]):
@@ -41,13 +44,7 @@ class OrderRepository(Repository[Order]):
 
     async def mark_cancelled(self, order_id: UUID) -> bool:
         """Placed -> cancelled, once: False when someone cancelled it first."""
-        result = await self.session.execute(
-            update(Order)
-            .where(Order.id == order_id, Order.status == "placed")
-            .values(status="cancelled")
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return await _CANCEL.execute(self.session, {"order_id": order_id}) > 0
 
 
 class OrderLineRepository(Repository[OrderLine]):

@@ -10,22 +10,19 @@ no ROLLBACK per read, no pre-ping; a connection found dead is discarded and the 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from opentelemetry import trace
 from sqlalchemy import Column, Table, bindparam, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util import greenlet_spawn
 
-from kami.db.disconnects import is_driver_disconnect
+from kami.db.driver_calls import Processor, driver_error, is_disconnect, result_processor, statement_span
 
 __all__ = ["FastReader", "dispose_read_engines", "read_engine_for"]
 
 _read_engines: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
-Processor = Callable[[Any], Any] | None
-_tracer = trace.get_tracer("kami.db")
 
 
 def read_engine_for(engine: AsyncEngine) -> AsyncEngine:
@@ -48,19 +45,6 @@ async def dispose_read_engines() -> None:
     _read_engines.clear()
 
 
-_PG_NUMERIC_OID = 1700
-
-
-def _result_processor(column_type: Any, dialect: Any) -> Processor:
-    """The type's own result processor. asyncpg's Numeric wants the column's type OID, which only a
-    cursor description would give; NUMERIC's is fixed (1700), so pass it."""
-    impl = column_type.dialect_impl(dialect)
-    try:
-        return impl.result_processor(dialect, None)  # type: ignore[no-any-return]
-    except TypeError:
-        return impl.result_processor(dialect, _PG_NUMERIC_OID)  # type: ignore[no-any-return]
-
-
 class FastReader:
     """``await reader.get(engine, id)`` -> ``{column: value}`` or ``None``, for one table."""
 
@@ -79,7 +63,7 @@ class FastReader:
             statement = select(*self.columns).where(self.key == bindparam("key"))
             sql = str(statement.compile(dialect=dialect))
             bind = self.key.type.dialect_impl(dialect).bind_processor(dialect)
-            results = [_result_processor(c.type, dialect) for c in self.columns]
+            results = [result_processor(c.type, dialect) for c in self.columns]
             cached = self._compiled[dialect.name] = (sql, bind, results)
         return cached
 
@@ -89,14 +73,8 @@ class FastReader:
         if self._last is None or self._last[0] is not engine:
             self._last = (engine, read_engine_for(engine))
         reader = self._last[1]
-        if trace.get_current_span().is_recording():  # the same child span the ORM path would make
-            with _tracer.start_as_current_span(
-                f"SELECT {self.table.name}",
-                kind=trace.SpanKind.CLIENT,
-                attributes={"db.system": engine.dialect.name, "db.statement": sql, "db.operation": "SELECT"},
-            ):
-                return await self._read(reader, sql, value, results)
-        return await self._read(reader, sql, value, results)
+        with statement_span(engine.dialect, sql, f"SELECT {self.table.name}"):
+            return await self._read(reader, sql, value, results)
 
     async def _read(
         self, reader: AsyncEngine, sql: str, value: Any, results: list[Processor]
@@ -121,7 +99,7 @@ class FastReader:
         try:
             pooled = await reader.raw_connection()  # the pool's proxy: no Connection wrapper, no reset
         except reader.dialect.loaded_dbapi.Error as exc:  # e.g. refused, or "too many connections"
-            raise DBAPIError.instance(sql, (value,), exc, reader.dialect.loaded_dbapi.Error) from exc
+            raise driver_error(sql, (value,), exc, reader.dialect.loaded_dbapi.Error, lost=False) from exc
         driver: Any = pooled.driver_connection
         try:
             if reader.dialect.driver == "asyncpg":
@@ -138,9 +116,9 @@ class FastReader:
             finally:
                 await cursor.close()
         except Exception as exc:
-            if reader.dialect.is_disconnect(exc, None, None) or is_driver_disconnect(exc):  # type: ignore[arg-type]
+            if is_disconnect(reader.dialect, exc):
                 await greenlet_spawn(pooled.invalidate, exc)
-                raise DBAPIError.instance(sql, (value,), exc, Exception, connection_invalidated=True) from exc
+                raise driver_error(sql, (value,), exc, Exception, lost=True) from exc
             raise
         finally:
             # Giving a connection back may close it (an overflow connection, or an invalidated one),

@@ -6,11 +6,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import Table, bindparam, insert, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from kami.db.fast_read import FastReader
 from kami.db.models import AppScoped, Model
+from kami.db.precompiled import Precompiled
 
 __all__ = ["Repository"]
 
@@ -75,16 +76,32 @@ class Repository(SQLAlchemyAsyncRepository[ModelT]):
         or read back (``add`` does all three: ~1 ms per row here). Python-side column defaults (id,
         timestamps, ``default=`` values) are set on the objects first, so they are complete after the
         call, as detached objects. For write paths inside transactions whose locks others wait on."""
-        if not items:
-            return
         self._stamp(items)
-        await self.session.execute(insert(self.model_type.__table__), [_row_of(item) for item in items])  # type: ignore[arg-type]
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for item in items:
+            row = _row_of(item)
+            by_columns.setdefault(tuple(row), []).append(row)
+        for columns, rows in by_columns.items():
+            await _insert_statement(self.model_type.__table__, columns).execute(self.session, rows)  # type: ignore[arg-type]
 
     async def update(self, data: ModelT, *args: Any, **kwargs: Any) -> ModelT:
         if self.is_scoped:
             await self.get(self.get_id_attribute_value(data))  # 404 unless it is this app's row
             self._stamp([data])
         return await super().update(data, *args, **kwargs)
+
+
+_inserts: dict[tuple[Table, tuple[str, ...]], Precompiled] = {}
+
+
+def _insert_statement(table: Table, columns: tuple[str, ...]) -> Precompiled:
+    """``INSERT INTO table (columns) VALUES (...)``, compiled once per table and set of columns."""
+    statement = _inserts.get((table, columns))
+    if statement is None:
+        values = {table.c[key]: bindparam(key, type_=table.c[key].type) for key in columns}
+        statement = Precompiled(insert(table).values(values), f"INSERT {table.name}")
+        _inserts[table, columns] = statement
+    return statement
 
 
 def _row_of(item: Model) -> dict[str, Any]:

@@ -1,0 +1,55 @@
+"""What the lean data paths share when they talk to the driver themselves, past SQLAlchemy's execution:
+the column types' result processors, the client span SQLAlchemy's instrumentation would have made,
+and turning a driver exception into SQLAlchemy's (so the error handlers answer as for any statement).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any
+
+from opentelemetry import trace
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+
+from kami.db.disconnects import is_driver_disconnect
+
+__all__ = ["Processor", "driver_error", "is_disconnect", "result_processor", "statement_span"]
+
+Processor = Callable[[Any], Any] | None
+_tracer = trace.get_tracer("kami.db")
+_PG_NUMERIC_OID = 1700
+
+
+def result_processor(column_type: Any, dialect: Dialect) -> Processor:
+    """The type's own result processor. asyncpg's Numeric wants the column's type OID, which only a
+    cursor description would give; NUMERIC's is fixed (1700), so pass it."""
+    impl = column_type.dialect_impl(dialect)
+    try:
+        return impl.result_processor(dialect, None)  # type: ignore[no-any-return]
+    except TypeError:
+        return impl.result_processor(dialect, _PG_NUMERIC_OID)  # type: ignore[no-any-return]
+
+
+def statement_span(dialect: Dialect, sql: str, name: str) -> Any:
+    """The client span of one statement when the request is sampled (as the ORM path has), else nothing."""
+    if not trace.get_current_span().is_recording():
+        return nullcontext()
+    return _span(dialect.name, sql, name)
+
+
+@contextmanager
+def _span(system: str, sql: str, name: str) -> Iterator[None]:
+    attributes = {"db.system": system, "db.statement": sql, "db.operation": name.partition(" ")[0]}
+    with _tracer.start_as_current_span(name, kind=trace.SpanKind.CLIENT, attributes=attributes):
+        yield
+
+
+def is_disconnect(dialect: Dialect, exc: BaseException) -> bool:
+    return dialect.is_disconnect(exc, None, None) or is_driver_disconnect(exc)  # type: ignore[arg-type]
+
+
+def driver_error(sql: str, params: Any, exc: Exception, base: type[Exception], *, lost: bool) -> Exception:
+    """SQLAlchemy's exception for a driver's (``IntegrityError`` stays ``IntegrityError``, and so on)."""
+    return DBAPIError.instance(sql, params, exc, base, connection_invalidated=lost)
