@@ -74,7 +74,8 @@ class _Form:
 class Precompiled:
     """``await statement.execute(session, {...})`` -> rows matched; ``.rows(...)`` -> result rows.
 
-    ``execute`` also takes a list of parameter sets (one INSERT for many rows). Every ``bindparam``
+    ``execute`` also takes a list of parameter sets (one INSERT for many rows); it then returns the
+    rows matched by all of them, or -1 where the driver does not count them (asyncpg). Every ``bindparam``
     of the statement must be given a value; values go through the column types as usual.
     """
 
