@@ -22,6 +22,7 @@ from litestar.di import Provide
 from kami.db.config import build_sqlalchemy_config
 from kami.db.fast_read import dispose_read_engines
 from kami.db.pagination import provide_page_params
+from kami.dependency_order import resolve_dependencies_in_order
 from kami.exception_handlers import exception_handlers
 from kami.header_limit import HeaderLimitMiddleware
 from kami.health import HealthController, check_database, check_migrations, check_redis, check_telemetry
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         debug=settings.app.debug,
         logging_config=None,
     )
+    resolve_dependencies_in_order(app)
     # Outside Litestar's router so unknown routes (404) and wrong methods (405) are covered too.
     app.asgi_handler = AccessLog(
         telemetry.server_span(app.asgi_handler),

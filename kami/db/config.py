@@ -11,6 +11,7 @@ from advanced_alchemy.extensions.litestar import EngineConfig, SQLAlchemyAsyncCo
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from kami.db.lean_session import LeanSession
 from kami.db.routing import routing_session_maker
 from kami.settings import Settings
 
@@ -71,7 +72,7 @@ def build_sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
     if url.startswith("sqlite"):
         Path(make_url(url).database or "kami.db").parent.mkdir(parents=True, exist_ok=True)
     options = engine_options(settings, url)
-    session_options: dict[str, Any] = {"expire_on_commit": False, "autoflush": True}
+    session_options: dict[str, Any] = {"expire_on_commit": False, "autoflush": True, "class_": LeanSession}
     extra: dict[str, Any] = {"connection_string": url}
     if settings.database.replica_urls:
         primary = create_async_engine(url, **options)

@@ -15,10 +15,19 @@ from sqlalchemy.exc import DBAPIError
 
 from kami.db.disconnects import is_driver_disconnect
 
-__all__ = ["Processor", "driver_error", "is_disconnect", "result_processor", "statement_span"]
+__all__ = ["Processor", "driver_error", "is_disconnect", "result_processor", "statement_span", "trace_with"]
 
 Processor = Callable[[Any], Any] | None
-_tracer = trace.get_tracer("kami.db")
+_tracer: trace.Tracer = trace.get_tracer("kami.db")
+
+
+def trace_with(provider: trace.TracerProvider) -> None:
+    """Statement spans go to this provider (the app's telemetry, as SQLAlchemy's instrumentation does;
+    the global provider is whichever app of the process came first)."""
+    global _tracer
+    _tracer = provider.get_tracer("kami.db")
+
+
 _PG_NUMERIC_OID = 1700
 
 

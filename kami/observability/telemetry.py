@@ -28,6 +28,7 @@ from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, Sam
 from opentelemetry.trace import Link, SpanKind
 from opentelemetry.util.types import Attributes
 
+from kami.db.driver_calls import trace_with
 from kami.observability.counters import counters
 from kami.observability.logging import ACCESS_LOGGER
 from kami.observability.server_span import ServerSpanMiddleware
@@ -221,6 +222,7 @@ class Telemetry:
             RedisInstrumentor.instrument_client(redis, tracer_provider=self.tracer_provider)
         if store is not None:
             store.tracer = self.tracer_provider.get_tracer("kami.store")
+        trace_with(self.tracer_provider)  # the lean SQL paths, which bypass SQLAlchemy's events
 
     @property
     def state(self) -> tuple[str, str | None]:

@@ -1,0 +1,40 @@
+"""kami's sessions skip closing only when there is nothing to close."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from apps.app_b.models import Product
+from kami.db.config import build_sqlalchemy_config
+from kami.db.lean_session import LeanSession
+from kami.settings import Settings
+
+
+async def test_close_still_ends_transactions_and_detaches_objects(db_settings: Settings) -> None:
+    config = build_sqlalchemy_config(db_settings)
+    engine = config.get_engine()
+    try:
+        async with config.get_session() as session:
+            assert isinstance(session, LeanSession)
+            session.add(Product(name="never committed", price=Decimal(1), stock=1))
+            await session.flush()  # a transaction holding a pooled connection
+            await session.close()
+            assert not session.in_transaction()
+            if engine.dialect.name != "sqlite":  # SQLite's pool here is not a counting pool
+                assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+            kept = Product(name="kept", price=Decimal(2), stock=2)
+            session.add(kept)
+            await session.commit()  # no transaction now, but the object is still in the session
+            assert kept in session
+            await session.close()
+            assert kept not in session
+
+            await session.close()  # nothing to close: a no-op, and the session goes on
+            names = list((await session.execute(select(Product.name))).scalars())
+            assert names == ["kept"]
+            assert (await session.execute(select(func.count()).select_from(Product))).scalar_one() == 1
+    finally:
+        await engine.dispose()
