@@ -6,7 +6,7 @@ from typing import Annotated
 
 import msgspec
 from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 __all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "PageParams", "provide_page_params"]
 
@@ -24,12 +24,10 @@ class PageParams(msgspec.Struct, frozen=True):
 
 
 async def _page_params(
-    page: Annotated[int, Parameter(ge=1, le=1_000_000, description="Page number, from 1.")] = 1,
+    page: Annotated[int, QueryParameter(ge=1, le=1_000_000, description="Page number, from 1.")] = 1,
     page_size: Annotated[
         int,
-        Parameter(
-            ge=1, le=MAX_PAGE_SIZE, description=f"Items per page, 1 to {MAX_PAGE_SIZE}.", query="page_size"
-        ),
+        QueryParameter(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page, 1 to {MAX_PAGE_SIZE}."),
     ] = DEFAULT_PAGE_SIZE,
 ) -> PageParams:
     return PageParams(page=page, page_size=page_size)
