@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from litestar import Litestar, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.testing import TestClient
 
 from kami.dependency_order import resolve_dependencies_in_order
@@ -20,12 +20,14 @@ def _app(events: list[str]) -> Litestar:
         events.append(f"second {id(asyncio.current_task())}")
         return 2
 
-    async def both(first: int, second: int) -> int:
+    async def both(first: NamedDependency[int], second: NamedDependency[int]) -> int:
         events.append(f"both {id(asyncio.current_task())}")
         return first + second
 
-    @get("/", sync_to_thread=False)
-    async def handler(first: int, second: int, both: int) -> dict[str, int]:
+    @get("/")
+    async def handler(
+        first: NamedDependency[int], second: NamedDependency[int], both: NamedDependency[int]
+    ) -> dict[str, int]:
         events.append(f"handler {id(asyncio.current_task())}")
         return {"sum": first + second + both}
 
