@@ -5,13 +5,11 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
 from uuid import uuid4
 
 import anyio
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -22,7 +20,7 @@ from kami.db.fast_read import dispose_read_engines, read_engine_for
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.backends import reset_schema
-from tests.support.databases import settings_for
+from tests.support.databases import mysql_behind_a_proxy, settings_for
 from tests.support.proxy import TcpProxy
 
 
@@ -58,12 +56,8 @@ async def test_fast_read_matches_the_orm(db_settings: Settings) -> None:
 
 
 def test_fast_read_survives_a_dropped_connection(tmp_path: Path) -> None:
-    real = make_url(service_url("mysql"))
-    reset_schema(settings_for(real.render_as_string(hide_password=False), tmp_path))
-    parts = urlsplit(real.render_as_string(hide_password=False))
-    with TcpProxy(parts.hostname or "127.0.0.1", parts.port or 3306) as proxy:
-        proxied = real.set(port=proxy.port).render_as_string(hide_password=False)
-        anyio.run(_read_across_a_cut, settings_for(proxied, tmp_path), proxy)
+    with mysql_behind_a_proxy(tmp_path) as (settings, proxy):
+        anyio.run(_read_across_a_cut, settings, proxy)
 
 
 async def _read_across_a_cut(settings: Settings, proxy: TcpProxy) -> None:

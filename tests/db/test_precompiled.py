@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
 from uuid import uuid4
 
 import anyio
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from apps.app_a.models import User
@@ -26,7 +24,7 @@ from kami.server import create_app
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.backends import reset_schema
-from tests.support.databases import settings_for
+from tests.support.databases import mysql_behind_a_proxy, settings_for
 from tests.support.otlp import OtlpReceiver, ReceivedSpan
 from tests.support.proxy import TcpProxy
 from tests.support.waiting import wait_until
@@ -101,12 +99,8 @@ async def test_driver_errors_are_sqlalchemys(db_settings: Settings) -> None:
 
 
 def test_a_connection_lost_mid_transaction_is_invalidated(tmp_path: Path) -> None:
-    real = make_url(service_url("mysql"))
-    reset_schema(settings_for(real.render_as_string(hide_password=False), tmp_path))
-    parts = urlsplit(real.render_as_string(hide_password=False))
-    with TcpProxy(parts.hostname or "127.0.0.1", parts.port or 3306) as proxy:
-        proxied = real.set(port=proxy.port).render_as_string(hide_password=False)
-        anyio.run(_write_across_a_cut, settings_for(proxied, tmp_path), proxy)
+    with mysql_behind_a_proxy(tmp_path) as (settings, proxy):
+        anyio.run(_write_across_a_cut, settings, proxy)
 
 
 async def _write_across_a_cut(settings: Settings, proxy: TcpProxy) -> None:

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy.engine import make_url
 
 from kami.security import TokenSigner
 from kami.server import create_app
 from kami.settings import Settings, load_settings
 from tests.conftest import service_url
 from tests.support.backends import BACKENDS, reset_schema, truncate_app_tables
+from tests.support.proxy import TcpProxy
 
 
 def backend_url(name: str, folder: Path) -> str:
@@ -72,3 +76,14 @@ def mysql_at_head(tmp_path: Path) -> Settings:
     settings = settings_for(service_url("mysql"), tmp_path / "migrate")
     reset_schema(settings)
     return settings
+
+
+@contextmanager
+def mysql_behind_a_proxy(folder: Path) -> Iterator[tuple[Settings, TcpProxy]]:
+    """The CI MariaDB database, emptied and migrated, reached through a TCP proxy the test can cut."""
+    real = make_url(service_url("mysql"))
+    reset_schema(settings_for(real.render_as_string(hide_password=False), folder))
+    parts = urlsplit(real.render_as_string(hide_password=False))
+    with TcpProxy(parts.hostname or "127.0.0.1", parts.port or 3306) as proxy:
+        proxied = real.set(port=proxy.port).render_as_string(hide_password=False)
+        yield settings_for(proxied, folder), proxy
