@@ -1,6 +1,7 @@
 """What the lean data paths share when they talk to the driver themselves, past SQLAlchemy's execution:
-the column types' result processors, the client span SQLAlchemy's instrumentation would have made,
-and turning a driver exception into SQLAlchemy's (so the error handlers answer as for any statement).
+the column types' result processors, Python-side column defaults, the client span SQLAlchemy's
+instrumentation would have made, and turning a driver exception into SQLAlchemy's (so the error
+handlers answer as for any statement).
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from sqlalchemy.exc import DBAPIError
 
 from kami.db.disconnects import is_driver_disconnect
 
-__all__ = ["Processor", "driver_error", "is_disconnect", "result_processor", "statement_span", "trace_with"]
+__all__ = [
+    "Processor",
+    "driver_error",
+    "is_disconnect",
+    "python_default",
+    "result_processor",
+    "statement_span",
+    "trace_with",
+]
 
 Processor = Callable[[Any], Any] | None
 _tracer: trace.Tracer = trace.get_tracer("kami.db")
@@ -53,6 +62,12 @@ def _span(system: str, sql: str, name: str) -> Iterator[None]:
     attributes = {"db.system": system, "db.statement": sql, "db.operation": name.partition(" ")[0]}
     with _tracer.start_as_current_span(name, kind=trace.SpanKind.CLIENT, attributes=attributes):
         yield
+
+
+def python_default(default: Any) -> Any:
+    """A column's Python-side ``default=`` / ``onupdate=`` value, as SQLAlchemy computes it when it
+    executes a statement itself (a scalar, or a callable's result)."""
+    return default.arg(None) if default.is_callable else default.arg
 
 
 def is_disconnect(dialect: Dialect, exc: BaseException) -> bool:

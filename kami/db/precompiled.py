@@ -26,7 +26,14 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_scoped_session
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from kami.db.driver_calls import Processor, driver_error, is_disconnect, result_processor, statement_span
+from kami.db.driver_calls import (
+    Processor,
+    driver_error,
+    is_disconnect,
+    python_default,
+    result_processor,
+    statement_span,
+)
 
 __all__ = ["Precompiled"]
 
@@ -53,10 +60,7 @@ class _Form:
         """The SQL and its positional values for these parameters (plus the statement's own literals
         and the columns' Python-side defaults, as ``Connection.execute`` would add)."""
         if self.defaults:
-            params = {
-                name: default.arg(None) if default.is_callable else default.arg
-                for name, default in self.defaults
-            } | dict(params)
+            params = {name: python_default(default) for name, default in self.defaults} | dict(params)
         if self.expanding:
             state = self.compiled.construct_expanded_state(dict(params))
             processors = state.processors
@@ -79,9 +83,9 @@ class Precompiled:
     of the statement must be given a value; values go through the column types as usual.
     """
 
-    def __init__(self, statement: Statement, name: str | None = None) -> None:
+    def __init__(self, statement: Statement) -> None:
         self.statement = statement
-        self.name = name or _span_name(statement)
+        self.name = _span_name(statement)
         self._forms: dict[str, _Form] = {}
 
     async def execute(self, session: Session, params: Params | Sequence[Params]) -> int:

@@ -9,6 +9,7 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import Table, bindparam, insert, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from kami.db.driver_calls import python_default
 from kami.db.fast_read import FastReader
 from kami.db.models import AppScoped, Model
 from kami.db.precompiled import Precompiled
@@ -99,7 +100,7 @@ def _insert_statement(table: Table, columns: tuple[str, ...]) -> Precompiled:
     statement = _inserts.get((table, columns))
     if statement is None:
         values = {table.c[key]: bindparam(key, type_=table.c[key].type) for key in columns}
-        statement = Precompiled(insert(table).values(values), f"INSERT {table.name}")
+        statement = Precompiled(insert(table).values(values))
         _inserts[table, columns] = statement
     return statement
 
@@ -115,7 +116,7 @@ def _row_of(item: Model) -> dict[str, Any]:
         value = getattr(item, prop.key, None)
         default = column.default
         if value is None and default is not None and (default.is_callable or default.is_scalar):
-            value = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+            value = python_default(default)
             setattr(item, prop.key, value)
         if value is None and column.server_default is not None:
             continue
