@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Mapping
 from typing import Any, Literal
 
 import msgspec
-from litestar import Controller, Response, get
-from litestar.datastructures import State
+from litestar import Controller, Request, Response, get
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kami.codes import Codes
 from kami.envelope import ApiResponse, error, success
 from kami.observability.metrics import READY
 from kami.openapi_docs import responses
+from kami.runtime import HealthCheck, Runtime, runtime_of
 from kami.serving import is_draining
 
 __all__ = [
@@ -52,9 +51,6 @@ class HealthReport(msgspec.Struct, kw_only=True):
     components: dict[str, ComponentHealth]
 
 
-Check = Callable[[State], Awaitable[ComponentHealth]]
-
-
 async def _timed(probe: Awaitable[str | None]) -> ComponentHealth:
     started = time.perf_counter()
     try:
@@ -68,8 +64,8 @@ async def _timed(probe: Awaitable[str | None]) -> ComponentHealth:
     )
 
 
-async def check_database(state: State) -> ComponentHealth:
-    engine: AsyncEngine = state.kami_engine
+async def check_database(runtime: Runtime) -> ComponentHealth:
+    engine = runtime.engine
 
     async def probe() -> str | None:
         async with engine.connect() as connection:
@@ -79,11 +75,11 @@ async def check_database(state: State) -> ComponentHealth:
     return await _timed(probe())
 
 
-async def check_migrations(state: State) -> ComponentHealth:
+async def check_migrations(runtime: Runtime) -> ComponentHealth:
     from kami.db.migrations import current_revision
 
-    engine: AsyncEngine = state.kami_engine
-    expected: str | None = state.kami_schema_head
+    engine = runtime.engine
+    expected = runtime.schema_head
 
     async def probe() -> str | None:
         async with engine.connect() as connection:
@@ -98,23 +94,23 @@ async def check_migrations(state: State) -> ComponentHealth:
     return result
 
 
-async def check_redis(state: State) -> ComponentHealth:
+async def check_redis(runtime: Runtime) -> ComponentHealth:
     async def probe() -> str | None:
-        await state.kami_backend.ping()
+        await runtime.backend.ping()
         return None
 
     return await _timed(probe())
 
 
-async def check_telemetry(state: State) -> ComponentHealth:
+async def check_telemetry(runtime: Runtime) -> ComponentHealth:
     """Never "down": a collector outage degrades observability, not the service."""
-    status, detail = state.kami_telemetry.state
+    status, detail = runtime.telemetry.state
     return ComponentHealth(status=status, detail=detail)
 
 
-async def run_checks(state: State, checks: dict[str, Check]) -> HealthReport:
+async def run_checks(runtime: Runtime, checks: Mapping[str, HealthCheck]) -> HealthReport:
     names = list(checks)
-    results = await asyncio.gather(*(checks[name](state) for name in names))
+    results = await asyncio.gather(*(checks[name](runtime) for name in names))
     components = dict(zip(names, results, strict=True))
     statuses = {c.status for c in results}
     overall: Literal["ok", "degraded", "down"] = (
@@ -141,8 +137,9 @@ class HealthController(Controller):
         "200 and code 0 when all are healthy (or only degraded), 503 with 5004 otherwise.",
         responses=responses(503),
     )
-    async def health(self, state: State) -> Response[ApiResponse[HealthReport]]:
-        return _answer(await run_checks(state, state.kami_health_checks))
+    async def health(self, request: Request[Any, Any, Any]) -> Response[ApiResponse[HealthReport]]:
+        runtime = runtime_of(request.app)
+        return _answer(await run_checks(runtime, runtime.health_checks))
 
     @get(
         "/live",
@@ -159,12 +156,13 @@ class HealthController(Controller):
         "503 as soon as the process starts shutting down so load balancers stop sending traffic.",
         responses=responses(503),
     )
-    async def ready(self, state: State) -> Response[ApiResponse[HealthReport]]:
+    async def ready(self, request: Request[Any, Any, Any]) -> Response[ApiResponse[HealthReport]]:
         if is_draining():
             report = HealthReport(
                 status="down", components={"process": ComponentHealth(status="down", detail="draining")}
             )
         else:
-            report = await run_checks(state, state.kami_ready_checks)
+            runtime = runtime_of(request.app)
+            report = await run_checks(runtime, runtime.ready_checks)
         READY.set(0 if report.status == "down" else 1)
         return _answer(report)

@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 
 from kami.codes import Codes
 from kami.errors import CacheUnavailableError, ConflictError, ValidationError
+from kami.runtime import runtime_of
 from kami.security.identity import identity_or_none
 from kami.store.backend import Backend
 from kami.trusted_proxies import TrustedProxies
@@ -80,7 +81,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
             return next(replay, {"type": "http.disconnect"})
 
         fingerprint = hashlib.sha256(method.encode() + scope["path"].encode() + b"\0" + body).hexdigest()
-        backend: Backend = scope["app"].state.kami_backend
+        backend = runtime_of(scope["app"]).backend
         app = scope["route_handler"].opt.get("kami_app", "kami")
         record_key = f"idem:{app}:{self._caller(scope)}:{key.decode(errors='replace')}"
         try:

@@ -25,9 +25,9 @@ from kami.codes import Codes
 from kami.errors import CacheUnavailableError, KamiError
 from kami.observability.counters import counters
 from kami.response_headers import set_response_headers
+from kami.runtime import runtime_of
 from kami.security.identity import identity_or_none
 from kami.settings import RateLimitSettings
-from kami.store.backend import Backend
 from kami.trusted_proxies import TrustedProxies
 
 __all__ = ["EXEMPT_PREFIXES", "Rate", "RateLimitMiddleware"]
@@ -83,7 +83,7 @@ class RateLimitMiddleware(ASGIMiddleware):
             return
         who, tier = self._caller(scope)
         rate, bucket = self._choose(scope, tier)
-        backend: Backend = scope["app"].state.kami_backend
+        backend = runtime_of(scope["app"]).backend
         try:
             result = await backend.hit_window(f"ratelimit:{bucket}:{who}", rate.limit, rate.window)
         except (RedisError, OSError) as exc:

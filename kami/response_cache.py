@@ -21,6 +21,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from kami.envelope import ApiResponse, now
 from kami.observability.trace_context import current_trace_id
+from kami.runtime import runtime_of
 from kami.security.identity import identity_or_none
 from kami.store.cache import Cache
 from kami.store.namespace import Store
@@ -74,7 +75,7 @@ class ResponseCacheMiddleware(ASGIMiddleware):
         if not ttl or scope.get("method") not in ("GET", "HEAD"):
             await next_app(scope, receive, send)
             return
-        cache = Cache(Store(scope["app"].state.kami_backend, opt.get("kami_app", "kami")))
+        cache = Cache(Store(runtime_of(scope["app"]).backend, opt.get("kami_app", "kami")))
         key = (
             "http:"
             + hashlib.sha256(scope["path"].encode() + b"?" + scope.get("query_string", b"")).hexdigest()

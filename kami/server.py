@@ -13,14 +13,14 @@ from typing import Any
 import anyio
 import structlog
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.config.compression import CompressionConfig
 from litestar.config.cors import CORSConfig
-from litestar.datastructures import State
 from litestar.di import Provide
 
 from kami.db.config import build_sqlalchemy_config
 from kami.db.fast_read import dispose_read_engines
+from kami.db.migrations import head_revision, upgrade
 from kami.db.pagination import provide_page_params
 from kami.dependency_order import resolve_dependencies_in_order
 from kami.exception_handlers import exception_handlers
@@ -38,6 +38,7 @@ from kami.options_allow import options_allow_header
 from kami.ratelimit import RateLimitMiddleware
 from kami.requests import KamiRequest
 from kami.response_cache import ResponseCacheMiddleware
+from kami.runtime import HealthCheck, Runtime, runtime_of
 from kami.security.headers import security_headers
 from kami.security.identity import provide_identity
 from kami.security.tokens import TokenSigner
@@ -51,14 +52,12 @@ __all__ = ["create_app"]
 log = structlog.get_logger("kami.server")
 
 
-def _token_signer(state: State) -> TokenSigner:
-    signer: TokenSigner = state.kami_token_signer
-    return signer
+def _token_signer(request: Request[Any, Any, Any]) -> TokenSigner:
+    return runtime_of(request.app).signer
 
 
-def _jobs(state: State) -> Jobs:
-    jobs: Jobs = state.kami_jobs
-    return jobs
+def _jobs(request: Request[Any, Any, Any]) -> Jobs:
+    return runtime_of(request.app).jobs
 
 
 def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None = None) -> Litestar:
@@ -70,40 +69,42 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
     redis = build_redis(settings)  # no connections yet: they open on first use, in the worker's loop
     backend = build_backend(settings)
 
+    queue = redis_queue(redis) if redis is not None else None
+    checks: dict[str, HealthCheck] = {"database": check_database}
+    ready: dict[str, HealthCheck] = {"database": check_database, "migrations": check_migrations}
+    if redis is not None:
+        checks["redis"] = ready["redis"] = check_redis
+    checks["telemetry"] = check_telemetry
+    runtime = Runtime(
+        settings=settings,
+        apps=tuple(specs),
+        engine=db_config.get_engine(),
+        backend=backend,
+        redis=redis,
+        jobs=Jobs(collect(specs), backend, queue, settings),
+        signer=TokenSigner(
+            settings.security.secret_key, issuer=settings.app.name, audience=settings.app.name
+        ),
+        telemetry=telemetry,
+        schema_head=head_revision(),
+        health_checks=checks,
+        ready_checks=ready,
+    )
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        from kami.db.migrations import head_revision, upgrade
-
-        state = app.state
-        state.kami_engine = db_config.get_engine()
         store_connection = backend.redis if isinstance(backend, RedisBackend) else None
-        telemetry.instrument([state.kami_engine], redis, store_connection)
+        telemetry.instrument([runtime.engine], redis, store_connection)
         if settings.should_auto_migrate:
             await anyio.to_thread.run_sync(upgrade, settings)
-        state.kami_schema_head = head_revision(settings)
-        state.redis = redis
-        state.kami_backend = backend
-        queue = redis_queue(redis) if redis is not None else None
-        state.kami_jobs = Jobs(collect(specs), state.kami_backend, queue, settings)
-        checks: dict[str, Any] = {"database": check_database}
-        ready: dict[str, Any] = {"database": check_database, "migrations": check_migrations}
-        if redis is not None:
-            checks["redis"] = ready["redis"] = check_redis
-        checks["telemetry"] = check_telemetry
-        state.kami_health_checks = checks
-        state.kami_ready_checks = ready
-        state.kami_telemetry = telemetry
-        state.kami_token_signer = TokenSigner(
-            settings.security.secret_key, issuer=settings.app.name, audience=settings.app.name
-        )
         polish(app)
         log.info("kami started", apps=[s.name for s in specs], environment=settings.app.environment)
         try:
             yield
         finally:
-            await state.kami_jobs.drain()
+            await runtime.jobs.drain()
             await dispose_read_engines()
-            await state.kami_backend.close()
+            await backend.close()
             await telemetry.shutdown()
 
     routers = [mount(spec) for spec in specs]
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         debug=settings.app.debug,
         logging_config=None,
     )
+    runtime.attach(app)
     resolve_dependencies_in_order(app)
     # Outside Litestar's router so unknown routes (404) and wrong methods (405) are covered too.
     app.asgi_handler = AccessLog(

@@ -77,10 +77,13 @@ def downgrade(settings: Settings, revision: str = "base") -> None:
     alembic_commands(settings).downgrade(revision)
 
 
-def head_revision(settings: Settings) -> str | None:
+def head_revision() -> str | None:
+    """The newest revision of the one history (read from the scripts; no database involved)."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_commands(settings).config).get_current_head()
+    from kami.db.config import migrations_path
+
+    return ScriptDirectory(str(migrations_path())).get_current_head()
 
 
 async def current_revision(connection: Any) -> str | None:

@@ -18,6 +18,7 @@ from kami.observability.logging import AccessLineWriter
 from kami.observability.metrics import IN_FLIGHT, record_pool, record_redis_pool, record_request
 from kami.observability.trace_context import current_span_id, current_trace_id
 from kami.response_headers import set_response_headers
+from kami.runtime import runtime_of
 from kami.trusted_proxies import TrustedProxies
 
 __all__ = ["AccessLog", "annotate_response"]
@@ -69,13 +70,10 @@ class AccessLog:
         if now - self._pools_sampled < POOL_SAMPLE_SECONDS:
             return
         self._pools_sampled = now
-        state = scope["app"].state
-        engine = getattr(state, "kami_engine", None)
-        if engine is not None:
-            record_pool(engine.pool)
-        redis = getattr(state, "redis", None)
-        if redis is not None:
-            record_redis_pool(redis.connection_pool)
+        runtime = runtime_of(scope["app"])
+        record_pool(runtime.engine.pool)
+        if runtime.redis is not None:
+            record_redis_pool(runtime.redis.connection_pool)
 
     def _request_id(self, scope: Scope) -> str:
         sent = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")

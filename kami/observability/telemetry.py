@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import structlog
@@ -225,7 +225,7 @@ class Telemetry:
         trace_with(self.tracer_provider)  # the lean SQL paths, which bypass SQLAlchemy's events
 
     @property
-    def state(self) -> tuple[str, str | None]:
+    def state(self) -> tuple[Literal["disabled", "ok", "degraded"], str | None]:
         """``(status, detail)`` for ``/health``: disabled, ok, or degraded after a recent failed export."""
         if self.exporter is None:
             return "disabled", "no OTLP endpoint configured"

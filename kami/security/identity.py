@@ -10,7 +10,7 @@ from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 
 from kami.errors import AuthenticationError, KamiError, PermissionDeniedError
-from kami.security.tokens import TokenSigner
+from kami.runtime import runtime_of
 
 __all__ = [
     "Identity",
@@ -45,7 +45,7 @@ def identity_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity | No
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise AuthenticationError("Authorization must be 'Bearer <token>'")
-        signer: TokenSigner = connection.app.state.kami_token_signer
+        signer = runtime_of(connection.app).signer
         claims = signer.verify(token.strip())
         identity = Identity(user_id=claims.sub, role=claims.role, tier=claims.tier)
     connection.scope[_SCOPE_KEY] = identity  # type: ignore[literal-required]

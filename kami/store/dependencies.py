@@ -11,6 +11,7 @@ from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
 
 from kami.flags import FeatureFlags
+from kami.runtime import runtime_of
 from kami.store.cache import Cache
 from kami.store.namespace import Store
 
@@ -19,7 +20,7 @@ __all__ = ["provide_cache", "provide_flags", "provide_store", "session_store"]
 
 def provide_store(request: Request[Any, Any, Any]) -> Store:
     """The calling app's namespace (``app-b:...``); platform routes get ``kami``."""
-    return Store(request.app.state.kami_backend, request.route_handler.opt.get("kami_app", "kami"))
+    return Store(runtime_of(request.app).backend, request.route_handler.opt.get("kami_app", "kami"))
 
 
 def provide_cache(request: Request[Any, Any, Any]) -> Cache:
@@ -27,7 +28,7 @@ def provide_cache(request: Request[Any, Any, Any]) -> Cache:
 
 
 def provide_flags(request: Request[Any, Any, Any]) -> FeatureFlags:
-    return FeatureFlags(request.app.state.kami_backend)
+    return FeatureFlags(runtime_of(request.app).backend)
 
 
 def session_store(redis: Redis | None, app: str) -> LitestarStore:

@@ -62,7 +62,7 @@ def test_a_migrator_waits_while_another_holds_the_lock(empty_database: Settings)
 
     anyio.run(scenario)
     assert errors == []
-    assert anyio.run(_revision, settings.database_url) == head_revision(settings)
+    assert anyio.run(_revision, settings.database_url) == head_revision()
 
 
 def test_racing_migrator_processes_all_succeed(empty_database: Settings, tmp_path: Path) -> None:
@@ -79,4 +79,4 @@ def test_racing_migrator_processes_all_succeed(empty_database: Settings, tmp_pat
     ]
     outputs = [racer.communicate(timeout=120)[0].decode(errors="replace") for racer in racers]
     assert [racer.returncode for racer in racers] == [0, 0, 0], outputs
-    assert anyio.run(_revision, empty_database.database_url) == head_revision(empty_database)
+    assert anyio.run(_revision, empty_database.database_url) == head_revision()

@@ -44,4 +44,4 @@ def test_upgrade_downgrade_upgrade_and_no_drift(migrated: Settings) -> None:
     tables, diff = anyio.run(_tables_and_diff, settings.database_url)
     assert "app_b_product" in tables
     assert diff == []
-    assert head_revision(settings) is not None
+    assert head_revision() is not None
