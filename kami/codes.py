@@ -16,12 +16,16 @@ PLATFORM_RANGE = range(0, 10000)
 
 
 class BusinessCode(msgspec.Struct, frozen=True):
-    """A business code with its default message and the HTTP status it is answered with."""
+    """A business code with its default message and the HTTP status it is answered with.
+
+    Apps declare theirs without an owner: registering them (when the app is mounted) records the app
+    that owns them, from its ``AppSpec``.
+    """
 
     code: int
     message: str
     http_status: int = 200
-    owner: str = "kami"
+    owner: str = ""
 
 
 class CodeClashError(ValueError):

@@ -7,7 +7,7 @@ from kami.db.precompiled import Precompiled
 from kami.db.repository import Repository
 from kami.db.service import Service
 from kami.db.session import session_scope
-from kami.db.transaction import transaction
+from kami.db.transaction import TransactionAbortedError, after_commit, transaction
 from kami.db.types import PreciseDateTimeUTC
 
 __all__ = [
@@ -20,7 +20,9 @@ __all__ = [
     "Precompiled",
     "Repository",
     "Service",
+    "TransactionAbortedError",
     "Versioned",
+    "after_commit",
     "session_scope",
     "transaction",
 ]

@@ -1,7 +1,9 @@
 """Background jobs: a Redis-backed queue (SAQ) and a separate ``kami worker`` process.
 
 Apps declare jobs in ``AppSpec.jobs`` as :class:`JobSpec` (retries with backoff, timeout, optional
-cron schedule). Handlers enqueue with the ``jobs`` dependency; the enqueuing request's trace
+cron schedule). A job function takes a :class:`JobContext` (its app's store, the settings) and its
+keyword arguments. Handlers enqueue with the ``jobs`` dependency, naming the function itself
+(``await jobs.enqueue(low_stock_report, threshold=5)``); the enqueuing request's trace
 context travels in the job and the job's span and log lines carry it. A job that fails on its last
 attempt leaves a dead-letter record (``jobs:dead:{key}``, 30 days) and an error log line.
 
@@ -28,15 +30,17 @@ from saq.queue.redis import RedisQueue
 from kami.observability.counters import counters
 from kami.settings import Settings
 from kami.store.backend import Backend
+from kami.store.namespace import Store
 
 __all__ = [
     "DEAD_LETTER_TTL",
     "DeadLetter",
+    "JobContext",
     "JobSpec",
     "Jobs",
+    "RegisteredJob",
     "build_worker",
     "collect",
-    "job_name",
     "redis_queue",
 ]
 
@@ -48,9 +52,19 @@ JobFunction = Callable[..., Awaitable[Any]]
 
 
 @dataclass(frozen=True)
+class JobContext:
+    """What a job function receives first: its own app's namespace in the shared store, the
+    process's settings (for ``kami.data.session_scope``), and which run this is."""
+
+    store: Store
+    settings: Settings
+    key: str
+    attempt: int
+
+
+@dataclass(frozen=True)
 class JobSpec:
-    """``function(ctx, **kwargs)``: ``ctx["backend"]`` is the shared store backend, ``ctx["settings"]``
-    the process's settings (for ``kami.data.session_scope``)."""
+    """``function(context: JobContext, **kwargs)``, retried ``retries`` times with backoff."""
 
     function: JobFunction
     retries: int = 3
@@ -59,8 +73,19 @@ class JobSpec:
     cron: str | None = None
 
 
-def job_name(app: str, function: JobFunction) -> str:
-    return f"{app}.{function.__name__}"
+@dataclass(frozen=True)
+class RegisteredJob:
+    """A job of a mounted app: its queue name is ``{app}.{function}``."""
+
+    app: str
+    spec: JobSpec
+
+    @property
+    def name(self) -> str:
+        return f"{self.app}.{self.spec.function.__name__}"
+
+    def context(self, backend: Backend, settings: Settings, job: Job) -> JobContext:
+        return JobContext(Store(backend, self.app), settings, job.key, job.attempts)
 
 
 class DeadLetter(msgspec.Struct):
@@ -73,25 +98,28 @@ class DeadLetter(msgspec.Struct):
 
 
 class Jobs:
-    """What handlers use to enqueue: ``await jobs.enqueue("app-b.low_stock_report", threshold=5)``."""
+    """What handlers use to enqueue: ``await jobs.enqueue(low_stock_report, threshold=5)``."""
 
     def __init__(
-        self, specs: dict[str, JobSpec], backend: Backend, queue: Queue | None, settings: Settings
+        self, registered: dict[str, RegisteredJob], backend: Backend, queue: Queue | None, settings: Settings
     ) -> None:
-        self.specs = specs
+        self.registered = registered
+        self.by_function = {job.spec.function: job for job in registered.values()}
         self.backend = backend
         self.settings = settings
         self.queue = queue
         self._background: set[asyncio.Task[None]] = set()
 
-    async def enqueue(self, name: str, **kwargs: Any) -> str:
-        spec = self.specs.get(name)
-        if spec is None:
-            raise LookupError(f"no job named {name!r}")
+    async def enqueue(self, function: JobFunction, **kwargs: Any) -> str:
+        """Queue a run of ``function`` (a job some mounted app declares); its key."""
+        registered = self.by_function.get(function)
+        if registered is None:
+            raise LookupError(f"{function.__qualname__} is not a job of a mounted app (AppSpec.jobs)")
+        spec = registered.spec
         carrier: dict[str, str] = {}
         propagate.inject(carrier)  # the enqueuing request's trace travels with the job
         job = Job(
-            function=name,
+            function=registered.name,
             kwargs=kwargs,
             retries=spec.retries,
             retry_delay=spec.retry_delay,
@@ -102,19 +130,20 @@ class Jobs:
         if self.queue is not None:
             await self.queue.enqueue(job)
         else:
-            task = asyncio.create_task(self._run_here(spec, job))
+            task = asyncio.create_task(self._run_here(registered, job))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
         return job.key
 
-    async def _run_here(self, spec: JobSpec, job: Job) -> None:
+    async def _run_here(self, registered: RegisteredJob, job: Job) -> None:
         """The embedded default: run in this process, with the same retries and dead letters."""
-        ctx: dict[str, Any] = {"backend": self.backend, "settings": self.settings, "job": job}
+        spec = registered.spec
         for attempt in range(1, spec.retries + 1):
             job.attempts = attempt
+            context = registered.context(self.backend, self.settings, job)
             try:
                 with _job_span(job):
-                    await asyncio.wait_for(spec.function(ctx, **(job.kwargs or {})), spec.timeout)
+                    await asyncio.wait_for(spec.function(context, **(job.kwargs or {})), spec.timeout)
                 return
             except Exception as exc:
                 job.error = repr(exc)
@@ -165,17 +194,20 @@ async def _dead_letter(backend: Backend, job: Job) -> None:
     )
 
 
-def _wrap(spec: JobSpec, name: str) -> Callable[..., Awaitable[Any]]:
-    async def run(ctx: dict[str, Any], **kwargs: Any) -> Any:
-        with _job_span(ctx["job"]):
-            return await spec.function(ctx, **kwargs)
+def _wrap(registered: RegisteredJob, backend: Backend, settings: Settings) -> Callable[..., Awaitable[Any]]:
+    """SAQ calls ``run(ctx, **kwargs)`` with its own context dict; the job gets a JobContext."""
 
-    run.__name__ = run.__qualname__ = name
+    async def run(ctx: dict[str, Any], **kwargs: Any) -> Any:
+        job: Job = ctx["job"]
+        with _job_span(job):
+            return await registered.spec.function(registered.context(backend, settings, job), **kwargs)
+
+    run.__name__ = run.__qualname__ = registered.name
     return run
 
 
 def build_worker(
-    specs: dict[str, JobSpec],
+    registered: dict[str, RegisteredJob],
     backend: Backend,
     queue: Queue,
     settings: Settings,
@@ -186,16 +218,17 @@ def build_worker(
 ) -> Worker[Any]:
     """The SAQ worker for every declared job and cron schedule. On SIGTERM it stops taking jobs and
     gives running ones ``grace`` seconds (idle pollers also wait that long: SAQ's behaviour)."""
-    functions = [(name, _wrap(spec, name)) for name, spec in specs.items()]
+    functions = [(name, _wrap(job, backend, settings)) for name, job in registered.items()]
     crons = [
-        CronJob(_wrap(spec, name), cron=spec.cron, retries=spec.retries, timeout=spec.timeout)
-        for name, spec in specs.items()
-        if spec.cron
+        CronJob(
+            _wrap(job, backend, settings),
+            cron=job.spec.cron,
+            retries=job.spec.retries,
+            timeout=job.spec.timeout,
+        )
+        for job in registered.values()
+        if job.spec.cron
     ]
-
-    async def startup(ctx: dict[str, Any]) -> None:
-        ctx["backend"] = backend
-        ctx["settings"] = settings
 
     async def after_process(ctx: dict[str, Any]) -> None:
         job: Job | None = ctx.get("job")
@@ -206,7 +239,6 @@ def build_worker(
         queue,
         functions=functions,
         cron_jobs=crons,
-        startup=startup,
         after_process=after_process,
         burst=burst,
         dequeue_timeout=1.0 if burst else 0.0,
@@ -219,6 +251,7 @@ def redis_queue(client: Any) -> Queue:
     return RedisQueue(client, name=QUEUE_NAME)
 
 
-def collect(apps: Sequence[Any]) -> dict[str, JobSpec]:
-    """Every job the mounted apps declare, by its full name (``app-b.low_stock_report``)."""
-    return {job_name(app.name, spec.function): spec for app in apps for spec in app.jobs}
+def collect(apps: Sequence[Any]) -> dict[str, RegisteredJob]:
+    """Every job the mounted apps declare, by its queue name (``app-b.low_stock_report``)."""
+    jobs = [RegisteredJob(app.name, spec) for app in apps for spec in app.jobs]
+    return {job.name: job for job in jobs}

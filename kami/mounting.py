@@ -7,19 +7,33 @@ module in ``KAMI_APPS`` mounts it; removing it unmounts it. Nothing in ``kami/``
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar import Router
-from litestar.di import Provide
+from litestar import Request, Router
+from litestar.di import NamedDependency, Provide
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.types import ControllerRouterHandler, Guard, Middleware
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kami.codes import BusinessCode, CodeRegistry
 from kami.codes import registry as code_registry
+from kami.runtime import runtime_of
+from kami.store.namespace import Store
 
-__all__ = ["AppLoadError", "AppSpec", "load_apps", "mount", "register_codes"]
+__all__ = [
+    "AppLoadError",
+    "AppSpec",
+    "ServiceFactory",
+    "exported_services",
+    "load_apps",
+    "mount",
+    "register_codes",
+]
+
+ServiceFactory = Callable[[AsyncSession, Store], Any]
+"""Builds a service another app may use: from the request's session and the exporting app's store."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +42,9 @@ class AppSpec:
 
     ``codes`` must lie in ``code_range`` (App A 10000-19999, App B 20000-29999, ...); ``models`` lists
     the modules that define its tables so that migrations see them even before a route is imported.
+    ``exports`` names the services other apps (and its own routes) receive by dependency injection:
+    ``{"products": product_service}`` gives every handler a ``products`` dependency built by
+    ``product_service(session, store)`` with *this* app's store, whoever asks.
     """
 
     name: str
@@ -44,6 +61,7 @@ class AppSpec:
     rate_limit: str | None = None
     commands: Sequence[Any] = ()  # click commands/groups added to the ``kami`` command
     jobs: Sequence[Any] = ()  # kami.jobs.JobSpec: background work run by ``kami worker``
+    exports: Mapping[str, ServiceFactory] = field(default_factory=dict)
     sessions: bool = False  # server-side cookie sessions (``request.session``) in the shared store
     session_max_age: int = 14 * 86400
 
@@ -79,15 +97,34 @@ def load_apps(modules: Sequence[str]) -> list[AppSpec]:
         raise AppLoadError(
             f"KAMI_APPS: two apps share a name or prefix: {list(zip(names, prefixes, strict=True))}"
         )
+    exported_services(specs)  # two apps exporting one name is a startup error
     return specs
+
+
+def exported_services(specs: Sequence[AppSpec]) -> dict[str, Provide]:
+    """One dependency per exported service, each built with its exporting app's store."""
+    providers: dict[str, Provide] = {}
+    owners: dict[str, str] = {}
+    for spec in specs:
+        for name, factory in spec.exports.items():
+            if name in owners:
+                raise AppLoadError(f"{spec.name} and {owners[name]} both export a service named {name!r}")
+            owners[name] = spec.name
+            providers[name] = Provide(_provider(spec.name, factory))
+    return providers
+
+
+def _provider(owner: str, factory: ServiceFactory) -> Callable[..., Any]:
+    async def provide(db_session: NamedDependency[AsyncSession], request: Request[Any, Any, Any]) -> Any:
+        return factory(db_session, Store(runtime_of(request.app).backend, owner))
+
+    return provide
 
 
 def register_codes(spec: AppSpec, registry: CodeRegistry = code_registry) -> None:
     """Reserve the app's code range and register its codes (a clash is a startup error)."""
     registry.reserve(spec.name, spec.code_range)
     for code in spec.codes:
-        if code.owner != spec.name:
-            raise AppLoadError(f"{spec.name}: code {code.code} is declared by {code.owner}")
         registry.register(code.code, code.message, code.http_status, owner=spec.name)
 
 

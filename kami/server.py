@@ -18,7 +18,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 
-from kami.db.config import build_sqlalchemy_config
+from kami.db.config import DB_SESSION_KEY, build_sqlalchemy_config
 from kami.db.fast_read import dispose_read_engines
 from kami.db.migrations import head_revision, upgrade
 from kami.db.pagination import provide_page_params
@@ -28,7 +28,7 @@ from kami.header_limit import HeaderLimitMiddleware
 from kami.health import HealthController, check_database, check_migrations, check_redis, check_telemetry
 from kami.idempotency import IdempotencyMiddleware
 from kami.jobs import Jobs, collect, redis_queue
-from kami.mounting import AppSpec, load_apps, mount
+from kami.mounting import AppLoadError, AppSpec, exported_services, load_apps, mount
 from kami.observability.http import AccessLog, annotate_response
 from kami.observability.logging import access_line_writer, configure_logging
 from kami.observability.metrics import metrics_endpoint
@@ -108,6 +108,19 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
             await telemetry.shutdown()
 
     routers = [mount(spec) for spec in specs]
+    platform_dependencies = {
+        "page_params": provide_page_params,
+        "identity": provide_identity,
+        "token_signer": Provide(_token_signer, sync_to_thread=False),
+        "store": Provide(provide_store, sync_to_thread=False),
+        "cache": Provide(provide_cache, sync_to_thread=False),
+        "flags": Provide(provide_flags, sync_to_thread=False),
+        "jobs": Provide(_jobs, sync_to_thread=False),
+    }
+    services = exported_services(specs)
+    taken = set(services) & {*platform_dependencies, DB_SESSION_KEY}
+    if taken:
+        raise AppLoadError(f"an app exports a service under a name kami provides itself: {sorted(taken)}")
     app = Litestar(
         route_handlers=[HealthController, metrics_endpoint, docs_assets_router(), *routers],
         plugins=[SQLAlchemyPlugin(config=db_config)],
@@ -118,15 +131,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
             options_allow_header(),
         ],
         request_class=KamiRequest,
-        dependencies={
-            "page_params": provide_page_params,
-            "identity": provide_identity,
-            "token_signer": Provide(_token_signer, sync_to_thread=False),
-            "store": Provide(provide_store, sync_to_thread=False),
-            "cache": Provide(provide_cache, sync_to_thread=False),
-            "flags": Provide(provide_flags, sync_to_thread=False),
-            "jobs": Provide(_jobs, sync_to_thread=False),
-        },
+        dependencies={**platform_dependencies, **services},
         middleware=[
             HeaderLimitMiddleware(settings.server.max_header_size),
             RateLimitMiddleware(settings.ratelimit),

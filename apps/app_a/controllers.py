@@ -24,7 +24,7 @@ from apps.app_a.schemas import (
 from apps.app_a.services import LOGIN_RATE_PER_ADDRESS, AccountService, OrderService
 from apps.app_b.services import ProductService
 from kami import ApiResponse, Codes, Page, responses, success
-from kami.cache import Cache, Store
+from kami.cache import Store
 from kami.data import PageParams
 from kami.security import Identity, TokenSigner, require_admin, require_user
 
@@ -40,10 +40,9 @@ async def provide_accounts(
 
 
 async def provide_orders(
-    db_session: NamedDependency[AsyncSession], cache: NamedDependency[Cache]
+    db_session: NamedDependency[AsyncSession], products: NamedDependency[ProductService]
 ) -> OrderService:
-    # App B's cache namespace: App A's writes change stock that App B has cached.
-    products = ProductService(session=db_session, cache=Cache(cache.store.scoped("app-b")))
+    """``products`` is App B's exported service (``AppSpec.exports``), on this request's session."""
     return OrderService(session=db_session, products=products)
 
 

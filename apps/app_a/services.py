@@ -28,6 +28,7 @@ from apps.app_a.schemas import (
     Tokens,
     UserOut,
 )
+from apps.app_b.errors import InsufficientStockError, UnknownProductError
 from apps.app_b.services import ProductService, StockLine
 from kami import (
     AuthenticationError,
@@ -45,8 +46,8 @@ from kami.security import AttemptLimiter, Identity, TokenSigner
 
 __all__ = ["AccountService", "OrderService"]
 
-log = structlog.get_logger("app-a.orders")
-tracer = trace.get_tracer("app-a")
+log = structlog.get_logger(__name__)
+tracer = trace.get_tracer(__name__)
 
 
 LOGIN_ATTEMPTS_PER_ACCOUNT = (10, 15 * 60.0)  # attempts, seconds
@@ -159,7 +160,7 @@ class OrderService(Service[Order, OrderOut]):
 
     async def place(self, identity: Identity, data: OrderIn) -> OrderOut:
         with tracer.start_as_current_span(
-            "app-a.place_order", attributes={"kami.order.lines": len(data.items)}
+            "place order", attributes={"kami.order.lines": len(data.items)}
         ):
             try:
                 order = await self._place(identity, data)
@@ -197,15 +198,10 @@ class OrderService(Service[Order, OrderOut]):
                 ]
                 await self.lines.insert(*lines)
                 # Last: every order contends for the same popular product rows, locked from here to
-                # the commit.
+                # the commit. App B's service joins this transaction.
                 await self.products.reserve(wanted)
-        except BusinessError as exc:
-            if exc.business_code.owner == "app-b":  # out of stock / unknown product, in App A's words
-                raise BusinessError(
-                    code=Codes.ORDER_CREATION_FAILED, message=exc.message, data=exc.data
-                ) from exc
-            raise
-        await self.products.forget(*(line.product_id for line in wanted))
+        except (InsufficientStockError, UnknownProductError) as exc:  # in App A's words
+            raise BusinessError(code=Codes.ORDER_CREATION_FAILED, message=exc.message, data=exc.data) from exc
         return self._out(order, lines)
 
     async def mine(self, identity: Identity, params: PageParams) -> Page[OrderOut]:
@@ -236,7 +232,6 @@ class OrderService(Service[Order, OrderOut]):
             await self.products.release([StockLine(line.product_id, line.quantity) for line in lines])
             await self.accounts.credit(order.user_id, order.total)
             await self.session.refresh(order)
-        await self.products.forget(*(line.product_id for line in lines))
         return self._out(order, lines)
 
     @staticmethod

@@ -3,6 +3,7 @@
 from apps.app_b.codes import CODES
 from apps.app_b.controllers import InventoryController, ProductController, ReportController
 from apps.app_b.jobs import JOBS
+from apps.app_b.services import product_service
 from kami import AppSpec
 
 __all__ = ["app"]
@@ -16,5 +17,6 @@ app = AppSpec(
     codes=CODES,
     route_handlers=[ProductController, InventoryController, ReportController],
     jobs=JOBS,
+    exports={"products": product_service},
     models=["apps.app_b.models"],
 )

@@ -4,7 +4,6 @@ from kami import BusinessCode
 
 __all__ = ["CODES", "INSUFFICIENT_STOCK", "UNKNOWN_PRODUCT"]
 
-OWNER = "app-b"
-INSUFFICIENT_STOCK = BusinessCode(20001, "Insufficient stock", owner=OWNER)
-UNKNOWN_PRODUCT = BusinessCode(20002, "Unknown product", owner=OWNER)
+INSUFFICIENT_STOCK = BusinessCode(20001, "Insufficient stock")
+UNKNOWN_PRODUCT = BusinessCode(20002, "Unknown product")
 CODES = (INSUFFICIENT_STOCK, UNKNOWN_PRODUCT)

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, delete, get, patch, post, put
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from apps.app_b.jobs import REPORT_KEY
+from apps.app_b.jobs import REPORT_KEY, low_stock_report
 from apps.app_b.schemas import (
     InventoryOut,
     InventoryUpdate,
@@ -23,18 +21,12 @@ from apps.app_b.schemas import (
 )
 from apps.app_b.services import LIST_TAG, LIST_TTL, ProductQuery, ProductService, SortKey
 from kami import ApiResponse, NotFoundError, Page, decimal_pattern, responses, success, to_decimal
-from kami.cache import Cache, Store
+from kami.cache import Store
 from kami.data import PageParams
 from kami.jobs import Jobs
 from kami.security import require_admin
 
 __all__ = ["InventoryController", "ProductController", "ReportController"]
-
-
-async def provide_products(
-    db_session: NamedDependency[AsyncSession], cache: NamedDependency[Cache]
-) -> ProductService:
-    return ProductService(session=db_session, cache=cache)
 
 
 ProductId = Annotated[UUID, Parameter(description="The product's id (UUID).")]
@@ -43,7 +35,6 @@ PRICE_FILTER = decimal_pattern(positive=False)  # "0", "12.5": plain decimal not
 
 class ProductController(Controller):
     path = "/v1/products"
-    dependencies = {"products": Provide(provide_products)}
 
     @get(
         "/",
@@ -126,7 +117,6 @@ class ProductController(Controller):
 
 class InventoryController(Controller):
     path = "/v1/inventory"
-    dependencies = {"products": Provide(provide_products)}
 
     @get(
         "/{product_id:uuid}",
@@ -170,7 +160,7 @@ class ReportController(Controller):
     async def queue_low_stock(
         self, jobs: NamedDependency[Jobs], threshold: Annotated[int, Parameter(ge=1, le=1_000_000)] = 5
     ) -> ApiResponse[ReportQueued]:
-        key = await jobs.enqueue("app-b.low_stock_report", threshold=threshold)
+        key = await jobs.enqueue(low_stock_report, threshold=threshold)
         return success(ReportQueued(job_key=key), "Queued")
 
     @get(
@@ -180,7 +170,7 @@ class ReportController(Controller):
         responses=responses(401, 403, 404),
     )
     async def low_stock(self, store: NamedDependency[Store]) -> ApiResponse[LowStockReport]:
-        raw = await store.backend.get(store.key(*REPORT_KEY))
-        if raw is None:
+        report = await store.get(*REPORT_KEY, type=LowStockReport)
+        if report is None:
             raise NotFoundError("No low-stock report yet")
-        return success(msgspec.json.decode(raw, type=LowStockReport))
+        return success(report)

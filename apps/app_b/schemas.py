@@ -74,7 +74,7 @@ class StockLevel(msgspec.Struct):
 
 
 class LowStockReport(msgspec.Struct):
-    generated_at: float
+    generated_at: datetime
     threshold: int
     products: list[StockLevel]
 

@@ -12,7 +12,7 @@ import msgspec
 from sqlalchemy import ColumnElement, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apps.app_b.codes import INSUFFICIENT_STOCK, UNKNOWN_PRODUCT
+from apps.app_b.errors import InsufficientStockError, UnknownProductError
 from apps.app_b.models import Product
 from apps.app_b.repositories import ProductRepository
 from apps.app_b.schemas import (
@@ -23,11 +23,11 @@ from apps.app_b.schemas import (
     ProductUpdate,
     StockLevel,
 )
-from kami import BusinessError, ConflictError, Page, to_decimal
-from kami.cache import Cache
+from kami import ConflictError, Page, to_decimal
+from kami.cache import Cache, Store
 from kami.data import PageParams, Service
 
-__all__ = ["ProductQuery", "ProductService", "SortKey", "StockLine"]
+__all__ = ["ProductQuery", "ProductService", "SortKey", "StockLine", "product_service"]
 
 SortKey = Literal["name", "-name", "price", "-price", "created_at", "-created_at"]
 
@@ -67,7 +67,8 @@ LIST_TAG = "products"
 
 class ProductService(Service[Product, ProductOut]):
     """A product is read through the cache, list pages are cached as HTTP responses (``LIST_TAG``), and
-    every write invalidates both after its commit."""
+    every write invalidates both once it has committed — also when it ran inside another app's
+    transaction (an order reserving stock): then after that transaction's commit."""
 
     repository_type = ProductRepository
     out_type = ProductOut
@@ -91,17 +92,19 @@ class ProductService(Service[Product, ProductOut]):
             params, *query.filters(), order_by=[(field, query.sort.startswith("-")), ("id", True)]
         )
 
-    async def forget(self, *product_ids: UUID) -> None:
-        """Drop cached copies after a committed change (also called by other apps after reserving)."""
-        if self.cache is not None:
-            await self.cache.invalidate(*(f"product:{pid}" for pid in product_ids), tags=[LIST_TAG])
+    def _forget_after_commit(self, *product_ids: UUID) -> None:
+        """Drop the cached copies once the current transaction has committed."""
+        cache = self.cache
+        if cache is not None:
+            keys = [f"product:{pid}" for pid in product_ids]
+            self.after_commit(lambda: cache.invalidate(*keys, tags=[LIST_TAG]))
 
     async def create_product(self, data: ProductCreate) -> ProductOut:
         async with self.transaction():
             product = await self.create(
                 Product(**msgspec.structs.asdict(data) | {"price": to_decimal(data.price)})
             )
-        await self.forget(product.id)
+            self._forget_after_commit(product.id)
         return self.to_out(product)
 
     async def update_product(self, product_id: UUID, data: ProductUpdate) -> ProductOut:
@@ -112,13 +115,13 @@ class ProductService(Service[Product, ProductOut]):
                 value = getattr(data, key)
                 setattr(product, key, to_decimal(value) if key == "price" else value)
             await self.repository.session.flush()
-        await self.forget(product_id)
+            self._forget_after_commit(product_id)
         return self.to_out(product)
 
     async def delete_product(self, product_id: UUID) -> None:
         async with self.transaction():
             await self.delete(product_id)
-        await self.forget(product_id)
+            self._forget_after_commit(product_id)
 
     async def inventory(self, product_id: UUID) -> InventoryOut:
         row = await self.get_row(product_id)  # always fresh: stock is never served from a cache
@@ -139,33 +142,32 @@ class ProductService(Service[Product, ProductOut]):
                     f"Stale version {data.version}; the current version is {current.version}",
                     data={"current_version": current.version},
                 )
-        await self.forget(product_id)
+            self._forget_after_commit(product_id)
         return InventoryOut(product_id=product_id, quantity=data.quantity, version=data.version + 1)
 
     async def quote(self, lines: Sequence[StockLine]) -> dict[UUID, Decimal]:
-        """Each line's product price, taking no lock; a business error for an unknown product."""
+        """Each line's product price, taking no lock; :class:`UnknownProductError` for an unknown one."""
         prices = await self.repository.prices([line.product_id for line in lines])
         for line in lines:
             if line.product_id not in prices:
-                raise BusinessError(code=UNKNOWN_PRODUCT, data={"product_id": str(line.product_id)})
+                raise UnknownProductError(data={"product_id": str(line.product_id)})
         return prices
 
     async def reserve(self, lines: Sequence[StockLine]) -> None:
-        """Take stock for every line, inside the caller's transaction.
-
-        Raises a business error (insufficient stock / unknown product) and takes nothing when any
-        line cannot be served: the caller's transaction is rolled back. Every order locks the same few
-        popular rows here, and holds them until it commits: callers reserve last.
-        """
-        for line in sorted(lines, key=lambda item: item.product_id):  # one lock order: no deadlocks
-            if not await self.repository.take_stock(line.product_id, line.quantity):
-                product = await self.get_one_or_none(id=line.product_id)
-                if product is None:
-                    raise BusinessError(code=UNKNOWN_PRODUCT, data={"product_id": str(line.product_id)})
-                raise BusinessError(
-                    code=INSUFFICIENT_STOCK,
-                    data={"product_id": str(line.product_id), "available": product.stock},
-                )
+        """Take stock for every line, all or nothing: :class:`InsufficientStockError` or
+        :class:`UnknownProductError` when one cannot be served. Inside a caller's transaction (an
+        order) it joins it: every order locks the same few popular rows here and holds them until
+        it commits, so callers reserve last."""
+        async with self.transaction():
+            for line in sorted(lines, key=lambda item: item.product_id):  # one lock order: no deadlocks
+                if not await self.repository.take_stock(line.product_id, line.quantity):
+                    product = await self.get_one_or_none(id=line.product_id)
+                    if product is None:
+                        raise UnknownProductError(data={"product_id": str(line.product_id)})
+                    raise InsufficientStockError(
+                        data={"product_id": str(line.product_id), "available": product.stock}
+                    )
+            self._forget_after_commit(*(line.product_id for line in lines))
 
     async def low_stock(self, threshold: int) -> list[StockLevel]:
         found = await self.list(
@@ -174,6 +176,13 @@ class ProductService(Service[Product, ProductOut]):
         return [StockLevel(product_id=p.id, name=p.name, stock=p.stock) for p in found]
 
     async def release(self, lines: Sequence[StockLine]) -> None:
-        """Give stock back (e.g. a cancelled order), inside the caller's transaction."""
-        for line in sorted(lines, key=lambda item: item.product_id):
-            await self.repository.return_stock(line.product_id, line.quantity)
+        """Give stock back (e.g. a cancelled order); joins the caller's transaction."""
+        async with self.transaction():
+            for line in sorted(lines, key=lambda item: item.product_id):
+                await self.repository.return_stock(line.product_id, line.quantity)
+            self._forget_after_commit(*(line.product_id for line in lines))
+
+
+def product_service(session: AsyncSession, store: Store) -> ProductService:
+    """The ``products`` dependency App B exports (``AppSpec.exports``), for its routes and others'."""
+    return ProductService(session=session, cache=Cache(store))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar, Generic, TypeVar
 
 import msgspec
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kami.db.models import Model
 from kami.db.pagination import PageParams
 from kami.db.repository import Repository
-from kami.db.transaction import transaction
+from kami.db.transaction import AfterCommit, after_commit, transaction
 from kami.envelope import Page
 from kami.errors import NotFoundError
 
@@ -84,6 +85,11 @@ class Service(SQLAlchemyAsyncRepositoryService[ModelT, Repository[ModelT]], Gene
             *filters, *orders, LimitOffset(limit=params.page_size, offset=params.offset)
         )
 
-    def transaction(self) -> Any:
-        """``async with self.transaction():`` commit on success, roll back on any error."""
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """``async with self.transaction():`` commit on success, roll back on any error. Inside another
+        service's transaction on the same session it joins that one (see :mod:`kami.db.transaction`)."""
         return transaction(self.session)
+
+    def after_commit(self, callback: AfterCommit) -> None:
+        """Run ``callback`` once the (outermost) transaction this call is inside has committed."""
+        after_commit(self.session, callback)

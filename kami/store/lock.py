@@ -1,4 +1,4 @@
-"""A distributed lock (``lock:{resource}``) with an owner token, a timeout and safe release."""
+"""A distributed lock (``{namespace}:lock:{resource}``) with an owner token, a timeout and safe release."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import secrets
 import time
 from types import TracebackType
 
-from kami.store.backend import Backend
+from kami.store.namespace import Store
 
 __all__ = ["DistributedLock", "LockNotAcquiredError"]
 
@@ -17,15 +17,15 @@ class LockNotAcquiredError(TimeoutError):
 
 
 class DistributedLock:
-    """``async with DistributedLock(backend, "expire-orders", ttl=60):`` - one holder across replicas.
+    """``async with DistributedLock(store, "expire-orders", ttl=60):`` - one holder across replicas.
 
     The lock expires after ``ttl`` seconds even if its holder dies; release deletes it only if this
     holder still owns it (a holder that outlived its ttl cannot release someone else's lock).
     """
 
-    def __init__(self, backend: Backend, resource: str, *, ttl: float = 30.0, wait: float = 10.0) -> None:
-        self.backend = backend
-        self.key = f"lock:{resource}"
+    def __init__(self, store: Store, resource: str, *, ttl: float = 30.0, wait: float = 10.0) -> None:
+        self.backend = store.backend
+        self.key = store.key("lock", resource)
         self.ttl = ttl
         self.wait = wait
         self.token = secrets.token_bytes(16)

@@ -175,7 +175,7 @@ def test_sampled_orders_show_each_statement_as_a_client_span(
             span = found[name]
             assert span.attributes["db.system"] == "mysql", name
             assert str(span.attributes["db.statement"]).startswith(name.split()[0]), name
-        # All under the service's own span (app-a.place_order), one level below the server span.
+        # All under the service's own span ("place order"), one level below the server span.
         parents = {found[name].parent_span_id for name in wanted}
         server = found["POST /app-a/v1/orders"]
         assert len(parents) == 1

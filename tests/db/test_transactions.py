@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -15,10 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
+from apps.app_a.services import AccountService
+from apps.app_b.errors import InsufficientStockError
 from apps.app_b.models import Product
+from apps.app_b.schemas import ProductCreate
 from apps.app_b.services import ProductService, StockLine
-from kami import BusinessError
-from kami.data import AppScoped, Repository
+from kami import BusinessError, Codes
+from kami.data import AppScoped, Repository, TransactionAbortedError
 from kami.db.config import build_sqlalchemy_config
 from kami.exception_handlers import to_envelope_response
 from kami.settings import Settings
@@ -71,6 +75,75 @@ async def test_successful_reservation_commits_at_the_quoted_prices(db_settings: 
             await service.reserve([StockLine(first, 3), StockLine(second, 1)])
     assert prices == {first: Decimal("2.50"), second: Decimal("2.50")}
     assert await stocks(db_settings) == {first: 0, second: 0}
+
+
+async def product_names(settings: Settings) -> set[str]:
+    async with session_for(settings) as session:
+        return set((await session.execute(select(Product.name))).scalars())
+
+
+async def test_a_service_called_inside_another_commits_only_with_it(db_settings: Settings) -> None:
+    """App A's service opens a transaction and calls App B's service, which opens its own: the inner
+    one joins, so a failure after it leaves nothing of either stored."""
+    (stocked,) = await add_products(db_settings, 5)
+    async with session_for(db_settings) as session:
+        accounts, products = AccountService(session), ProductService(session)
+
+        async def compose() -> None:
+            async with accounts.transaction():
+                await products.create_product(ProductCreate(name="Inner", price="1.00"))
+                await products.reserve([StockLine(stocked, 2)])
+                raise BusinessError(code=Codes.INSUFFICIENT_BALANCE)
+
+        with pytest.raises(BusinessError):
+            await compose()
+    assert await product_names(db_settings) == {"P0"}
+    assert await stocks(db_settings) == {stocked: 5}
+
+
+async def test_an_inner_failure_the_outer_block_swallows_rolls_everything_back(db_settings: Settings) -> None:
+    (stocked,) = await add_products(db_settings, 1)
+    async with session_for(db_settings) as session:
+        products = ProductService(session)
+
+        async def swallow() -> None:
+            async with products.transaction():
+                await products.create_product(ProductCreate(name="Kept?", price="1.00"))
+                with contextlib.suppress(InsufficientStockError):
+                    await products.reserve([StockLine(stocked, 2)])
+
+        with pytest.raises(TransactionAbortedError) as info:
+            await swallow()
+        assert isinstance(info.value.__cause__, InsufficientStockError)
+    assert await product_names(db_settings) == {"P0"}
+    assert await stocks(db_settings) == {stocked: 1}
+
+
+async def test_after_commit_waits_for_the_outermost_commit(db_settings: Settings) -> None:
+    ran: list[str] = []
+    async with session_for(db_settings) as session:
+        products = ProductService(session)
+
+        async def note(what: str) -> None:
+            ran.append(what)
+
+        async with products.transaction():
+            async with products.transaction():
+                products.after_commit(lambda: note("inner"))
+            assert ran == []  # the inner block ended, nothing is committed yet
+            products.after_commit(lambda: note("outer"))
+        assert ran == ["inner", "outer"]
+
+        async def fail() -> None:
+            async with products.transaction():
+                products.after_commit(lambda: note("rolled back"))
+                raise BusinessError(code=Codes.INSUFFICIENT_BALANCE)
+
+        with pytest.raises(BusinessError):
+            await fail()
+        assert ran == ["inner", "outer"]
+        with pytest.raises(RuntimeError, match="open transaction"):
+            products.after_commit(lambda: note("outside"))
 
 
 async def test_stale_version_is_409_4003(db_settings: Settings) -> None:

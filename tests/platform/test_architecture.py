@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from pathlib import Path
 
 from kami.settings import Settings
@@ -41,7 +42,45 @@ def test_apps_reach_each_other_only_through_services() -> None:
         own = parts[0] if len(parts) > 1 else ""
         for module in imports(path):
             if module.startswith("apps.app_") and not module.startswith(f"apps.{own}"):
-                assert module.endswith(".services"), f"{path.relative_to(ROOT)} imports {module}"
+                assert module.endswith((".services", ".errors")), f"{path.relative_to(ROOT)} imports {module}"
+
+
+def _strings(path: Path) -> list[tuple[int, str]]:
+    """Every string literal of a module with its line, except the ``name=`` of an ``AppSpec(...)``."""
+    tree = ast.parse(path.read_text())
+    spec_names = {
+        id(keyword.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "AppSpec"
+        for keyword in node.keywords
+        if keyword.arg == "name"
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in spec_names
+    ]
+
+
+def test_an_app_is_named_only_by_its_spec() -> None:
+    """Store namespaces, cache keys, lock names, job names and error owners are derived from each
+    app's ``AppSpec``: no source spells an app's name (``"app-b"``, ``"app-b:..."``) anywhere else."""
+    from kami.db.migrations import import_every_app
+    from kami.mounting import AppSpec
+
+    import_every_app()
+    names = {
+        spec.name
+        for module in list(sys.modules.values())
+        if (module.__name__ or "").startswith("apps.") and isinstance(getattr(module, "app", None), AppSpec)
+        for spec in [module.app]
+    }
+    assert {"app-a", "app-b"} <= names
+    for path in [*app_sources(), *(ROOT / "kami").rglob("*.py")]:
+        for line, text in _strings(path):
+            for name in names:
+                spelled = text == name or text.startswith((f"{name}:", f"{name}."))
+                assert not spelled, f"{path.relative_to(ROOT)}:{line} spells the app name {name!r}: {text!r}"
 
 
 def test_kami_never_names_an_app() -> None:

@@ -115,12 +115,13 @@ async def test_cache_falls_through_when_redis_is_cut(prefix: str) -> None:
 
 
 async def test_lock_excludes_and_releases_safely(backend: Backend, prefix: str) -> None:
+    store = Store(backend, prefix)
     holders = 0
     most = 0
 
     async def work() -> None:
         nonlocal holders, most
-        async with DistributedLock(backend, f"{prefix}:job", ttl=5, wait=5):
+        async with DistributedLock(store, "job", ttl=5, wait=5):
             holders += 1
             most = max(most, holders)
             await asyncio.sleep(0.02)
@@ -129,14 +130,14 @@ async def test_lock_excludes_and_releases_safely(backend: Backend, prefix: str) 
     await asyncio.gather(*(work() for _ in range(10)))
     assert most == 1
 
-    first = DistributedLock(backend, f"{prefix}:short", ttl=0.1, wait=0)
+    first = DistributedLock(store, "short", ttl=0.1, wait=0)
     assert await first.acquire()
     await asyncio.sleep(0.15)  # first's lease ran out
-    second = DistributedLock(backend, f"{prefix}:short", ttl=5, wait=0)
+    second = DistributedLock(store, "short", ttl=5, wait=0)
     assert await second.acquire()
     assert not await first.release()  # the late holder cannot release the new holder's lock
     with pytest.raises(LockNotAcquiredError):
-        async with DistributedLock(backend, f"{prefix}:short", ttl=5, wait=0.05):
+        async with DistributedLock(store, "short", ttl=5, wait=0.05):
             pass
     assert await second.release()
 

@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 from redis.asyncio import Redis
 
 from kami import ApiResponse, AppSpec, success
-from kami.jobs import DeadLetter, Jobs, JobSpec, build_worker, collect, redis_queue
+from kami.jobs import DeadLetter, JobContext, Jobs, JobSpec, build_worker, collect, redis_queue
 from kami.observability.trace_context import current_trace_id
 from kami.security import TokenSigner
 from kami.server import create_app
@@ -100,18 +100,18 @@ attempts: list[str] = []
 seen_traces: list[str] = []
 
 
-async def always_fails(ctx: dict[str, Any]) -> None:
-    attempts.append(ctx["job"].key)
+async def always_fails(context: JobContext) -> None:
+    attempts.append(context.key)
     raise RuntimeError("the mail server said no")
 
 
-async def remembers_trace(ctx: dict[str, Any]) -> None:
+async def remembers_trace(context: JobContext) -> None:
     seen_traces.append(current_trace_id())
 
 
 @get("/enqueue/{name:str}", summary="e", description="e")
 async def enqueue(name: str, jobs: NamedDependency[Jobs]) -> ApiResponse[str]:
-    await jobs.enqueue(f"jobbed.{name}")
+    await jobs.enqueue({"always_fails": always_fails, "remembers_trace": remembers_trace}[name])
     return success(current_trace_id())
 
 
