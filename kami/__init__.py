@@ -17,6 +17,7 @@ from kami.errors import (
 from kami.mounting import AppSpec
 from kami.observability.counters import counters as events
 from kami.openapi_docs import responses
+from kami.route_options import RateLimit, ResponseCache, route_options
 
 __all__ = [
     "ApiResponse",
@@ -33,6 +34,8 @@ __all__ = [
     "NotFoundError",
     "Page",
     "PermissionDeniedError",
+    "RateLimit",
+    "ResponseCache",
     "ValidationError",
     "decimal_meta",
     "decimal_pattern",
@@ -40,6 +43,7 @@ __all__ = [
     "events",
     "paginated",
     "responses",
+    "route_options",
     "success",
     "to_decimal",
 ]

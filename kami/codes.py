@@ -10,7 +10,15 @@ from collections.abc import Iterator
 
 import msgspec
 
-__all__ = ["PLATFORM_RANGE", "BusinessCode", "CodeClashError", "CodeRegistry", "Codes", "registry"]
+__all__ = [
+    "PLATFORM_RANGE",
+    "BusinessCode",
+    "CodeClashError",
+    "CodeRegistry",
+    "Codes",
+    "code_for_status",
+    "registry",
+]
 
 PLATFORM_RANGE = range(0, 10000)
 
@@ -102,12 +110,15 @@ class Codes:
     MISSING_FIELD = _r(3002, "Missing required field", 422)
     MALFORMED_REQUEST = _r(3003, "Malformed request body", 400)
     PAYLOAD_TOO_LARGE = _r(3004, "Payload too large", 413)
+    HEADERS_TOO_LARGE = _r(3005, "Request headers too large", 431)
     NOT_FOUND = _r(4001, "Resource not found", 404)
     ALREADY_EXISTS = _r(4002, "Resource already exists", 409)
     CONFLICT = _r(4003, "Resource conflict", 409)
     ENDPOINT_NOT_FOUND = _r(4004, "Unknown endpoint", 404)
     METHOD_NOT_ALLOWED = _r(4005, "Method not allowed", 405)
     TOO_MANY_REQUESTS = _r(4006, "Too many requests", 429)
+    STALE_VERSION = _r(4007, "The resource was changed by someone else; reload it", 409)
+    IDEMPOTENCY_KEY_REUSED = _r(4008, "This Idempotency-Key was used for a different request", 409)
     DATABASE_ERROR = _r(5001, "Database error", 503)
     EXTERNAL_SERVICE_ERROR = _r(5002, "External service error", 502)
     CACHE_UNAVAILABLE = _r(5003, "Cache unavailable", 503)
@@ -116,3 +127,28 @@ class Codes:
 
 
 del _r
+
+_FOR_STATUS: dict[int, BusinessCode] = {
+    400: Codes.MALFORMED_REQUEST,
+    401: Codes.UNAUTHENTICATED,
+    403: Codes.PERMISSION_DENIED,
+    404: Codes.ENDPOINT_NOT_FOUND,
+    405: Codes.METHOD_NOT_ALLOWED,
+    409: Codes.CONFLICT,
+    413: Codes.PAYLOAD_TOO_LARGE,
+    422: Codes.INVALID_INPUT,
+    429: Codes.TOO_MANY_REQUESTS,
+    431: Codes.HEADERS_TOO_LARGE,
+    500: Codes.UNKNOWN,
+    502: Codes.EXTERNAL_SERVICE_ERROR,
+    503: Codes.SERVICE_UNAVAILABLE,
+}
+
+
+def code_for_status(status: int) -> BusinessCode:
+    """The code of an answer for which only the HTTP status is known (an HTTP error raised by
+    Litestar, or a status documented without a more specific code): the one table of kami."""
+    found = _FOR_STATUS.get(status)
+    if found is not None:
+        return found
+    return Codes.UNKNOWN if status >= 500 else Codes.INVALID_INPUT

@@ -28,7 +28,7 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 
-from kami.codes import BusinessCode, Codes
+from kami.codes import BusinessCode, Codes, code_for_status
 from kami.db.disconnects import is_driver_disconnect
 from kami.envelope import error
 from kami.errors import KamiError, exception_chain
@@ -37,19 +37,6 @@ __all__ = ["envelope_response", "exception_handlers", "to_envelope_response"]
 
 log = structlog.get_logger("kami.errors")
 
-_STATUS_CODES: Mapping[int, BusinessCode] = {
-    400: Codes.MALFORMED_REQUEST,
-    401: Codes.UNAUTHENTICATED,
-    403: Codes.PERMISSION_DENIED,
-    404: Codes.ENDPOINT_NOT_FOUND,
-    405: Codes.METHOD_NOT_ALLOWED,
-    409: Codes.CONFLICT,
-    413: Codes.PAYLOAD_TOO_LARGE,
-    429: Codes.TOO_MANY_REQUESTS,
-    431: Codes.PAYLOAD_TOO_LARGE,
-    502: Codes.EXTERNAL_SERVICE_ERROR,
-    503: Codes.SERVICE_UNAVAILABLE,
-}
 _FIELD_IN_MESSAGE = re.compile(r"field `([^`]+)`")
 
 
@@ -90,7 +77,7 @@ def _validation_response(exc: ValidationException) -> Response[Any]:
 
 def _http_exception_response(exc: HTTPException) -> Response[Any]:
     status = exc.status_code
-    code = _STATUS_CODES.get(status, Codes.UNKNOWN if status >= 500 else Codes.INVALID_INPUT)
+    code = code_for_status(status)
     headers = dict(exc.headers or {})
     if status == 400 and isinstance(exc, ClientException) and str(exc.detail).startswith("JSON is malformed"):
         return envelope_response(
@@ -147,7 +134,7 @@ def to_envelope_response(exc: BaseException) -> Response[Any]:
     if isinstance(exc, aa.DuplicateKeyError) or _is_duplicate(exc):
         return envelope_response(Codes.ALREADY_EXISTS)
     if isinstance(exc, StaleDataError):
-        return envelope_response(Codes.CONFLICT, "The resource was changed by someone else; reload it")
+        return envelope_response(Codes.STALE_VERSION)
     if isinstance(exc, aa.IntegrityError | sa_exc.IntegrityError):
         return envelope_response(Codes.CONFLICT)
     log.error("unhandled exception", exc_info=exc)

@@ -16,6 +16,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from kami.errors import NotFoundError
+from kami.route_options import policy_of
 from kami.runtime import runtime_of
 from kami.security.identity import identity_or_none
 from kami.store.backend import Backend
@@ -66,7 +67,7 @@ def require_flag(name: str) -> Any:
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
         identity = identity_or_none(connection)
         flags = FeatureFlags(runtime_of(connection.app).backend)
-        app = handler.opt.get("kami_app")
+        app = policy_of(handler).app
         if not await flags.is_enabled(name, app=app, caller=identity.user_id if identity else None):
             raise NotFoundError("Not found")
 

@@ -135,7 +135,7 @@ class HealthController(Controller):
         summary="Health of every component",
         description="Database, Redis (when configured) and telemetry exporter, each with a short timeout. "
         "200 and code 0 when all are healthy (or only degraded), 503 with 5004 otherwise.",
-        responses=responses(503),
+        responses=responses(Codes.SERVICE_UNAVAILABLE),
     )
     async def health(self, request: Request[Any, Any, Any]) -> Response[ApiResponse[HealthReport]]:
         runtime = runtime_of(request.app)
@@ -154,7 +154,7 @@ class HealthController(Controller):
         summary="Readiness probe",
         description="200 when the database and Redis answer and the schema is migrated; 503 otherwise, and "
         "503 as soon as the process starts shutting down so load balancers stop sending traffic.",
-        responses=responses(503),
+        responses=responses(Codes.SERVICE_UNAVAILABLE),
     )
     async def ready(self, request: Request[Any, Any, Any]) -> Response[ApiResponse[HealthReport]]:
         if is_draining():

@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 
 from kami.codes import Codes
 from kami.errors import CacheUnavailableError, ConflictError, ValidationError
+from kami.route_options import policy_of
 from kami.runtime import runtime_of
 from kami.security.identity import identity_or_none
 from kami.store.backend import Backend
@@ -82,7 +83,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
 
         fingerprint = hashlib.sha256(method.encode() + scope["path"].encode() + b"\0" + body).hexdigest()
         backend = runtime_of(scope["app"]).backend
-        app = scope["route_handler"].opt.get("kami_app", "kami")
+        app = policy_of(scope["route_handler"]).app
         record_key = f"idem:{app}:{self._caller(scope)}:{key.decode(errors='replace')}"
         try:
             claimed = await backend.set(
@@ -139,9 +140,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
                 raise ConflictError("The first request with this Idempotency-Key failed; retry it")
             record = msgspec.msgpack.decode(raw, type=_Record)
             if record.fingerprint != fingerprint:
-                raise ConflictError(
-                    "This Idempotency-Key was used for a different request", code=Codes.CONFLICT
-                )
+                raise ConflictError(code=Codes.IDEMPOTENCY_KEY_REUSED)
             if record.done:
                 break
             if time.monotonic() > deadline:

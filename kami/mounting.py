@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kami.codes import BusinessCode, CodeRegistry
 from kami.codes import registry as code_registry
+from kami.route_options import APP_KEY, RateLimit
 from kami.runtime import runtime_of
 from kami.store.namespace import Store
 
@@ -58,7 +59,7 @@ class AppSpec:
     dependencies: Mapping[str, Provide] = field(default_factory=dict)
     middleware: Sequence[Middleware] = ()
     guards: Sequence[Guard] = ()
-    rate_limit: str | None = None
+    rate_limit: RateLimit | None = None  # every route of the app shares one window per caller
     commands: Sequence[Any] = ()  # click commands/groups added to the ``kami`` command
     jobs: Sequence[Any] = ()  # kami.jobs.JobSpec: background work run by ``kami worker``
     exports: Mapping[str, ServiceFactory] = field(default_factory=dict)
@@ -152,5 +153,5 @@ def mount(spec: AppSpec, registry: CodeRegistry = code_registry) -> Router:
         dependencies=dict(spec.dependencies),
         middleware=middleware,
         guards=list(spec.guards),
-        opt={"kami_app": spec.name, **({"kami_app_rate_limit": spec.rate_limit} if spec.rate_limit else {})},
+        opt={APP_KEY: spec.name},
     )

@@ -36,27 +36,18 @@ from litestar.openapi.spec import (
 )
 from litestar.static_files import create_static_files_router
 
-from kami.codes import BusinessCode, Codes, registry
+from kami.codes import BusinessCode, Codes, code_for_status, registry
 from kami.envelope import ErrorResponse
+from kami.route_options import APP_KEY
 from kami.settings import Settings
 
 __all__ = ["DOCS_ASSET_VERSIONS", "build_openapi_config", "docs_assets_router", "polish", "responses"]
 
 ERROR_COMPONENT = "ErrorResponse"
-_DEFAULT_ERROR_FOR_STATUS = {
-    400: Codes.MALFORMED_REQUEST,
-    401: Codes.UNAUTHENTICATED,
-    403: Codes.PERMISSION_DENIED,
-    404: Codes.NOT_FOUND,
-    405: Codes.METHOD_NOT_ALLOWED,
-    409: Codes.ALREADY_EXISTS,
-    413: Codes.PAYLOAD_TOO_LARGE,
-    422: Codes.INVALID_INPUT,
-    429: Codes.TOO_MANY_REQUESTS,
-    500: Codes.UNKNOWN,
-    502: Codes.EXTERNAL_SERVICE_ERROR,
-    503: Codes.DATABASE_ERROR,
-}
+# What every app route (and every route taking input) may answer besides what it documents itself.
+_APP_ROUTE_FAILURES = (Codes.TOO_MANY_REQUESTS, Codes.DATABASE_ERROR, Codes.CACHE_UNAVAILABLE)
+_INPUT_FAILURES = (Codes.INVALID_INPUT, Codes.MISSING_FIELD)
+_BODY_FAILURES = (Codes.MALFORMED_REQUEST, Codes.PAYLOAD_TOO_LARGE)
 _EXAMPLE_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 _EXAMPLE_TIME = "2026-01-01T12:00:00Z"
 
@@ -71,26 +62,29 @@ def _example(code: int, message: str) -> dict[str, Any]:
     }
 
 
-def responses(*statuses: int, business: Sequence[BusinessCode] = ()) -> dict[int, ResponseSpec]:
-    """Envelope-shaped error responses for a route: ``responses(404, 409)``; each example shows the
-    status's default business code. ``business`` documents the business failures of a route whose
-    success is not HTTP 200 (e.g. 201): they are answered with HTTP 200 and one of these codes."""
-    specs: dict[int, ResponseSpec] = {}
-    for status in statuses:
-        code = _DEFAULT_ERROR_FOR_STATUS.get(status, Codes.UNKNOWN)
-        specs[status] = _spec(status, [(code.code, code.message)])
+def responses(*failures: BusinessCode, business: Sequence[BusinessCode] = ()) -> dict[int, ResponseSpec]:
+    """Envelope-shaped error responses for a route, one per HTTP status, with an example of each code:
+    ``responses(Codes.NOT_FOUND, Codes.STALE_VERSION)``. ``business`` documents the business failures
+    of a route whose success is not HTTP 200 (e.g. 201): they are answered with HTTP 200 and one of
+    these codes."""
+    by_status: dict[int, list[BusinessCode]] = {}
+    for code in failures:
+        if code.http_status < 400:
+            raise ValueError(f"{code.code} is not an error answer; document it with business=[...]")
+        by_status.setdefault(code.http_status, []).append(code)
+    specs = {status: _spec(status, codes) for status, codes in by_status.items()}
     if business:
-        specs[200] = _spec(200, [(c.code, c.message) for c in business])
+        specs[200] = _spec(200, list(business))
         specs[200].description = "Business failure: HTTP 200 with a non-zero code"
     return specs
 
 
-def _spec(status: int, examples: list[tuple[int, str]]) -> ResponseSpec:
+def _spec(status: int, codes: Sequence[BusinessCode]) -> ResponseSpec:
     return ResponseSpec(
         data_container=ErrorResponse,
         description=HTTPStatus(status).phrase,
         generate_examples=False,
-        examples=[Example(summary=m, value=_example(c, m)) for c, m in examples],
+        examples=[Example(summary=c.message, value=_example(c.code, c.message)) for c in codes],
     )
 
 
@@ -154,7 +148,7 @@ def _camel(words: list[str]) -> str:
 def operation_id(route_handler: HTTPRouteHandler, http_method: Any, path_components: Any) -> str:
     """``appA_register``, ``appB_listProducts``, ``platform_ready``: the owning app, then the handler's
     name — short, stable names for generated clients (Litestar's default glues the path together)."""
-    owner = _camel(re.split(r"[-_]", route_handler.opt.get("kami_app", "platform")))
+    owner = _camel(re.split(r"[-_]", route_handler.opt.get(APP_KEY, "platform")))
     return f"{owner}_{_camel(route_handler.handler_name.split('_'))}"
 
 
@@ -218,14 +212,17 @@ def _is_litestar_error_shape(response: Any) -> bool:
     return False
 
 
-def _error_response(status: int) -> OpenAPIResponse:
-    code = _DEFAULT_ERROR_FOR_STATUS.get(status, Codes.UNKNOWN)
+def _error_response(status: int, codes: Sequence[BusinessCode] = ()) -> OpenAPIResponse:
+    """The envelope answered with ``status``: an example of each code (by default, the status's own)."""
     return OpenAPIResponse(
         description=HTTPStatus(status).phrase,
         content={
             "application/json": OpenAPIMediaType(
                 schema=Reference(ref=f"#/components/schemas/{ERROR_COMPONENT}"),
-                examples={code.message.replace(" ", "_"): Example(value=_example(code.code, code.message))},
+                examples={
+                    str(code.code): Example(summary=code.message, value=_example(code.code, code.message))
+                    for code in (codes or [code_for_status(status)])
+                },
             )
         },
     )
@@ -245,11 +242,16 @@ def _fix_operation(operation: Operation, platform: bool) -> None:
     takes_input = operation.request_body is not None or any(
         getattr(p, "param_in", "") != "path" for p in operation.parameters or []
     )
-    defaults = [500] + ([] if platform else [429, 503]) + ([422] if takes_input else [])
+    defaults = [Codes.UNKNOWN, *(() if platform else _APP_ROUTE_FAILURES)]
+    if takes_input:
+        defaults += _INPUT_FAILURES
     if operation.request_body is not None:
-        defaults += [400, 413]
-    for default in defaults:
-        found.setdefault(str(default), _error_response(default))
+        defaults += _BODY_FAILURES
+    by_status: dict[int, list[BusinessCode]] = {}
+    for code in defaults:
+        by_status.setdefault(code.http_status, []).append(code)
+    for answered, codes in by_status.items():
+        found.setdefault(str(answered), _error_response(answered, codes))
     operation.responses = dict(sorted(found.items()))
 
 

@@ -1,8 +1,9 @@
 """Sliding-window rate limiting, atomic in the shared store, so limits hold across workers and replicas.
 
 Replaces Litestar's fixed-window limiter (non-atomic GET-then-SET, IP only, no ``Retry-After``).
-The limit for a request is, most specific first: the route's ``opt["rate_limit"]``, its app's
-``AppSpec.rate_limit``, the caller's tier (``KAMI_RATELIMIT_TIERS``), then ``KAMI_RATELIMIT_DEFAULT``.
+The limit for a request is, most specific first: the route's ``route_options(rate_limit=...)``, its
+app's ``AppSpec.rate_limit`` (both resolved at startup into the route's policy), the caller's tier
+(``KAMI_RATELIMIT_TIERS``), then ``KAMI_RATELIMIT_DEFAULT``.
 The caller is the authenticated user when a valid token is sent, else the client address (taken
 from ``X-Forwarded-For`` only when the peer is a trusted proxy).
 """
@@ -10,9 +11,6 @@ from ``X-Forwarded-For`` only when the peer is a trusted proxy).
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass
-from typing import Any
 
 import structlog
 from litestar.connection import ASGIConnection
@@ -25,34 +23,16 @@ from kami.codes import Codes
 from kami.errors import CacheUnavailableError, KamiError
 from kami.observability.counters import counters
 from kami.response_headers import set_response_headers
+from kami.route_options import RateLimit, policy_of
 from kami.runtime import runtime_of
 from kami.security.identity import identity_or_none
 from kami.settings import RateLimitSettings
 from kami.trusted_proxies import TrustedProxies
 
-__all__ = ["EXEMPT_PREFIXES", "Rate", "RateLimitMiddleware"]
+__all__ = ["EXEMPT_PREFIXES", "RateLimitMiddleware"]
 
 log = structlog.get_logger("kami.ratelimit")
 EXEMPT_PREFIXES = ("/health", "/metrics", "/schema")
-_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*$")
-
-
-@dataclass(frozen=True)
-class Rate:
-    limit: int
-    window: float
-
-    @classmethod
-    def parse(cls, text: str) -> Rate:
-        """``"100/minute"``, ``"5/10second"``; ValueError otherwise."""
-        match = _RATE.match(text)
-        if not match or int(match.group(1)) < 1:
-            raise ValueError(f"{text!r} is not a rate like 100/minute")
-        return cls(int(match.group(1)), float(int(match.group(2) or 1) * _UNITS[match.group(3)]))
-
-    def __str__(self) -> str:
-        return f"{self.limit};w={int(self.window)}"
 
 
 class RateLimitMiddleware(ASGIMiddleware):
@@ -60,19 +40,17 @@ class RateLimitMiddleware(ASGIMiddleware):
 
     def __init__(self, settings: RateLimitSettings) -> None:
         self.settings = settings
-        self.default = Rate.parse(settings.default)
+        self.default = RateLimit.parse(settings.default)
         self.tiers = {
-            name.strip(): Rate.parse(rate) for name, _, rate in (t.partition("=") for t in settings.tiers)
+            name.strip(): RateLimit.parse(rate)
+            for name, _, rate in (t.partition("=") for t in settings.tiers)
         }
         self.proxies = TrustedProxies(settings.trusted_proxies)
 
-    def _choose(self, scope: Scope, tier: str | None) -> tuple[Rate, str]:
-        opt: dict[str, Any] = scope["route_handler"].opt
-        app = opt.get("kami_app", "kami")
-        if "rate_limit" in opt:
-            return Rate.parse(opt["rate_limit"]), f"{app}:{scope.get('path_template', scope['path'])}"
-        if "kami_app_rate_limit" in opt:
-            return Rate.parse(opt["kami_app_rate_limit"]), app
+    def _choose(self, scope: Scope, tier: str | None) -> tuple[RateLimit, str]:
+        policy = policy_of(scope["route_handler"])
+        if policy.rate_limit is not None:
+            return policy.rate_limit, policy.rate_bucket
         if tier and tier in self.tiers:
             return self.tiers[tier], "global"
         return self.default, "global"
@@ -102,7 +80,7 @@ class RateLimitMiddleware(ASGIMiddleware):
             "RateLimit-Policy": str(rate),
         }
         if not result.allowed:
-            counters.increment("ratelimit_rejections", app=scope["route_handler"].opt.get("kami_app", "kami"))
+            counters.increment("ratelimit_rejections", app=policy_of(scope["route_handler"]).app)
             headers["Retry-After"] = str(max(1, math.ceil(result.retry_after)))
             raise KamiError(code=Codes.TOO_MANY_REQUESTS, headers=headers)
 

@@ -1,17 +1,16 @@
-"""HTTP response caching for GET routes that opt in with ``opt={"cache_ttl": seconds}``.
+"""HTTP response caching for GET routes that declare ``route_options(cache=ResponseCache(ttl=...))``.
 
 Unlike Litestar's built-in response cache, a hit gets a fresh envelope ``trace_id`` and ``timestamp``
 (only ``code``, ``message`` and ``data`` are stored), an ``ETag`` over exactly those, and 304 for a
-matching ``If-None-Match``. ``opt["cache_tags"]`` names tags that writes invalidate through
-:meth:`kami.store.cache.Cache.invalidate`; ``opt["cache_personal"]`` keys the entry per caller.
-Only successes (HTTP 200 and code 0) are stored, in the app's namespace (``app-b:cache:http:...``).
+matching ``If-None-Match``. ``ResponseCache.tags`` names tags that writes invalidate through
+:meth:`kami.store.cache.Cache.invalidate`; ``personal`` keys the entry per caller. Only successes
+(HTTP 200 and code 0) are stored, in the owning app's namespace (``{app}:cache:http:...``).
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-from typing import Any
 
 import msgspec
 from litestar.connection import ASGIConnection
@@ -21,6 +20,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from kami.envelope import ApiResponse, now
 from kami.observability.trace_context import current_trace_id
+from kami.route_options import policy_of
 from kami.runtime import runtime_of
 from kami.security.identity import identity_or_none
 from kami.store.cache import Cache
@@ -70,17 +70,18 @@ class ResponseCacheMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        opt: dict[str, Any] = scope["route_handler"].opt
-        ttl = opt.get("cache_ttl")
-        if not ttl or scope.get("method") not in ("GET", "HEAD"):
+        policy = policy_of(scope["route_handler"])
+        declared = policy.cache
+        if declared is None or scope.get("method") not in ("GET", "HEAD"):
             await next_app(scope, receive, send)
             return
-        cache = Cache(Store(runtime_of(scope["app"]).backend, opt.get("kami_app", "kami")))
+        ttl = declared.ttl
+        cache = Cache(Store(runtime_of(scope["app"]).backend, policy.app))
         key = (
             "http:"
             + hashlib.sha256(scope["path"].encode() + b"?" + scope.get("query_string", b"")).hexdigest()
         )
-        if opt.get("cache_personal"):
+        if declared.personal:
             identity = identity_or_none(ASGIConnection(scope))
             key += f":{identity.user_id if identity else 'anonymous'}"
 
@@ -102,17 +103,17 @@ class ResponseCacheMiddleware(ASGIMiddleware):
 
         try:
             stored = await cache.get_or_compute(
-                key, compute, decode_as=_Stored, ttl=float(ttl), tags=opt.get("cache_tags", ())
+                key, compute, decode_as=_Stored, ttl=float(ttl), tags=declared.tags
             )
         except _Uncacheable as uncacheable:
             for message in uncacheable.messages:
                 await send(message)
             return
-        private = "private" if opt.get("cache_personal") else "public"
+        private = "private" if declared.personal else "public"
         headers = [
             (b"etag", stored.etag.encode()),
             (b"cache-control", f"{private}, max-age={int(ttl)}".encode()),
-            (b"vary", b"Authorization" if opt.get("cache_personal") else b"Accept-Encoding"),
+            (b"vary", b"Authorization" if declared.personal else b"Accept-Encoding"),
         ]
         if_none_match = dict(scope["headers"]).get(b"if-none-match", b"").decode()
         if stored.etag in {tag.strip() for tag in if_none_match.split(",")}:

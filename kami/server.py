@@ -38,6 +38,7 @@ from kami.options_allow import options_allow_header
 from kami.ratelimit import RateLimitMiddleware
 from kami.requests import KamiRequest
 from kami.response_cache import ResponseCacheMiddleware
+from kami.route_options import resolve_route_policies
 from kami.runtime import HealthCheck, Runtime, runtime_of
 from kami.security.headers import security_headers
 from kami.security.identity import provide_identity
@@ -151,6 +152,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         logging_config=None,
     )
     runtime.attach(app)
+    resolve_route_policies(app, {spec.name: spec.rate_limit for spec in specs})
     resolve_dependencies_in_order(app)
     # Outside Litestar's router so unknown routes (404) and wrong methods (405) are covered too.
     app.asgi_handler = AccessLog(

@@ -16,6 +16,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
+from kami.route_options import RateLimit
+
 __all__ = [
     "DEFAULT_SECRET_KEY",
     "AppSettings",
@@ -348,13 +350,11 @@ def _describe(group: type[_Group], message: str, raw: Mapping[str, Any]) -> str:
 
 
 def _rate_problems(rates: RateLimitSettings) -> list[str]:
-    from kami.ratelimit import Rate
-
     problems: list[str] = []
     for name, texts in (("KAMI_RATELIMIT_DEFAULT", [rates.default]), ("KAMI_RATELIMIT_TIERS", rates.tiers)):
         for text in texts:
             try:
-                Rate.parse(text.partition("=")[2] if "=" in text else text)
+                RateLimit.parse(text.partition("=")[2] if "=" in text else text)
             except ValueError as exc:
                 problems.append(f"{name}: {exc}")
     for proxy in rates.trusted_proxies:

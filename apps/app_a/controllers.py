@@ -10,6 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apps.app_a.codes import ORDER_ALREADY_CANCELLED, REFRESH_TOKEN_REUSED
 from apps.app_a.schemas import (
     Credit,
     LoginIn,
@@ -23,7 +24,7 @@ from apps.app_a.schemas import (
 )
 from apps.app_a.services import LOGIN_RATE_PER_ADDRESS, AccountService, OrderService
 from apps.app_b.services import ProductService
-from kami import ApiResponse, Codes, Page, responses, success
+from kami import ApiResponse, Codes, Page, responses, route_options, success
 from kami.cache import Store
 from kami.data import PageParams
 from kami.security import Identity, TokenSigner, require_admin, require_user
@@ -61,8 +62,8 @@ class AuthController(Controller):
         description="Access and refresh tokens for the right email and password. Wrong credentials are a "
         "business failure: HTTP 200 with code 1001. Attempts are limited per account (10 per 15 minutes, "
         "from any address) and per address (30 per minute): 429 / 4006 with `Retry-After` beyond.",
-        opt={"rate_limit": LOGIN_RATE_PER_ADDRESS},
-        responses=responses(429),
+        opt=route_options(rate_limit=LOGIN_RATE_PER_ADDRESS),
+        responses=responses(Codes.TOO_MANY_REQUESTS),
     )
     async def login(
         self, accounts: NamedDependency[AccountService], data: JSONBody[LoginIn]
@@ -74,7 +75,7 @@ class AuthController(Controller):
         status_code=200,
         summary="Refresh tokens",
         description="New tokens for a refresh token. Each refresh token works once (401 / 10002 after).",
-        responses=responses(401),
+        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, REFRESH_TOKEN_REUSED),
     )
     async def refresh(
         self, accounts: NamedDependency[AccountService], data: JSONBody[RefreshIn]
@@ -90,7 +91,7 @@ class AccountController(Controller):
         "/",
         summary="Register",
         description="Creates an account. A taken email or username is answered 409 / 4002.",
-        responses=responses(409),
+        responses=responses(Codes.ALREADY_EXISTS),
     )
     async def register(
         self, accounts: NamedDependency[AccountService], data: JSONBody[Registration]
@@ -102,7 +103,7 @@ class AccountController(Controller):
         summary="My account",
         description="The caller's account (404 when a valid token names an account that was deleted).",
         guards=[require_user],
-        responses=responses(401, 404),
+        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.NOT_FOUND),
     )
     async def me(
         self, accounts: NamedDependency[AccountService], identity: NamedDependency[Identity]
@@ -114,7 +115,9 @@ class AccountController(Controller):
         summary="Change my account",
         description="Change the username and/or the password.",
         guards=[require_user],
-        responses=responses(401, 404, 409),
+        responses=responses(
+            Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.NOT_FOUND, Codes.ALREADY_EXISTS
+        ),
     )
     async def update_me(
         self,
@@ -129,7 +132,7 @@ class AccountController(Controller):
         summary="List accounts",
         description="Admin only; paginated.",
         guards=[require_admin],
-        responses=responses(401, 403),
+        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED),
     )
     async def list_users(
         self, accounts: NamedDependency[AccountService], page_params: NamedDependency[PageParams]
@@ -141,7 +144,9 @@ class AccountController(Controller):
         summary="Get an account",
         description="Admin only.",
         guards=[require_admin],
-        responses=responses(401, 403, 404),
+        responses=responses(
+            Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED, Codes.NOT_FOUND
+        ),
     )
     async def get_user(
         self, accounts: NamedDependency[AccountService], user_id: UserId
@@ -154,7 +159,9 @@ class AccountController(Controller):
         summary="Credit an account",
         description="Admin only. Adds `amount` to the user's balance.",
         guards=[require_admin],
-        responses=responses(401, 403, 404),
+        responses=responses(
+            Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED, Codes.NOT_FOUND
+        ),
     )
     async def credit(
         self, accounts: NamedDependency[AccountService], user_id: UserId, data: JSONBody[Credit]
@@ -173,7 +180,11 @@ class OrderController(Controller):
         description="Reserves the stock and debits the balance in one transaction. Not enough stock: HTTP "
         "200 with code 2001; not enough balance: 2003; in both cases nothing is written. Send an "
         "`Idempotency-Key` header to make retries safe.",
-        responses=responses(401, business=[Codes.ORDER_CREATION_FAILED, Codes.INSUFFICIENT_BALANCE]),
+        responses=responses(
+            Codes.UNAUTHENTICATED,
+            Codes.TOKEN_EXPIRED,
+            business=[Codes.ORDER_CREATION_FAILED, Codes.INSUFFICIENT_BALANCE],
+        ),
     )
     async def place_order(
         self,
@@ -187,7 +198,7 @@ class OrderController(Controller):
         "/",
         summary="My orders",
         description="The caller's orders, newest first; paginated.",
-        responses=responses(401),
+        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED),
     )
     async def my_orders(
         self,
@@ -201,7 +212,7 @@ class OrderController(Controller):
         "/{order_id:uuid}",
         summary="Get an order",
         description="For its owner or an admin; anybody else gets 404.",
-        responses=responses(401, 404),
+        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.NOT_FOUND),
     )
     async def get_order(
         self, orders: NamedDependency[OrderService], identity: NamedDependency[Identity], order_id: OrderId
@@ -213,7 +224,9 @@ class OrderController(Controller):
         status_code=200,
         summary="Cancel an order",
         description="Gives the stock and the money back, once; a second cancel is 409 / 4003.",
-        responses=responses(401, 404, 409),
+        responses=responses(
+            Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.NOT_FOUND, ORDER_ALREADY_CANCELLED
+        ),
     )
     async def cancel_order(
         self, orders: NamedDependency[OrderService], identity: NamedDependency[Identity], order_id: OrderId

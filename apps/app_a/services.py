@@ -13,7 +13,7 @@ from opentelemetry import trace
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apps.app_a.codes import REFRESH_TOKEN_REUSED
+from apps.app_a.codes import ORDER_ALREADY_CANCELLED, REFRESH_TOKEN_REUSED
 from apps.app_a.models import Order, OrderLine, User
 from apps.app_a.passwords import hash_password, verify_password
 from apps.app_a.repositories import OrderLineRepository, OrderRepository, UserRepository
@@ -37,6 +37,7 @@ from kami import (
     ConflictError,
     NotFoundError,
     Page,
+    RateLimit,
     events,
     to_decimal,
 )
@@ -51,7 +52,7 @@ tracer = trace.get_tracer(__name__)
 
 
 LOGIN_ATTEMPTS_PER_ACCOUNT = (10, 15 * 60.0)  # attempts, seconds
-LOGIN_RATE_PER_ADDRESS = "30/minute"  # the login route's own limit (callers are anonymous: by address)
+LOGIN_RATE_PER_ADDRESS = RateLimit(30, per="minute")  # the login route's own (anonymous callers: by address)
 
 
 class AccountService(Service[User, UserOut]):
@@ -159,9 +160,7 @@ class OrderService(Service[Order, OrderOut]):
         self.lines = OrderLineRepository(session=session)
 
     async def place(self, identity: Identity, data: OrderIn) -> OrderOut:
-        with tracer.start_as_current_span(
-            "place order", attributes={"kami.order.lines": len(data.items)}
-        ):
+        with tracer.start_as_current_span("place order", attributes={"kami.order.lines": len(data.items)}):
             try:
                 order = await self._place(identity, data)
             except BusinessError as exc:
@@ -227,7 +226,7 @@ class OrderService(Service[Order, OrderOut]):
             raise NotFoundError("No such order")
         async with self.transaction():
             if not await self.repository.mark_cancelled(order.id):
-                raise ConflictError("The order is already cancelled")
+                raise ConflictError(code=ORDER_ALREADY_CANCELLED)
             lines = await self.lines.list(OrderLine.order_id == order.id)
             await self.products.release([StockLine(line.product_id, line.quantity) for line in lines])
             await self.accounts.credit(order.user_id, order.total)

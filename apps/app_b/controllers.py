@@ -20,7 +20,18 @@ from apps.app_b.schemas import (
     ReportQueued,
 )
 from apps.app_b.services import LIST_TAG, LIST_TTL, ProductQuery, ProductService, SortKey
-from kami import ApiResponse, NotFoundError, Page, decimal_pattern, responses, success, to_decimal
+from kami import (
+    ApiResponse,
+    Codes,
+    NotFoundError,
+    Page,
+    ResponseCache,
+    decimal_pattern,
+    responses,
+    route_options,
+    success,
+    to_decimal,
+)
 from kami.cache import Store
 from kami.data import PageParams
 from kami.jobs import Jobs
@@ -38,7 +49,7 @@ class ProductController(Controller):
 
     @get(
         "/",
-        opt={"cache_ttl": LIST_TTL, "cache_tags": [LIST_TAG]},
+        opt=route_options(cache=ResponseCache(ttl=LIST_TTL, tags=(LIST_TAG,))),
         summary="List products",
         description="Paginated; filter by name substring, price range and stock; sort by name, price or "
         "creation time (prefix `-` for descending). Answers carry an `ETag`; send it back in "
@@ -73,7 +84,7 @@ class ProductController(Controller):
         "/{product_id:uuid}",
         summary="Get a product",
         description="One product by id.",
-        responses=responses(404),
+        responses=responses(Codes.NOT_FOUND),
     )
     async def get_product(
         self, products: NamedDependency[ProductService], product_id: ProductId
@@ -85,7 +96,9 @@ class ProductController(Controller):
         summary="Create a product",
         description="Admin only. A product name is unique (409 / 4002 otherwise).",
         guards=[require_admin],
-        responses=responses(401, 403, 409),
+        responses=responses(
+            Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED, Codes.ALREADY_EXISTS
+        ),
     )
     async def create_product(
         self, products: NamedDependency[ProductService], data: JSONBody[ProductCreate]
@@ -97,7 +110,14 @@ class ProductController(Controller):
         summary="Change a product",
         description="Admin only. Only the fields sent are changed.",
         guards=[require_admin],
-        responses=responses(401, 403, 404, 409),
+        responses=responses(
+            Codes.UNAUTHENTICATED,
+            Codes.TOKEN_EXPIRED,
+            Codes.PERMISSION_DENIED,
+            Codes.NOT_FOUND,
+            Codes.ALREADY_EXISTS,
+            Codes.STALE_VERSION,
+        ),
     )
     async def update_product(
         self, products: NamedDependency[ProductService], product_id: ProductId, data: JSONBody[ProductUpdate]
@@ -109,7 +129,9 @@ class ProductController(Controller):
         summary="Delete a product",
         description="Admin only. Answers 204 with no body.",
         guards=[require_admin],
-        responses=responses(401, 403, 404),
+        responses=responses(
+            Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED, Codes.NOT_FOUND
+        ),
     )
     async def delete_product(self, products: NamedDependency[ProductService], product_id: ProductId) -> None:
         await products.delete_product(product_id)
@@ -122,7 +144,7 @@ class InventoryController(Controller):
         "/{product_id:uuid}",
         summary="Stock of a product",
         description="The quantity in stock and the version to send back when changing it.",
-        responses=responses(404),
+        responses=responses(Codes.NOT_FOUND),
     )
     async def get_inventory(
         self, products: NamedDependency[ProductService], product_id: ProductId
@@ -135,7 +157,13 @@ class InventoryController(Controller):
         description="Admin only. Send the version you read; if someone changed the product since, the "
         "answer is 409 / 4003 with the current version in `data`.",
         guards=[require_admin],
-        responses=responses(401, 403, 404, 409),
+        responses=responses(
+            Codes.UNAUTHENTICATED,
+            Codes.TOKEN_EXPIRED,
+            Codes.PERMISSION_DENIED,
+            Codes.NOT_FOUND,
+            Codes.STALE_VERSION,
+        ),
     )
     async def set_inventory(
         self,
@@ -155,7 +183,7 @@ class ReportController(Controller):
         status_code=202,
         summary="Queue the low-stock report",
         description="Admin only. The report is written by a background job (also every 10 minutes).",
-        responses=responses(401, 403),
+        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED),
     )
     async def queue_low_stock(
         self, jobs: NamedDependency[Jobs], threshold: Annotated[int, Parameter(ge=1, le=1_000_000)] = 5
@@ -167,7 +195,9 @@ class ReportController(Controller):
         "/low-stock",
         summary="The latest low-stock report",
         description="Admin only. 404 until a report has been written.",
-        responses=responses(401, 403, 404),
+        responses=responses(
+            Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED, Codes.NOT_FOUND
+        ),
     )
     async def low_stock(self, store: NamedDependency[Store]) -> ApiResponse[LowStockReport]:
         report = await store.get(*REPORT_KEY, type=LowStockReport)

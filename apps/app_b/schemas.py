@@ -64,7 +64,9 @@ class InventoryOut(msgspec.Struct):
 
 class InventoryUpdate(msgspec.Struct, forbid_unknown_fields=True):
     quantity: Quantity
-    version: Annotated[int, msgspec.Meta(ge=1, description="The version you read; a stale one is refused.")]
+    version: Annotated[
+        int, msgspec.Meta(ge=1, le=2_147_483_647, description="The version you read; a stale one is refused.")
+    ]
 
 
 class StockLevel(msgspec.Struct):

@@ -23,7 +23,7 @@ from apps.app_b.schemas import (
     ProductUpdate,
     StockLevel,
 )
-from kami import ConflictError, Page, to_decimal
+from kami import Codes, ConflictError, Page, to_decimal
 from kami.cache import Cache, Store
 from kami.data import PageParams, Service
 
@@ -140,6 +140,7 @@ class ProductService(Service[Product, ProductOut]):
                 current = await self.get(product_id)  # 404 when it does not exist at all
                 raise ConflictError(
                     f"Stale version {data.version}; the current version is {current.version}",
+                    code=Codes.STALE_VERSION,
                     data={"current_version": current.version},
                 )
             self._forget_after_commit(product_id)

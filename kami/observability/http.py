@@ -18,6 +18,7 @@ from kami.observability.logging import AccessLineWriter
 from kami.observability.metrics import IN_FLIGHT, record_pool, record_redis_pool, record_request
 from kami.observability.trace_context import current_span_id, current_trace_id
 from kami.response_headers import set_response_headers
+from kami.route_options import PLATFORM_APP, policy_of
 from kami.runtime import runtime_of
 from kami.trusted_proxies import TrustedProxies
 
@@ -47,8 +48,8 @@ async def annotate_response(message: Message, scope: Scope) -> None:
         span.update_name(f"{scope.get('method', '')} {template}")
         span.set_attribute("http.route", template)
         handler = scope.get("route_handler")
-        if handler is not None and "kami_app" in handler.opt:
-            span.set_attribute("kami.app", handler.opt["kami_app"])
+        if handler is not None:
+            span.set_attribute("kami.app", policy_of(handler).app)
         identity = scope.get("kami_identity")  # type: ignore[typeddict-item]
         if identity is not None:
             span.set_attribute("enduser.id", str(getattr(identity, "user_id", "")))
@@ -98,7 +99,8 @@ class AccessLog:
             seen["logged"] = True
             seconds = time.perf_counter() - started
             route = scope.get("path_template") or "unmatched route"
-            app = getattr(scope.get("route_handler"), "opt", {}).get("kami_app") or "kami"
+            handler = scope.get("route_handler")
+            app = policy_of(handler).app if handler is not None else PLATFORM_APP
             method = str(scope.get("method", ""))
             IN_FLIGHT.dec()
             record_request(method, route, seen["status"], app, seconds)

@@ -127,7 +127,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.{name}.schemas import {Model}In, {Model}Out
 from apps.{name}.services import {Model}Service
-from kami import ApiResponse, Page, responses, success
+from kami import ApiResponse, Codes, Page, responses, success
 from kami.data import PageParams
 from kami.security import require_admin
 
@@ -148,7 +148,12 @@ class {Model}Controller(Controller):
     ) -> ApiResponse[Page[{Model}Out]]:
         return success(await items.all(page_params))
 
-    @get("/{{item_id:uuid}}", summary="Get an item", description="One item by id.", responses=responses(404))
+    @get(
+        "/{{item_id:uuid}}",
+        summary="Get an item",
+        description="One item by id.",
+        responses=responses(Codes.NOT_FOUND),
+    )
     async def get_item(
         self, items: NamedDependency[{Model}Service], item_id: UUID
     ) -> ApiResponse[{Model}Out]:
@@ -159,7 +164,9 @@ class {Model}Controller(Controller):
         summary="Create an item",
         description="Admin only; names are unique (409 / 4002).",
         guards=[require_admin],
-        responses=responses(401, 403, 409),
+        responses=responses(
+            Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED, Codes.ALREADY_EXISTS
+        ),
     )
     async def create_item(
         self, items: NamedDependency[{Model}Service], data: JSONBody[{Model}In]

@@ -11,6 +11,7 @@ from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
 
 from kami.flags import FeatureFlags
+from kami.route_options import policy_of
 from kami.runtime import runtime_of
 from kami.store.cache import Cache
 from kami.store.namespace import Store
@@ -20,7 +21,7 @@ __all__ = ["provide_cache", "provide_flags", "provide_store", "session_store"]
 
 def provide_store(request: Request[Any, Any, Any]) -> Store:
     """The calling app's namespace (``app-b:...``); platform routes get ``kami``."""
-    return Store(runtime_of(request.app).backend, request.route_handler.opt.get("kami_app", "kami"))
+    return Store(runtime_of(request.app).backend, policy_of(request.route_handler).app)
 
 
 def provide_cache(request: Request[Any, Any, Any]) -> Cache:

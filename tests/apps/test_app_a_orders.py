@@ -76,7 +76,7 @@ def test_orders_are_private_and_cancel_restores_once(shop: Shop, client: Client)
     assert cancelled.json()["data"]["status"] == "cancelled"
     assert (shop.stock(mug), shop.balance(owner)) == (4, "50.00")
     again = client.post(f"{url}/cancel", headers=owner)
-    assert (again.status_code, again.json()["code"]) == (409, 4003)
+    assert (again.status_code, again.json()["code"]) == (409, 10003)  # already cancelled
     assert (shop.stock(mug), shop.balance(owner)) == (4, "50.00")
 
 
@@ -103,7 +103,7 @@ def test_idempotent_retry_returns_the_first_answer(shop: Shop, client: Client) -
     assert retry.headers["idempotent-replayed"] == "true"
     assert (shop.stock(tea), shop.balance(buyer)) == (8, "24.00")
     different = shop.order(buyer, (tea, 3), key="order-1")
-    assert (different.status_code, different.json()["code"]) == (409, 4003)
+    assert (different.status_code, different.json()["code"]) == (409, 4008)  # key reused
 
 
 async def test_racing_retries_place_one_order(

@@ -123,6 +123,19 @@ def test_writes_need_an_admin(client: Client, token: Callable[[str, str], str]) 
     assert client.get("/app-b/v1/products").json()["data"]["total"] == 0
 
 
+def test_integers_past_what_the_column_holds_are_422(client: Client, admin_headers: dict[str, str]) -> None:
+    product = create(client, admin_headers, name="Big", price="1.00", stock=1)
+    url = f"/app-b/v1/inventory/{product['id']}"
+    for body in (
+        {"quantity": 1, "version": 2**63},
+        {"quantity": 2**63, "version": 1},
+        {"quantity": 1, "version": 2**31},
+    ):
+        answer = client.put(url, json=body, headers=admin_headers)
+        assert (answer.status_code, answer.json()["code"]) == (422, 3001), (body, answer.text)
+    assert client.get(url).json()["data"]["quantity"] == 1
+
+
 def test_inventory_optimistic_concurrency(client: Client, admin_headers: dict[str, str]) -> None:
     product = create(client, admin_headers, stock=5)
     url = f"/app-b/v1/inventory/{product['id']}"
@@ -131,7 +144,7 @@ def test_inventory_optimistic_concurrency(client: Client, admin_headers: dict[st
     first = client.put(url, json={"quantity": 8, "version": 1}, headers=admin_headers)
     assert first.json()["data"] == {"product_id": product["id"], "quantity": 8, "version": 2}
     stale = client.put(url, json={"quantity": 1, "version": 1}, headers=admin_headers)
-    assert (stale.status_code, stale.json()["code"]) == (409, 4003)
+    assert (stale.status_code, stale.json()["code"]) == (409, 4007)
     assert stale.json()["data"] == {"current_version": 2}
     assert client.get(url).json()["data"]["quantity"] == 8
     missing = client.get("/app-b/v1/inventory/00000000-0000-0000-0000-0000000000ff")

@@ -146,7 +146,7 @@ async def test_after_commit_waits_for_the_outermost_commit(db_settings: Settings
             products.after_commit(lambda: note("outside"))
 
 
-async def test_stale_version_is_409_4003(db_settings: Settings) -> None:
+async def test_stale_version_is_409_4007(db_settings: Settings) -> None:
     (product_id,) = await add_products(db_settings, 1)
     async with session_for(db_settings) as one, session_for(db_settings) as two:
         mine = await one.get(Product, product_id)
@@ -160,7 +160,7 @@ async def test_stale_version_is_409_4003(db_settings: Settings) -> None:
             await one.flush()
         response = to_envelope_response(info.value)
         assert response.status_code == 409
-        assert response.content.code == 4003
+        assert response.content.code == 4007
     async with session_for(db_settings) as session:
         stored = await session.get(Product, product_id)
         assert stored is not None

@@ -1,8 +1,16 @@
 from __future__ import annotations
 
-import pytest
+from collections.abc import Callable
+from typing import Any
 
-from kami.codes import CodeClashError, CodeRegistry, Codes, registry
+import pytest
+from litestar.exceptions import HTTPException
+from litestar.testing import TestClient
+
+from kami.codes import CodeClashError, CodeRegistry, Codes, code_for_status, registry
+from kami.exception_handlers import to_envelope_response
+from kami.server import create_app
+from kami.settings import Settings
 
 SEED = {
     0: "Success",
@@ -59,3 +67,43 @@ def test_app_codes_must_stay_in_range_and_be_unique() -> None:
         codes.register(20001, "Not mine", owner="app-a")
     with pytest.raises(CodeClashError, match="already registered"):
         codes.register(10001, "Different meaning", owner="app-a")
+
+
+def test_one_table_maps_a_bare_http_status_to_its_code() -> None:
+    """The exception handlers and the OpenAPI document read the same table (kami.codes)."""
+    for status in (400, 401, 403, 404, 405, 409, 413, 422, 429, 431, 500, 502, 503):
+        response = to_envelope_response(HTTPException(status_code=status))
+        assert (response.status_code, response.content.code) == (status, code_for_status(status).code)
+        assert code_for_status(status).http_status == status
+    assert code_for_status(431) is Codes.HEADERS_TOO_LARGE  # not 413's code
+
+
+def test_every_code_means_one_thing() -> None:
+    messages = [entry.message for entry in registry]
+    assert len(messages) == len(set(messages))
+
+
+def test_every_documented_error_code_is_answered_with_its_documented_status(
+    make_settings: Callable[..., Settings],
+) -> None:
+    with TestClient(create_app(make_settings())) as client:
+        document = client.get("/schema/openapi.json").json()
+    known = {entry.code: entry for entry in registry}
+    checked = 0
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation.get("responses", {}).items():
+                if status.startswith("2") and status != "200":
+                    continue
+                examples: dict[str, Any] = (
+                    response.get("content", {}).get("application/json", {}).get("examples", {})
+                )
+                for example in examples.values():
+                    value = example["value"]
+                    if not isinstance(value, dict) or value.get("code") in (None, 0):
+                        continue
+                    entry = known[value["code"]]
+                    assert entry.http_status == int(status), (method, path, status, entry)
+                    assert value["message"] == entry.message
+                    checked += 1
+    assert checked > 100

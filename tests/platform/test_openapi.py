@@ -106,3 +106,44 @@ def test_operation_ids_are_unique_and_named_by_app(sqlite_settings: Settings) ->
     assert len(ids) == len(set(ids))
     assert all(re.fullmatch(r"(platform|appA|appB)_[a-z][A-Za-z]*", i) for i in ids), ids
     assert {"appA_login", "appA_placeOrder", "appB_listProducts", "platform_ready"} <= set(ids)
+
+
+def _integers(schema: Any, schemas: dict[str, Any], where: str, seen: set[str]) -> Iterator[tuple[str, Any]]:
+    """Every integer schema reachable from ``schema`` (through references, unions, items, properties)."""
+    if not isinstance(schema, dict):
+        return
+    reference = schema.get("$ref")
+    if reference:
+        name = reference.rsplit("/", 1)[1]
+        if name not in seen:
+            seen.add(name)
+            yield from _integers(schemas[name], schemas, f"{where} -> {name}", seen)
+        return
+    kinds = schema.get("type")
+    if kinds == "integer" or (isinstance(kinds, list) and "integer" in kinds):
+        yield where, schema
+    for key in ("oneOf", "anyOf", "allOf"):
+        for option in schema.get(key, []):
+            yield from _integers(option, schemas, where, seen)
+    yield from _integers(schema.get("items"), schemas, f"{where}[]", seen)
+    for name, sub in schema.get("properties", {}).items():
+        yield from _integers(sub, schemas, f"{where}.{name}", seen)
+
+
+def test_every_integer_input_declares_its_range(document: dict[str, Any]) -> None:
+    """A client learns from the document what the columns hold; anything outside is a 422, never a 500
+    from a driver's overflow (tests/db/test_products_api.py sends one)."""
+    schemas = document["components"]["schemas"]
+    found = []
+    for path, method, operation in operations(document):
+        inputs = [(f"{p['in']} {p['name']}", p.get("schema", {})) for p in operation.get("parameters", [])]
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+        if body:
+            inputs.append(("body", body.get("schema", {})))
+        for name, schema in inputs:
+            for where, integer in _integers(schema, schemas, name, set()):
+                found.append(where)
+                bounds = (integer.get("minimum"), integer.get("maximum"))
+                assert None not in bounds, f"{method.upper()} {path}: {where} has no range: {integer}"
+                assert -(2**63) <= bounds[0] <= bounds[1] <= 2**63 - 1, (path, where, bounds)
+    assert len(found) >= 5, found

@@ -39,7 +39,7 @@ def test_replay_mismatch_and_failures(make_settings: Callable[..., Settings]) ->
         assert first.json() == again.json()
         assert runs["count"] == 1
         other = client.post("/idem/charge", json={"amount": 6}, headers=key)
-        assert (other.status_code, other.json()["code"]) == (409, 4003)
+        assert (other.status_code, other.json()["code"]) == (409, 4008)
         without = client.post("/idem/charge", json={"amount": 5})
         assert without.json()["data"] == 2  # no key: no deduplication
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from litestar import get
 from litestar.testing import TestClient
 
-from kami import ApiResponse, AppSpec, BusinessError, Codes, success
+from kami import ApiResponse, AppSpec, BusinessError, Codes, ResponseCache, route_options, success
 from kami.cache import Cache, Store
 from kami.security import TokenSigner
 from kami.server import create_app
@@ -18,19 +18,24 @@ from tests.support.redis import forget
 calls = {"count": 0}
 
 
-@get("/counted", opt={"cache_ttl": 30, "cache_tags": ["counted"]}, summary="c", description="c")
+@get(
+    "/counted",
+    opt=route_options(cache=ResponseCache(ttl=30, tags=("counted",))),
+    summary="c",
+    description="c",
+)
 async def counted() -> ApiResponse[dict[str, int]]:
     calls["count"] += 1
     return success({"calls": calls["count"], "padding": 0, **{f"k{i}": i for i in range(150)}})
 
 
-@get("/mine", opt={"cache_ttl": 30, "cache_personal": True}, summary="m", description="m")
+@get("/mine", opt=route_options(cache=ResponseCache(ttl=30, personal=True)), summary="m", description="m")
 async def mine() -> ApiResponse[int]:
     calls["count"] += 1
     return success(calls["count"])
 
 
-@get("/refused", opt={"cache_ttl": 30}, summary="r", description="r")
+@get("/refused", opt=route_options(cache=ResponseCache(ttl=30)), summary="r", description="r")
 async def refused() -> ApiResponse[None]:
     calls["count"] += 1
     raise BusinessError(code=Codes.PAYMENT_FAILED)
