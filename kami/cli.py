@@ -69,7 +69,10 @@ def main() -> None:
 @click.option("--host", default=None, help="Bind address (default KAMI_SERVER_HOST).")
 @click.option("--port", type=int, default=None, help="Port (default KAMI_SERVER_PORT).")
 @click.option(
-    "--workers", type=int, default=None, help="Worker processes (default KAMI_SERVER_WORKERS, 0 = CPUs)."
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Worker processes (default KAMI_SERVER_WORKERS; 0 = one per CPU with Redis, one without).",
 )
 @click.option("--migrate", is_flag=True, help="Apply database migrations before serving.")
 def serve(host: str | None, port: int | None, workers: int | None, migrate: bool) -> None:
@@ -78,6 +81,10 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
     from kami.serving import serve as serve_forever
 
     settings = _settings()
+    try:
+        settings.worker_count(workers)
+    except SettingsError as exc:
+        _fail(str(exc))
     # Before anything imports prometheus_client: it picks its multiprocess storage at import time.
     prepare_multiprocess_dir(settings.app.data_dir)
     _load_apps_or_fail(settings)

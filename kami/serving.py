@@ -67,14 +67,15 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.unlink(missing_ok=True)
     os.environ[DRAIN_MARKER_VARIABLE] = str(marker)  # inherited by the workers Granian spawns
-    count = workers if workers is not None else server.workers
+    count = settings.worker_count(workers)
+    log.info("serving", workers=count, store="redis" if settings.redis.url else "in-memory (one process)")
     granian = _DrainingGranian(
         target="kami.server:create_app",
         factory=True,
         address=host or server.host,
         port=port or server.port,
         interface=Interfaces.ASGI,
-        workers=count or os.cpu_count() or 1,
+        workers=count,
         backlog=server.backlog,
         http1_settings=HTTP1Settings(keep_alive=server.keep_alive),
         respawn_failed_workers=True,

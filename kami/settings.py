@@ -71,7 +71,14 @@ class ServerSettings(_Group, frozen=True, kw_only=True):
     env_prefix: ClassVar[str] = "SERVER_"
     host: Annotated[str, _doc("Address Granian binds to.")] = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=1, le=65535, description="Port Granian listens on.")] = 8000
-    workers: Annotated[int, msgspec.Meta(ge=0, description="Worker processes; 0 = one per CPU.")] = 0
+    workers: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            description="Worker processes; 0 = one per CPU with Redis, exactly one without (the in-memory "
+            "store is per process: more workers need KAMI_REDIS_URL).",
+        ),
+    ] = 0
     backlog: Annotated[int, msgspec.Meta(ge=1, description="Listen backlog.")] = 1024
     keep_alive: Annotated[bool, _doc("HTTP/1 keep-alive.")] = True
     graceful_timeout: Annotated[
@@ -229,6 +236,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             return self.database.auto_migrate
         return self.uses_embedded_database
 
+    def worker_count(self, requested: int | None = None) -> int:
+        """How many Granian workers ``kami serve`` runs: ``requested`` (``--workers``), else
+        ``KAMI_SERVER_WORKERS``; 0 means one per CPU. Without Redis every guarantee that lives in the
+        store (single-use tokens, idempotency keys, rate limits, cache invalidation) holds only inside
+        one process, so the embedded default runs exactly one worker and refuses to run more."""
+        count = self.server.workers if requested is None else requested
+        problem = _worker_problem(
+            count, self.redis.url, "KAMI_SERVER_WORKERS" if requested is None else "--workers"
+        )
+        if problem:
+            raise SettingsError([problem])
+        if count == 0:
+            return (os.cpu_count() or 1) if self.redis.url else 1
+        return count
+
     @property
     def sampling_ratio(self) -> float:
         if self.telemetry.sampling_ratio is not None:
@@ -333,6 +355,9 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         raise SettingsError(problems)
     settings = Settings(**groups)  # type: ignore[arg-type]
     problems.extend(_rate_problems(settings.ratelimit))
+    problems.extend(
+        filter(None, [_worker_problem(settings.server.workers, settings.redis.url, "KAMI_SERVER_WORKERS")])
+    )
     problems.extend(_production_problems(settings))
     if problems:
         raise SettingsError(problems)
@@ -347,6 +372,16 @@ def _describe(group: type[_Group], message: str, raw: Mapping[str, Any]) -> str:
         return f"KAMI_{group.env_prefix}*: {text}"
     shown = "***" if field in group.secret_fields else raw.get(field)
     return f"{env_name(group, field)}: {text.replace('`', '')} (got {shown!r})"
+
+
+def _worker_problem(workers: int, redis_url: str, asked_by: str) -> str | None:
+    if workers <= 1 or redis_url:
+        return None
+    return (
+        f"{asked_by}: {workers} workers need KAMI_REDIS_URL: without Redis each worker keeps its "
+        "own in-memory store (refresh tokens, idempotency keys, rate limits and caches would split by "
+        "worker); set KAMI_REDIS_URL, or run one worker"
+    )
 
 
 def _rate_problems(rates: RateLimitSettings) -> list[str]:

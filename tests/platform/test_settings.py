@@ -27,7 +27,7 @@ def test_defaults_are_the_embedded_profile(make_settings: Callable[..., Settings
 def test_environment_beats_env_file_beats_default(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_text(
-        'KAMI_SERVER_PORT=9001\nexport KAMI_NAME="from-file"\n# comment\nKAMI_SERVER_WORKERS=3\n'
+        'KAMI_SERVER_PORT=9001\nexport KAMI_NAME="from-file"\n# comment\nKAMI_SERVER_WORKERS=3\nKAMI_REDIS_URL=redis://cache:6379/0\n'
     )
     s = load_settings({"KAMI_SERVER_PORT": "9002"}, env_file=env_file)
     assert s.server.port == 9002  # environment wins

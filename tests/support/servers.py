@@ -43,18 +43,28 @@ class KamiProcess:
 def start_kami(
     env: dict[str, str],
     *,
-    workers: int = 1,
+    workers: int | None = 1,
     ready_path: str = "/health/live",
     port: int = 0,
     args: Sequence[str] = (),
 ) -> KamiProcess:
-    """Start ``kami serve`` and return once ``ready_path`` answers 200 (or raise with its output)."""
+    """Start ``kami serve`` and return once ``ready_path`` answers 200 (or raise with its output).
+    ``workers=None`` passes no ``--workers``: kami decides, as ``uv run kami serve`` does."""
     port = port or free_port()
     log = Path(env["KAMI_DATA_DIR"]).parent / f"kami-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "kami", "serve", "--port", str(port), "--workers", str(workers), *args],
+            [
+                sys.executable,
+                "-m",
+                "kami",
+                "serve",
+                "--port",
+                str(port),
+                *(["--workers", str(workers)] if workers is not None else []),
+                *args,
+            ],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -92,7 +102,7 @@ def stop_kami(running: KamiProcess, sig: signal.Signals = signal.SIGINT, timeout
 def run_kami(
     env: dict[str, str],
     *,
-    workers: int = 1,
+    workers: int | None = 1,
     ready_path: str = "/health/live",
     port: int = 0,
     args: Sequence[str] = (),

@@ -1,0 +1,92 @@
+"""The embedded default (``uv run kami serve``: SQLite and the in-memory store) keeps every promise the
+store makes, because it runs exactly one worker; asking for more without Redis is refused at start.
+
+Every request here opens a fresh connection, so with several workers they would land on different
+processes (and different in-memory stores)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+
+from kami.security import TokenSigner
+from kami.settings import DEFAULT_SECRET_KEY
+from tests.support.servers import kami_env, run_kami
+
+ADMIN = TokenSigner(DEFAULT_SECRET_KEY, issuer="kami", audience="kami").issue("admin", "admin")[0]
+
+
+def call(method: str, url: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
+    """One request on a connection of its own."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(timeout=10) as client:
+        return client.request(method, url, headers={**headers, **kwargs.pop("headers", {})}, **kwargs)
+
+
+def test_the_embedded_default_runs_one_worker_and_keeps_its_promises(tmp_path: Path) -> None:
+    assert (os.cpu_count() or 1) >= 2, "the point is a machine where 'one per CPU' would mean several"
+    with run_kami(kami_env(tmp_path), workers=None) as kami:
+        server = psutil.Process(kami.process.pid)
+        workers = [p for p in server.children(recursive=True) if "python" in p.name().lower()]
+        assert len(workers) == 1, [p.cmdline() for p in workers]
+        base = kami.url + "/app-a/v1"
+
+        account = {"email": "solo@example.com", "username": "solo", "password": "correct horse"}
+        user = call("POST", f"{base}/users", json=account).json()["data"]
+        login = {"email": account["email"], "password": account["password"]}
+        refresh = call("POST", f"{base}/auth/login", json=login).json()["data"]["refresh_token"]
+        spent = [call("POST", f"{base}/auth/refresh", json={"refresh_token": refresh}) for _ in range(8)]
+        assert sorted(answer.json()["code"] for answer in spent) == [0] + [10002] * 7
+
+        product = call(
+            "POST",
+            kami.url + "/app-b/v1/products",
+            ADMIN,
+            json={"name": "Lamp", "price": "5.00", "stock": 50},
+        ).json()["data"]
+        call("POST", f"{base}/users/{user['id']}/credit", ADMIN, json={"amount": "100.00"})
+        buyer = call("POST", f"{base}/auth/login", json=login).json()["data"]["access_token"]
+        order = {"items": [{"product_id": product["id"], "quantity": 1}]}
+        answers = [
+            call("POST", f"{base}/orders", buyer, json=order, headers={"Idempotency-Key": "one-order"})
+            for _ in range(6)
+        ]
+        assert {answer.status_code for answer in answers} == {201}
+        assert call("GET", f"{base}/orders", buyer).json()["data"]["total"] == 1
+        assert call("GET", f"{kami.url}/app-b/v1/inventory/{product['id']}").json()["data"]["quantity"] == 49
+
+        wrong = {"email": "nobody@example.com", "password": "not it"}
+        attempts = [call("POST", f"{base}/auth/login", json=wrong).status_code for _ in range(12)]
+        assert attempts == [200] * 10 + [429] * 2  # 10 per account per 15 minutes, not 10 per worker
+
+        url = f"{kami.url}/app-b/v1/products/{product['id']}"
+        assert call("GET", url).json()["data"]["price"] == "5.00"  # cached now
+        assert call("PATCH", url, ADMIN, json={"price": "7.00"}).status_code == 200
+        assert {call("GET", url).json()["data"]["price"] for _ in range(10)} == {"7.00"}
+    assert "workers=1" in kami.output()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "variables", "named"),
+    [(["--workers", "2"], {}, "--workers"), ([], {"KAMI_SERVER_WORKERS": "2"}, "KAMI_SERVER_WORKERS")],
+)
+def test_more_workers_without_redis_is_refused_naming_the_setting(
+    tmp_path: Path, arguments: list[str], variables: dict[str, str], named: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kami", "serve", "--port", "0", *arguments],
+        env=kami_env(tmp_path, **variables),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert named in done.stderr
+    assert "KAMI_REDIS_URL" in done.stderr
