@@ -1,7 +1,11 @@
 """Idempotency keys for unsafe requests: a retry with the same ``Idempotency-Key`` gets the first
 response, and the operation runs once, even when retries race (the first claims the key atomically;
 the others wait for its answer). Records live 24 h in the shared store under
-``idem:{app}:{caller}:{key}``. A 5xx answer is not recorded, so the client may retry it.
+``idem:{app}:{caller}:{key}`` (the caller by kami's one rule, :func:`kami.security.identity.caller_of`).
+A 5xx answer is not recorded, so the client may retry it.
+
+The body is read here, before the handler, to fingerprint the request: never more of it than
+``KAMI_SERVER_MAX_BODY_SIZE`` (an announced larger body is refused before a byte of it is read).
 """
 
 from __future__ import annotations
@@ -15,28 +19,26 @@ import msgspec
 import structlog
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 from redis.exceptions import RedisError
 
 from kami.codes import Codes
 from kami.errors import CacheUnavailableError, ConflictError, ValidationError
 from kami.route_options import policy_of
 from kami.runtime import runtime_of
-from kami.security.identity import identity_or_none
+from kami.security.identity import caller_of
 from kami.store.backend import Backend
 from kami.trusted_proxies import TrustedProxies
 
-__all__ = ["IDEMPOTENCY_TTL", "IdempotencyMiddleware"]
+__all__ = ["IDEMPOTENCY_TTL", "IdempotencyMiddleware", "read_body"]
 
 log = structlog.get_logger("kami.idempotency")
 IDEMPOTENCY_TTL = 24 * 3600.0
 PENDING_TTL = 60.0
 WAIT_FOR_FIRST = 15.0
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-_NO_PROXIES = TrustedProxies([])  # keys by the direct peer
 
 
 class _Record(msgspec.Struct):
@@ -50,15 +52,25 @@ class _Record(msgspec.Struct):
         return self.status != 0
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, list[Any]]:
+async def read_body(scope: Scope, receive: Receive, limit: int) -> tuple[bytes, list[ReceiveMessage]]:
+    """The request body and the messages it came in (to hand on to the app), refusing with 413 a body
+    announced or found to be over ``limit`` bytes — before buffering it."""
+    announced = dict(scope["headers"]).get(b"content-length")
+    if announced is not None and announced.isdigit() and int(announced) > limit:
+        raise RequestEntityTooLarge(f"Request body is larger than {limit} bytes")
     chunks: list[bytes] = []
-    messages: list[Any] = []
+    messages: list[ReceiveMessage] = []
+    size = 0
     while True:
         message = await receive()
         messages.append(message)
         if message["type"] != "http.request":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge(f"Request body is larger than {limit} bytes")
+        chunks.append(chunk)
         if not message.get("more_body", False):
             break
     return b"".join(chunks), messages
@@ -66,6 +78,10 @@ async def _read_body(receive: Receive) -> tuple[bytes, list[Any]]:
 
 class IdempotencyMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
+
+    def __init__(self, max_body_size: int, proxies: TrustedProxies) -> None:
+        self.max_body_size = max_body_size
+        self.proxies = proxies
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         key = dict(scope["headers"]).get(b"idempotency-key")
@@ -75,7 +91,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
             return
         if not 1 <= len(key) <= 255:
             raise ValidationError("Idempotency-Key must be 1 to 255 characters")
-        body, messages = await _read_body(receive)
+        body, messages = await read_body(scope, receive, self.max_body_size)
         replay = iter(messages)
 
         async def receive_again() -> Any:
@@ -84,7 +100,8 @@ class IdempotencyMiddleware(ASGIMiddleware):
         fingerprint = hashlib.sha256(method.encode() + scope["path"].encode() + b"\0" + body).hexdigest()
         backend = runtime_of(scope["app"]).backend
         app = policy_of(scope["route_handler"]).app
-        record_key = f"idem:{app}:{self._caller(scope)}:{key.decode(errors='replace')}"
+        caller = caller_of(ASGIConnection(scope), self.proxies)
+        record_key = f"idem:{app}:{caller.key}:{key.decode(errors='replace')}"
         try:
             claimed = await backend.set(
                 record_key, msgspec.msgpack.encode(_Record(fingerprint)), ttl=PENDING_TTL, only_if_absent=True
@@ -96,11 +113,6 @@ class IdempotencyMiddleware(ASGIMiddleware):
             await self._replay(backend, record_key, fingerprint, send)
             return
         await self._run_and_record(backend, record_key, fingerprint, scope, receive_again, send, next_app)
-
-    @staticmethod
-    def _caller(scope: Scope) -> str:
-        identity = identity_or_none(ASGIConnection(scope))
-        return f"user:{identity.user_id}" if identity else f"ip:{_NO_PROXIES.client_address(scope)}"
 
     async def _run_and_record(
         self,

@@ -25,7 +25,7 @@ from kami.observability.counters import counters
 from kami.response_headers import set_response_headers
 from kami.route_options import RateLimit, policy_of
 from kami.runtime import runtime_of
-from kami.security.identity import identity_or_none
+from kami.security.identity import caller_of
 from kami.settings import RateLimitSettings
 from kami.trusted_proxies import TrustedProxies
 
@@ -38,14 +38,14 @@ EXEMPT_PREFIXES = ("/health", "/metrics", "/schema")
 class RateLimitMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
-    def __init__(self, settings: RateLimitSettings) -> None:
+    def __init__(self, settings: RateLimitSettings, proxies: TrustedProxies) -> None:
         self.settings = settings
         self.default = RateLimit.parse(settings.default)
         self.tiers = {
             name.strip(): RateLimit.parse(rate)
             for name, _, rate in (t.partition("=") for t in settings.tiers)
         }
-        self.proxies = TrustedProxies(settings.trusted_proxies)
+        self.proxies = proxies
 
     def _choose(self, scope: Scope, tier: str | None) -> tuple[RateLimit, str]:
         policy = policy_of(scope["route_handler"])
@@ -59,11 +59,11 @@ class RateLimitMiddleware(ASGIMiddleware):
         if not self.settings.enabled or scope["path"].startswith(EXEMPT_PREFIXES):
             await next_app(scope, receive, send)
             return
-        who, tier = self._caller(scope)
-        rate, bucket = self._choose(scope, tier)
+        caller = caller_of(ASGIConnection(scope), self.proxies)
+        rate, bucket = self._choose(scope, caller.tier)
         backend = runtime_of(scope["app"]).backend
         try:
-            result = await backend.hit_window(f"ratelimit:{bucket}:{who}", rate.limit, rate.window)
+            result = await backend.hit_window(f"ratelimit:{bucket}:{caller.key}", rate.limit, rate.window)
         except (RedisError, OSError) as exc:
             counters.increment("ratelimit_store_errors")
             log.warning(
@@ -92,9 +92,3 @@ class RateLimitMiddleware(ASGIMiddleware):
             await send(message)
 
         await next_app(scope, receive, send_with_headers)
-
-    def _caller(self, scope: Scope) -> tuple[str, str | None]:
-        identity = identity_or_none(ASGIConnection(scope))  # a bad token counts by address
-        if identity is not None:
-            return f"user:{identity.user_id}", identity.tier
-        return f"ip:{self.proxies.client_address(scope)}", None

@@ -47,6 +47,7 @@ from kami.settings import Settings, get_settings
 from kami.store.backend import RedisBackend
 from kami.store.client import build_backend, build_redis
 from kami.store.dependencies import provide_cache, provide_flags, provide_store, session_store
+from kami.trusted_proxies import TrustedProxies
 
 __all__ = ["create_app"]
 
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
             await telemetry.shutdown()
 
     routers = [mount(spec) for spec in specs]
+    proxies = TrustedProxies(settings.ratelimit.trusted_proxies)  # whom to believe: one rule for all
     platform_dependencies = {
         "page_params": provide_page_params,
         "identity": provide_identity,
@@ -128,15 +130,15 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         before_send=[
             annotate_response,
-            security_headers(settings.ratelimit.trusted_proxies),
+            security_headers(proxies),
             options_allow_header(),
         ],
         request_class=KamiRequest,
         dependencies={**platform_dependencies, **services},
         middleware=[
             HeaderLimitMiddleware(settings.server.max_header_size),
-            RateLimitMiddleware(settings.ratelimit),
-            IdempotencyMiddleware(),
+            RateLimitMiddleware(settings.ratelimit, proxies),
+            IdempotencyMiddleware(settings.server.max_body_size, proxies),
             ResponseCacheMiddleware(),
         ],
         lifespan=[lifespan],
@@ -157,7 +159,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
     # Outside Litestar's router so unknown routes (404) and wrong methods (405) are covered too.
     app.asgi_handler = AccessLog(
         telemetry.server_span(app.asgi_handler),
-        settings.ratelimit.trusted_proxies,
+        proxies,
         writers=[access_line_writer(settings), telemetry.export_access_line],
     )
     return app

@@ -60,9 +60,9 @@ class AccessLog:
     request ids); never headers, cookies, bodies or tokens. Also assigns the request id every log
     line carries."""
 
-    def __init__(self, app: ASGIApp, trusted_proxies: list[str], writers: Sequence[AccessLineWriter]) -> None:
+    def __init__(self, app: ASGIApp, proxies: TrustedProxies, writers: Sequence[AccessLineWriter]) -> None:
         self.app = app
-        self.proxies = TrustedProxies(trusted_proxies)
+        self.proxies = proxies
         self.writers = tuple(writers)
         self._pools_sampled = -POOL_SAMPLE_SECONDS
 

@@ -8,8 +8,6 @@ or through a trusted proxy that says so in ``X-Forwarded-Proto``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from litestar.types import Message, Scope
 
 from kami.response_headers import SendHook, set_response_headers
@@ -41,9 +39,7 @@ DOCS_HEADERS = _encoded(*ALWAYS, ("content-security-policy", DOCS_POLICY))
 HSTS_HEADER = _encoded(("strict-transport-security", HSTS))
 
 
-def security_headers(trusted_proxies: Sequence[str]) -> SendHook:
-    proxies = TrustedProxies(trusted_proxies)
-
+def security_headers(proxies: TrustedProxies) -> SendHook:
     def over_https(scope: Scope) -> bool:
         if scope.get("scheme") == "https":
             return True

@@ -11,9 +11,12 @@ from litestar.handlers.base import BaseRouteHandler
 
 from kami.errors import AuthenticationError, KamiError, PermissionDeniedError
 from kami.runtime import runtime_of
+from kami.trusted_proxies import TrustedProxies
 
 __all__ = [
+    "Caller",
     "Identity",
+    "caller_of",
     "current_identity",
     "identity_of",
     "identity_or_none",
@@ -59,6 +62,23 @@ def identity_or_none(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity
         return identity_of(connection)
     except KamiError:
         return None
+
+
+class Caller(msgspec.Struct, frozen=True):
+    """Who is calling, for what is counted or remembered per caller (rate limits, idempotency keys):
+    ``key`` is ``user:{id}`` with a valid token, else ``ip:{address}``."""
+
+    key: str
+    tier: str | None = None
+
+
+def caller_of(connection: ASGIConnection[Any, Any, Any, Any], proxies: TrustedProxies) -> Caller:
+    """The one rule: the authenticated user, else the client address — the peer, or behind trusted
+    proxies the address they report (a bad token counts by address; the route's guard refuses it)."""
+    identity = identity_or_none(connection)
+    if identity is not None:
+        return Caller(f"user:{identity.user_id}", identity.tier)
+    return Caller(f"ip:{proxies.client_address(connection.scope)}")
 
 
 def current_identity(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity:
