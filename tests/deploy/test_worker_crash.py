@@ -10,12 +10,14 @@ from pathlib import Path
 import httpx
 import psutil
 
+from tests.conftest import service_url
 from tests.support.servers import kami_env, run_kami
 from tests.support.waiting import wait_until
 
 
 def test_killed_worker_is_respawned_and_traffic_recovers(tmp_path: Path) -> None:
-    with run_kami(kami_env(tmp_path), workers=2) as kami:
+    # Several workers need the shared store (the embedded default refuses to run more than one).
+    with run_kami(kami_env(tmp_path, KAMI_REDIS_URL=service_url("redis")), workers=2) as kami:
         main = psutil.Process(kami.process.pid)
         workers = {child.pid for child in main.children()}
         assert len(workers) == 2

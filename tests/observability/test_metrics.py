@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import service_url
 from tests.support.servers import kami_env, run_kami
 
 REQUESTS = 40
@@ -21,7 +22,8 @@ def sample(text: str, name: str, **labels: str) -> float:
 
 
 def test_metrics_sum_every_worker(tmp_path: Path) -> None:
-    with run_kami(kami_env(tmp_path), workers=2) as kami, httpx.Client(base_url=kami.url) as client:
+    env = kami_env(tmp_path, KAMI_REDIS_URL=service_url("redis"))  # several workers need the shared store
+    with run_kami(env, workers=2) as kami, httpx.Client(base_url=kami.url) as client:
         for _ in range(REQUESTS):  # new connections spread over both workers
             assert client.get("/app-b/v1/products", headers={"Connection": "close"}).status_code == 200
         client.get("/no/such/route", headers={"Connection": "close"})
