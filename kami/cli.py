@@ -135,11 +135,12 @@ def worker(concurrency: int) -> None:
 
 
 @main.command()
-def migrate() -> None:
+@click.option("--to", "revision", default="head", show_default=True, help="Stop at this revision.")
+def migrate(revision: str) -> None:
     """Apply every pending migration and exit (the container's ``migrate`` mode)."""
     settings = _settings()
     _load_apps_or_fail(settings)
-    _migrate(settings)
+    _migrate(settings, revision)
 
 
 @main.command("config")
@@ -182,7 +183,7 @@ def _load_apps_or_fail(settings: Settings) -> Any:
         _fail(str(exc))
 
 
-def _migrate(settings: Settings) -> None:
+def _migrate(settings: Settings, revision: str = "head") -> None:
     """Apply pending migrations, naming each as it runs; explain an unreachable database."""
     import logging
     import time
@@ -207,7 +208,7 @@ def _migrate(settings: Settings) -> None:
     alembic_log.setLevel(logging.INFO)
     started = time.perf_counter()
     try:
-        upgrade(settings)
+        upgrade(settings, revision)
     except Exception as exc:
         _fail(f"migration failed: {type(exc).__name__}: {exc}", code=1)
     finally:
@@ -351,42 +352,42 @@ def msgspec_to_builtins(value: Any) -> Any:
 
 
 @main.group("db")
-@click.pass_context
-def db(ctx: click.Context) -> None:
-    """Database migrations (Alembic, one history for all apps)."""
-    from kami.db.config import build_sqlalchemy_config
+def db() -> None:
+    """The one migration history of every app (apps/migrations). Apply it with `kami migrate`.
 
-    settings = _settings()
-    _load_apps_or_fail(settings)
-    ctx.obj = {"configs": [build_sqlalchemy_config(settings)], "settings": settings}
+    Every command sees every app's models under apps/, mounted or not, and none asks a question.
+    """
 
 
-def _commands(ctx: click.Context) -> Any:
-    from advanced_alchemy.alembic.commands import AlembicCommands
+def _alembic() -> Any:
+    from kami.db.migrations import alembic_commands
 
-    return AlembicCommands(sqlalchemy_config=ctx.obj["configs"][0])
+    return alembic_commands(_settings())
 
 
 @db.command("current")
-@click.pass_context
-def db_current(ctx: click.Context) -> None:
+def db_current() -> None:
     """Show the revision the database is at."""
-    _commands(ctx).current(verbose=False)
+    _alembic().current(verbose=False)
+
+
+@db.command("history")
+def db_history() -> None:
+    """List every revision, newest first."""
+    _alembic().history(verbose=False)
 
 
 @db.command("revision")
 @click.option("-m", "--message", required=True, help="What the revision does.")
 @click.option("--autogenerate", is_flag=True, help="Fill the revision from the difference to the models.")
-@click.pass_context
-def db_revision(ctx: click.Context, message: str, autogenerate: bool) -> None:
-    """Create a new revision in the shared history (``apps/migrations/versions``)."""
-    _commands(ctx).revision(message=message, autogenerate=autogenerate)
+def db_revision(message: str, autogenerate: bool) -> None:
+    """Create a new revision in the shared history (apps/migrations/versions)."""
+    _alembic().revision(message=message, autogenerate=autogenerate)
 
 
-def _add_advanced_alchemy_commands() -> None:
-    from advanced_alchemy.cli import add_migration_commands
-
-    add_migration_commands(db)
-
-
-_add_advanced_alchemy_commands()
+@db.command("downgrade", context_settings={"ignore_unknown_options": True})  # "-1" is a revision
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Step the database back to REVISION (a revision id, -1 for one step, or base): destructive, so
+    the revision is always spelled out."""
+    _alembic().downgrade(revision)
