@@ -26,6 +26,7 @@ from apps.app_b.models import Product
 from apps.app_b.repositories import ProductRepository
 from apps.app_b.services import ProductService
 from kami.db.config import build_sqlalchemy_config
+from kami.db.precompiled import dispose_read_engines
 from kami.settings import load_settings
 
 Read = Callable[[], Awaitable[Any]]
@@ -71,10 +72,10 @@ async def main(url: str, seconds: float, rounds: int) -> dict[str, Any]:
         async with config.get_session() as session:
             return await ProductService(session=session).get_out(product_id)
 
-    engine = config.get_engine()
+    reader_session = config.create_session_maker()()  # never begins a transaction: reads take the lean pool
 
     async def reader_only() -> Any:
-        return await ProductRepository.read_row(engine, product_id)
+        return await ProductRepository.read_row(reader_session, product_id)
 
     contenders: dict[str, Read] = {
         "raw asyncmy": raw_read,
@@ -87,6 +88,8 @@ async def main(url: str, seconds: float, rounds: int) -> dict[str, Any]:
             results[name].append(await _measure(read, seconds))
 
     raw.close()
+    await reader_session.close()
+    await dispose_read_engines()
     async with config.get_session() as session:
         await session.delete(await session.get(Product, product_id))
         await session.commit()

@@ -123,6 +123,7 @@ class Codes:
     EXTERNAL_SERVICE_ERROR = _r(5002, "External service error", 502)
     CACHE_UNAVAILABLE = _r(5003, "Cache unavailable", 503)
     SERVICE_UNAVAILABLE = _r(5004, "Service unavailable", 503)
+    TRANSACTION_CONFLICT = _r(5005, "The operation collided with a concurrent one; retry it", 503)
     UNKNOWN = _r(9000, "Unknown error", 500)
 
 

@@ -8,11 +8,10 @@ about a database or Redis it cannot reach, then serves anyway (readiness answers
 from __future__ import annotations
 
 import asyncio
-import socket
 
 from sqlalchemy.engine import make_url
 
-from kami.errors import exception_chain
+from kami.db.errors import connection_problem
 from kami.settings import Settings
 
 __all__ = [
@@ -24,34 +23,6 @@ __all__ = [
 ]
 
 _SERVERS = {"mysql": "MySQL", "mariadb": "MariaDB", "postgresql": "PostgreSQL", "sqlite": "SQLite"}
-_MYSQL_CODES = {
-    1045: "access denied — check KAMI_DATABASE_USER and KAMI_DATABASE_PASSWORD",
-    1049: "the database does not exist — create it, or check KAMI_DATABASE_NAME",
-}
-
-
-def _problem(exc: BaseException, timeout: float) -> tuple[str, bool]:
-    """(what went wrong, whether it is a reachability problem worth the "is it running" hint)."""
-    for cause in exception_chain(exc):
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused", True
-        if isinstance(cause, socket.gaierror):
-            return "unknown host", True
-        if isinstance(cause, TimeoutError):
-            return f"no answer within {timeout:g} s", True
-        code = cause.args[0] if cause.args and isinstance(cause.args[0], int) else None
-        if code in _MYSQL_CODES:
-            return _MYSQL_CODES[code], False
-        if code == 2003:  # MySQL client: can't connect (refused, unreachable)
-            return "connection refused", True
-        name = type(cause).__name__
-        if name == "InvalidPasswordError":
-            return "access denied — check KAMI_DATABASE_USER and KAMI_DATABASE_PASSWORD", False
-        if name == "InvalidCatalogNameError":
-            return "the database does not exist — create it, or check KAMI_DATABASE_NAME", False
-        if isinstance(cause, OSError) and cause.strerror:
-            return cause.strerror.lower(), True
-    return f"{type(exc).__name__}: {exc}", False
 
 
 def explain_database_error(settings: Settings, exc: BaseException) -> str:
@@ -59,7 +30,7 @@ def explain_database_error(settings: Settings, exc: BaseException) -> str:
     variable = "KAMI_DATABASE_URL" if settings.database.url else "KAMI_DATABASE_HOST"
     server = _SERVERS.get(url.get_backend_name(), url.get_backend_name())
     where = f"{url.host}:{url.port}" if url.port else str(url.host)
-    problem, reachability = _problem(exc, settings.database.connect_timeout)
+    problem, reachability = connection_problem(exc, settings.database.connect_timeout)
     hint = f" — is {server} running and reachable?" if reachability else ""
     return f"{variable}: cannot connect to {where} ({problem}){hint}"
 
@@ -67,7 +38,7 @@ def explain_database_error(settings: Settings, exc: BaseException) -> str:
 def explain_redis_error(settings: Settings, exc: BaseException) -> str:
     url = make_url(settings.redis.url)
     where = f"{url.host}:{url.port or 6379}"
-    problem, reachability = _problem(exc, settings.redis.socket_timeout)
+    problem, reachability = connection_problem(exc, settings.redis.socket_timeout)
     hint = " — is Redis running and reachable?" if reachability else ""
     return f"KAMI_REDIS_URL: cannot connect to {where} ({problem}){hint}"
 

@@ -6,7 +6,6 @@ into envelopes in one place.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from kami.codes import BusinessCode, Codes
@@ -25,7 +24,6 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitedError",
     "ValidationError",
-    "exception_chain",
 ]
 
 
@@ -109,13 +107,3 @@ class CacheUnavailableError(DependencyError):
 
 class ExternalServiceError(DependencyError):
     default = Codes.EXTERNAL_SERVICE_ERROR
-
-
-def exception_chain(exc: BaseException, depth: int = 8) -> Iterator[BaseException]:
-    """The exception and what caused it, outermost first (drivers' errors sit a few levels down)."""
-    seen: BaseException | None = exc
-    for _ in range(depth):
-        if seen is None:
-            return
-        yield seen
-        seen = seen.__cause__ or seen.__context__

@@ -29,9 +29,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 
 from kami.codes import BusinessCode, Codes, code_for_status
-from kami.db.disconnects import is_driver_disconnect
+from kami.db.errors import DatabaseFailure, classify
 from kami.envelope import error
-from kami.errors import KamiError, exception_chain
+from kami.errors import KamiError
 
 __all__ = ["envelope_response", "exception_handlers", "to_envelope_response"]
 
@@ -87,31 +87,6 @@ def _http_exception_response(exc: HTTPException) -> Response[Any]:
     return envelope_response(code, message, status_code=status, headers=headers)
 
 
-_DUPLICATE_MARKERS = ("duplicate entry", "duplicate key", "unique constraint", "23505", "(1062")
-
-
-def _is_duplicate(exc: BaseException) -> bool:
-    """A unique-key violation, as MySQL/MariaDB, PostgreSQL and SQLite each word it."""
-    if not isinstance(exc, aa.IntegrityError | sa_exc.IntegrityError):
-        return False
-    return any(
-        marker in str(cause).lower() for cause in exception_chain(exc, 4) for marker in _DUPLICATE_MARKERS
-    )
-
-
-_UNREACHABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
-
-
-def _is_unavailable(exc: BaseException) -> bool:
-    """True when the exception chain shows the database could not be reached or answered too late."""
-    return any(
-        isinstance(cause, _UNREACHABLE)
-        or is_driver_disconnect(cause)
-        or (isinstance(cause, sa_exc.DBAPIError) and cause.connection_invalidated)
-        for cause in exception_chain(exc)
-    )
-
-
 def to_envelope_response(exc: BaseException) -> Response[Any]:
     """The envelope for any exception; also used by middleware that must answer without a handler."""
     if isinstance(exc, KamiError):
@@ -125,18 +100,21 @@ def to_envelope_response(exc: BaseException) -> Response[Any]:
     if _is_redis_unavailable(exc):
         log.warning("redis unavailable", error=type(exc).__name__, detail=str(exc)[:200])
         return envelope_response(Codes.CACHE_UNAVAILABLE)
-    # advanced-alchemy wraps a lost connection as its IntegrityError: look at the cause first.
-    if _is_unavailable(exc):
+    failure = classify(exc)
+    if failure is DatabaseFailure.UNAVAILABLE:
         log.warning("database unavailable", error=type(exc).__name__, detail=str(exc)[:200])
         return envelope_response(Codes.DATABASE_ERROR, "Database unavailable, retry later")
+    if failure is DatabaseFailure.LOCK_CONFLICT:
+        log.warning("transaction lost a lock conflict", error=type(exc).__name__, detail=str(exc)[:200])
+        return envelope_response(Codes.TRANSACTION_CONFLICT, headers={"Retry-After": "1"})
+    if failure is DatabaseFailure.DUPLICATE:
+        return envelope_response(Codes.ALREADY_EXISTS)
+    if failure is DatabaseFailure.INTEGRITY:
+        return envelope_response(Codes.CONFLICT)
     if isinstance(exc, aa.NotFoundError):
         return envelope_response(Codes.NOT_FOUND)
-    if isinstance(exc, aa.DuplicateKeyError) or _is_duplicate(exc):
-        return envelope_response(Codes.ALREADY_EXISTS)
     if isinstance(exc, StaleDataError):
         return envelope_response(Codes.STALE_VERSION)
-    if isinstance(exc, aa.IntegrityError | sa_exc.IntegrityError):
-        return envelope_response(Codes.CONFLICT)
     log.error("unhandled exception", exc_info=exc)
     return envelope_response(Codes.UNKNOWN, "Internal server error")
 

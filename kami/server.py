@@ -19,9 +19,9 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 
 from kami.db.config import DB_SESSION_KEY, build_sqlalchemy_config
-from kami.db.fast_read import dispose_read_engines
 from kami.db.migrations import head_revision, upgrade
 from kami.db.pagination import provide_page_params
+from kami.db.precompiled import dispose_read_engines
 from kami.dependency_order import resolve_dependencies_in_order
 from kami.exception_handlers import exception_handlers
 from kami.header_limit import HeaderLimitMiddleware

@@ -1,7 +1,6 @@
 """What the lean data paths share when they talk to the driver themselves, past SQLAlchemy's execution:
-the column types' result processors, Python-side column defaults, the client span SQLAlchemy's
-instrumentation would have made, and turning a driver exception into SQLAlchemy's (so the error
-handlers answer as for any statement).
+the column types' result processors, Python-side column defaults and the client span SQLAlchemy's
+instrumentation would have made. (Driver exceptions become SQLAlchemy's in :mod:`kami.db.errors`.)
 """
 
 from __future__ import annotations
@@ -12,14 +11,9 @@ from typing import Any
 
 from opentelemetry import trace
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
-
-from kami.db.disconnects import is_driver_disconnect
 
 __all__ = [
     "Processor",
-    "driver_error",
-    "is_disconnect",
     "python_default",
     "result_processor",
     "statement_span",
@@ -68,12 +62,3 @@ def python_default(default: Any) -> Any:
     """A column's Python-side ``default=`` / ``onupdate=`` value, as SQLAlchemy computes it when it
     executes a statement itself (a scalar, or a callable's result)."""
     return default.arg(None) if default.is_callable else default.arg
-
-
-def is_disconnect(dialect: Dialect, exc: BaseException) -> bool:
-    return dialect.is_disconnect(exc, None, None) or is_driver_disconnect(exc)  # type: ignore[arg-type]
-
-
-def driver_error(sql: str, params: Any, exc: Exception, base: type[Exception], *, lost: bool) -> Exception:
-    """SQLAlchemy's exception for a driver's (``IntegrityError`` stays ``IntegrityError``, and so on)."""
-    return DBAPIError.instance(sql, params, exc, base, connection_invalidated=lost)

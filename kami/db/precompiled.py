@@ -1,47 +1,80 @@
-"""Statements compiled once, then run with new values only: the lean path for hot writes.
+"""Statements compiled once, then run with new values only: kami's one lean path to the database.
 
 Each statement through ``Session.execute`` costs 0.3 to 0.8 ms of CPU here (building it, its cache key,
-the ORM's execution, the adapter's greenlet hops) against ~0.1 ms for the driver itself; a write
-transaction of six statements pays that six times while other transactions wait for its row locks.
-A :class:`Precompiled` statement is built once with ``bindparam`` placeholders; per dialect the SQL,
-the order of its parameters and the column types' bind and result processors are prepared once.
+the ORM's execution, the adapter's greenlet hops) against ~0.1 ms for the driver itself. A
+:class:`Precompiled` statement is built once with ``bindparam`` placeholders; per dialect the SQL, the
+order of its parameters and the column types' bind and result processors are prepared once.
 
-It runs on the connection of the session's current transaction, so it commits or rolls back with
-everything else the session does, and the session's bind routing sees the statement (writes go to
-the primary). On MySQL (asyncmy, the production driver) the SQL goes straight to the driver; asyncpg
-and aiosqlite manage their transactions inside SQLAlchemy's adapters, which a direct call would
-bypass, so there the prepared statement runs through SQLAlchemy Core (still without rebuilding it).
-Driver errors become SQLAlchemy's (``IntegrityError`` and so on) as on any other path, a lost
-connection is invalidated, and a sampled request gets the statement's client span.
+Where it runs follows the session's own routing, so a lean statement never sees other data than the
+ORM would in its place:
+
+- inside a transaction (``kami.data.transaction``), or once the session has begun one (it wrote, or
+  read through the ORM), on the session's own connection: it sees the transaction's writes and
+  commits or rolls back with them;
+- a SELECT outside any transaction, on an autocommit connection of the engine the session would
+  route it to (a replica, round robin, when there are replicas): no BEGIN, ROLLBACK or pre-ping round
+  trips; a connection found dead is discarded and the read tried once more.
+
+One rule says when the driver is called directly: on asyncmy (the production driver, whose adapter
+keeps no transaction state of its own). asyncpg and aiosqlite keep transaction state inside
+SQLAlchemy's adapters, which a direct call would bypass, so there the prepared statement runs through
+SQLAlchemy Core. Driver errors become SQLAlchemy's (``IntegrityError`` and so on, see
+:mod:`kami.db.errors`), a lost connection is invalidated, and a sampled request gets the statement's
+client span.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Delete, Insert, Select, Update
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_scoped_session
-from sqlalchemy.sql.compiler import SQLCompiler
-
-from kami.db.driver_calls import (
-    Processor,
-    driver_error,
-    is_disconnect,
-    python_default,
-    result_processor,
-    statement_span,
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_scoped_session,
+    create_async_engine,
 )
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util import greenlet_spawn
 
-__all__ = ["Precompiled"]
+from kami.db.driver_calls import Processor, python_default, result_processor, statement_span
+from kami.db.errors import driver_error, is_disconnect
+from kami.db.transaction import in_transaction
+
+__all__ = ["Precompiled", "dispose_read_engines", "read_engine_for"]
 
 Params = Mapping[str, Any]
-Statement = Select[*tuple[Any, ...]] | Insert | Update | Delete
 Session = AsyncSession | async_scoped_session[AsyncSession]  # what a repository holds
+Statement = Select[*tuple[Any, ...]] | Insert | Update | Delete
 
 _DIRECT_DRIVERS = frozenset({"asyncmy"})
+_read_engines: weakref.WeakKeyDictionary[Engine, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def read_engine_for(engine: Engine) -> AsyncEngine:
+    """The autocommit pool beside ``engine`` (same URL and pool size), created on first use."""
+    reader = _read_engines.get(engine)
+    if reader is None:
+        pool = engine.pool
+        options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT", "pool_pre_ping": False}
+        if engine.dialect.name != "sqlite":
+            options |= {"pool_size": pool.size(), "max_overflow": getattr(pool, "_max_overflow", 10)}  # type: ignore[attr-defined]
+            options |= {"pool_reset_on_return": None, "pool_recycle": getattr(pool, "_recycle", 3600)}
+        reader = create_async_engine(engine.url, **options)
+        _read_engines[engine] = reader
+    return reader
+
+
+async def dispose_read_engines() -> None:
+    for reader in list(_read_engines.values()):
+        await reader.dispose()
+    _read_engines.clear()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +107,15 @@ class _Form:
             for name, process in zip(self.names, self.binds, strict=True)
         )
 
+    def processed(self, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        return [
+            tuple((process(raw) if process else raw) for process, raw in zip(self.results, row, strict=True))
+            for row in rows
+        ]
+
 
 class Precompiled:
-    """``await statement.execute(session, {...})`` -> rows matched; ``.rows(...)`` -> result rows.
+    """``await statement.execute(session, {...})`` -> rows matched; ``.rows(session, {...})`` -> rows.
 
     ``execute`` also takes a list of parameter sets (one INSERT for many rows); it then returns the
     rows matched by all of them, or -1 where the driver does not count them (asyncpg). Every ``bindparam``
@@ -87,6 +126,7 @@ class Precompiled:
         self.statement = statement
         self.name = _span_name(statement)
         self._forms: dict[str, _Form] = {}
+        self._reads_alone = isinstance(statement, Select) and statement._for_update_arg is None
 
     async def execute(self, session: Session, params: Params | Sequence[Params]) -> int:
         connection = await session.connection(bind_arguments={"clause": self.statement})
@@ -106,16 +146,17 @@ class Precompiled:
         return rowcount
 
     async def rows(self, session: Session, params: Params) -> list[tuple[Any, ...]]:
+        """The statement's rows, read where the session's routing says (see the module docstring)."""
+        if self._reads_alone and not _begun(session):
+            bind = session.get_bind(clause=self.statement)
+            return await self._read_autocommit(bind if isinstance(bind, Engine) else bind.engine, params)
         connection = await session.connection(bind_arguments={"clause": self.statement})
         if connection.dialect.driver not in _DIRECT_DRIVERS:
             return [tuple(row) for row in await connection.execute(self.statement, params)]
         form = self._form(connection.dialect)
         sql, args = form.arguments(params)
         _, fetched = await self._run(connection, sql, args, many=False, fetch=True)
-        return [
-            tuple((process(raw) if process else raw) for process, raw in zip(form.results, row, strict=True))
-            for row in fetched
-        ]
+        return form.processed(fetched)
 
     def _form(self, dialect: Dialect) -> _Form:
         form = self._forms.get(dialect.name)
@@ -138,12 +179,59 @@ class Precompiled:
                 fetched = await cursor.fetchall() if fetch else ()
                 return int(cursor.rowcount), fetched
             except base as exc:
-                lost = is_disconnect(connection.dialect, exc)
+                lost = is_disconnect(exc, connection.dialect)
                 if lost:
                     await connection.invalidate(exc)
                 raise driver_error(sql, args, exc, base, lost=lost) from exc
             finally:
                 await cursor.close()
+
+    async def _read_autocommit(self, bind: Engine, params: Params) -> list[tuple[Any, ...]]:
+        reader = read_engine_for(bind)
+        form = self._form(reader.dialect)
+        for attempt in (1, 2):
+            try:
+                with statement_span(reader.dialect, form.sql, self.name):
+                    if reader.dialect.driver in _DIRECT_DRIVERS:
+                        return await self._fetch_direct(reader, form, params)
+                    async with reader.connect() as connection:
+                        return [tuple(row) for row in await connection.execute(self.statement, params)]
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    async def _fetch_direct(self, reader: AsyncEngine, form: _Form, params: Params) -> list[tuple[Any, ...]]:
+        sql, args = form.arguments(params)
+        base = reader.dialect.loaded_dbapi.Error
+        try:
+            pooled = await reader.raw_connection()  # the pool's proxy: no Connection wrapper, no reset
+        except base as exc:  # e.g. refused, or "too many connections"
+            raise driver_error(sql, args, exc, base, lost=False) from exc
+        try:
+            cursor = pooled.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                await cursor.execute(sql, args)
+                return form.processed(await cursor.fetchall())
+            finally:
+                await cursor.close()
+        except base as exc:
+            lost = is_disconnect(exc, reader.dialect)
+            if lost:
+                await greenlet_spawn(pooled.invalidate, exc)
+            raise driver_error(sql, args, exc, base, lost=lost) from exc
+        finally:
+            # Giving a connection back may close it (an overflow connection, or an invalidated one),
+            # and closing an async driver's connection is awaited inside SQLAlchemy: outside a greenlet
+            # that fails and leaves the connection open on the server until it runs out of them.
+            await greenlet_spawn(pooled.close)
+
+
+def _begun(session: Session) -> bool:
+    """Whether reads must go through the session's own connection: a kami transaction is open, or the
+    session already holds a transaction (it wrote, or read through the ORM)."""
+    own = session if isinstance(session, AsyncSession) else session()
+    return in_transaction(own) or own.in_transaction()
 
 
 def _compile(statement: Statement, dialect: Dialect) -> _Form:

@@ -7,10 +7,9 @@ from typing import Any, TypeVar
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import Table, bindparam, insert, inspect, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kami.db.driver_calls import python_default
-from kami.db.fast_read import FastReader
 from kami.db.models import AppScoped, Model
 from kami.db.precompiled import Precompiled
 
@@ -35,23 +34,18 @@ class Repository(SQLAlchemyAsyncRepository[ModelT]):
         super().__init__(session=session, **kwargs)
 
     @classmethod
-    def fast_reader(cls) -> FastReader:
-        reader = cls.__dict__.get("_fast_reader")
-        if reader is None:
-            reader = FastReader(cls.model_type.__table__)  # type: ignore[arg-type]
-            cls._fast_reader = reader  # type: ignore[attr-defined]
-        return reader  # type: ignore[no-any-return]
-
-    @classmethod
     async def read_row(
-        cls, engine: AsyncEngine, item_id: Any, app_id: str | None = None
+        cls, session: AsyncSession, item_id: Any, app_id: str | None = None
     ) -> dict[str, Any] | None:
-        """The row with this primary key as ``{column: value}``, read without the ORM (the hot path).
-
-        It needs no session and no repository instance; app-scoped rows of another app are not found.
-        """
-        row = await cls.fast_reader().get(engine, item_id)
-        if row is not None and issubclass(cls.model_type, AppScoped) and row.get("app_id") != app_id:
+        """The row with this primary key as ``{column: value}``, read without the ORM (the hot path) and
+        routed as the session routes (see :mod:`kami.db.precompiled`); app-scoped rows of another app
+        are not found. It needs no repository instance."""
+        statement, names = _by_primary_key(cls.model_type.__table__)  # type: ignore[arg-type]
+        found = await statement.rows(session, {"key": item_id})
+        if not found:
+            return None
+        row = dict(zip(names, found[0], strict=True))
+        if issubclass(cls.model_type, AppScoped) and row.get("app_id") != app_id:
             return None
         return row
 
@@ -93,6 +87,17 @@ class Repository(SQLAlchemyAsyncRepository[ModelT]):
 
 
 _inserts: dict[tuple[Table, tuple[str, ...]], Precompiled] = {}
+_reads: dict[Table, tuple[Precompiled, list[str]]] = {}
+
+
+def _by_primary_key(table: Table) -> tuple[Precompiled, list[str]]:
+    """``SELECT every column FROM table WHERE pk = :key``, compiled once per table, and the names."""
+    found = _reads.get(table)
+    if found is None:
+        (key,) = table.primary_key.columns
+        names = [str(column.key) for column in table.columns]  # plain str: msgspec refuses subclasses
+        found = _reads[table] = (Precompiled(select(*table.columns).where(key == bindparam("key"))), names)
+    return found
 
 
 def _insert_statement(table: Table, columns: tuple[str, ...]) -> Precompiled:

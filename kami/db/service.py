@@ -51,10 +51,10 @@ class Service(SQLAlchemyAsyncRepositoryService[ModelT, Repository[ModelT]], Gene
         return msgspec.convert(entity, self.out_type, from_attributes=True)  # type: ignore[return-value]
 
     async def get_row(self, item_id: Any) -> dict[str, Any]:
-        """One row as ``{column: value}`` by the lean read path (no session, no entity, no transaction);
-        404 / 4001 when it does not exist. For reads that need no entity."""
+        """One row as ``{column: value}`` by the lean read path (no entity; a replica outside a
+        transaction, the transaction's own connection inside one); 404 / 4001 when it does not exist."""
         app_id = self._repository_options.get("app_id")
-        row = await self.repository_type.read_row(self.session.bind, item_id, app_id)  # type: ignore[arg-type]
+        row = await self.repository_type.read_row(self.session, item_id, app_id)
         if row is None:
             raise NotFoundError()
         return row

@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_scoped_session
 
 from kami.db.routing import use_primary
 
@@ -44,7 +44,7 @@ class _Open:
     callbacks: list[AfterCommit] = field(default_factory=list)
 
 
-def in_transaction(session: AsyncSession) -> bool:
+def in_transaction(session: AsyncSession | async_scoped_session[AsyncSession]) -> bool:
     """True inside ``transaction(session)`` (however deeply nested)."""
     return _STATE in session.info
 

@@ -1,4 +1,5 @@
-"""The lean primary-key read returns exactly what the ORM returns, on every backend."""
+"""The lean primary-key read returns exactly what the ORM returns, on every backend, and reads where the
+session would: a replica outside a transaction, the transaction's own connection inside one."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from sqlalchemy.pool import NullPool
 
 from apps.app_b.models import Product
 from apps.app_b.repositories import ProductRepository
+from kami.data import transaction
 from kami.db.config import build_sqlalchemy_config, normalise_url
-from kami.db.fast_read import dispose_read_engines, read_engine_for
+from kami.db.precompiled import dispose_read_engines, read_engine_for
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.backends import reset_schema
@@ -34,8 +36,10 @@ async def test_fast_read_matches_the_orm(db_settings: Settings) -> None:
             orm = await session.get(Product, product.id)
             assert orm is not None
             await session.refresh(orm)  # compare with what the database stored
-            row = await ProductRepository.read_row(config.get_engine(), product.id)
+        async with config.get_session() as session:  # a session that has not begun: the lean pool
+            row = await ProductRepository.read_row(session, product.id)
             assert row is not None
+            assert not session.in_transaction()
             for column in (
                 "id",
                 "name",
@@ -49,7 +53,7 @@ async def test_fast_read_matches_the_orm(db_settings: Settings) -> None:
                 assert row[column] == getattr(orm, column), column
             assert isinstance(row["price"], Decimal)
             assert row["created_at"].tzinfo is not None
-            assert await ProductRepository.read_row(config.get_engine(), uuid4()) is None
+            assert await ProductRepository.read_row(session, uuid4()) is None
     finally:
         await dispose_read_engines()
         await config.get_engine().dispose()
@@ -67,13 +71,13 @@ async def _read_across_a_cut(settings: Settings, proxy: TcpProxy) -> None:
             product = Product(name="survivor", price=Decimal("1.00"), stock=1)
             session.add(product)
             await session.commit()
-        engine = config.get_engine()
-        assert await ProductRepository.read_row(engine, product.id) is not None  # pooled connection now
-        proxy.cut()
-        proxy.restore()  # the pooled connection is dead; the read must discard it and retry once
-        row = await ProductRepository.read_row(engine, product.id)
-        assert row is not None
-        assert row["name"] == "survivor"
+        async with config.get_session() as session:
+            assert await ProductRepository.read_row(session, product.id) is not None  # pooled connection now
+            proxy.cut()
+            proxy.restore()  # the pooled connection is dead; the read must discard it and retry once
+            row = await ProductRepository.read_row(session, product.id)
+            assert row is not None
+            assert row["name"] == "survivor"
     finally:
         await dispose_read_engines()
         await config.get_engine().dispose()
@@ -115,8 +119,9 @@ async def _burst_of_reads(settings: Settings) -> tuple[int, int]:
 
         async def read() -> None:
             nonlocal peak
-            assert await ProductRepository.read_row(engine, product.id) is not None
-            peak = max(peak, read_engine_for(engine).pool.checkedout())  # type: ignore[attr-defined]
+            async with config.get_session() as session:
+                assert await ProductRepository.read_row(session, product.id) is not None
+            peak = max(peak, read_engine_for(engine.sync_engine).pool.checkedout())  # type: ignore[attr-defined]
 
         async with anyio.create_task_group() as group:
             for _ in range(24):
@@ -157,4 +162,55 @@ async def test_lean_insert_stores_what_add_stores(db_settings: Settings) -> None
             await session.rollback()
             assert await repository.get_one_or_none(id=discarded.id) is None
     finally:
+        await config.get_engine().dispose()
+
+
+async def test_a_lean_read_inside_a_transaction_sees_its_writes(db_settings: Settings) -> None:
+    config = build_sqlalchemy_config(db_settings)
+    try:
+        async with config.get_session() as session:
+            product = Product(name="Uncommitted", price=Decimal("2.00"), stock=4)
+            async with transaction(session):
+                session.add(product)
+                await session.flush()
+                row = await ProductRepository.read_row(session, product.id)  # not committed yet
+                assert row is not None
+                assert row["stock"] == 4
+                prices = await ProductRepository(session=session).prices([product.id])
+                assert prices == {product.id: Decimal("2.00")}
+    finally:
+        await dispose_read_engines()
+        await config.get_engine().dispose()
+
+
+@pytest.mark.parametrize("backend", ["mysql", "postgres"])
+def test_lean_reads_follow_the_replica_routing(backend: str, tmp_path: Path) -> None:
+    """Outside a transaction a lean read goes to the replica, inside one to the primary (where the
+    transaction is), as the ORM's reads do."""
+    primary_url, replica_url = service_url(backend), service_url(f"{backend}_replica")
+    for url in (primary_url, replica_url):
+        reset_schema(settings_for(url, tmp_path))
+    anyio.run(_check_lean_routing, primary_url, replica_url, tmp_path)
+
+
+async def _check_lean_routing(primary_url: str, replica_url: str, tmp_path: Path) -> None:
+    from apps.app_b.services import ProductService
+
+    same_id = uuid4()
+    for url, name in ((primary_url, "primary"), (replica_url, "replica")):
+        config = build_sqlalchemy_config(settings_for(url, tmp_path))
+        async with config.get_session() as session:
+            session.add(Product(id=same_id, name=f"on the {name}", price=Decimal("1.00"), stock=1))
+            await session.commit()
+        await config.get_engine().dispose()
+    settings = settings_for(primary_url, tmp_path, KAMI_DATABASE_REPLICA_URLS=replica_url)
+    config = build_sqlalchemy_config(settings)
+    try:
+        async with config.get_session() as session:
+            service = ProductService(session=session)
+            assert (await service.get_row(same_id))["name"] == "on the replica"
+            async with service.transaction():
+                assert (await service.get_row(same_id))["name"] == "on the primary"
+    finally:
+        await dispose_read_engines()
         await config.get_engine().dispose()

@@ -112,7 +112,7 @@ def test_every_command_has_help(tmp_path: Path) -> None:
     env = kami_env(tmp_path)
     commands = _commands(main, [])
     assert ["serve"] in commands
-    assert ["db", "upgrade"] in commands
+    assert ["db", "revision"] in commands
     assert ["users", "create-admin"] in commands  # an app's own command
     for path in [[], *commands]:
         result = CliRunner().invoke(main, [*path, "--help"], env=env)
