@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from kami.db.errors import connection_problem
 from kami.settings import Settings
+from kami.store.address import RedisAddress
 
 __all__ = [
     "database_problem",
@@ -36,8 +37,7 @@ def explain_database_error(settings: Settings, exc: BaseException) -> str:
 
 
 def explain_redis_error(settings: Settings, exc: BaseException) -> str:
-    url = make_url(settings.redis.url)
-    where = f"{url.host}:{url.port or 6379}"
+    where = RedisAddress.parse(settings.redis.url).where
     problem, reachability = connection_problem(exc, settings.redis.socket_timeout)
     hint = " — is Redis running and reachable?" if reachability else ""
     return f"KAMI_REDIS_URL: cannot connect to {where} ({problem}){hint}"
@@ -64,9 +64,11 @@ async def _database(settings: Settings) -> str | None:
 
 
 async def _redis(settings: Settings) -> str | None:
-    from redis.asyncio import Redis
+    from kami.store.client import build_redis
 
-    client = Redis.from_url(settings.redis.url, socket_connect_timeout=settings.redis.socket_timeout)
+    client = build_redis(settings)  # the client kami itself uses, as it would connect
+    if client is None:
+        return None
     try:
         await client.ping()
     except Exception as exc:

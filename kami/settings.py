@@ -17,6 +17,7 @@ from typing import Annotated, Any, ClassVar, Literal
 import msgspec
 
 from kami.route_options import RateLimit
+from kami.store.address import RedisAddress, RedisAddressError
 
 __all__ = [
     "DEFAULT_SECRET_KEY",
@@ -355,6 +356,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         raise SettingsError(problems)
     settings = Settings(**groups)  # type: ignore[arg-type]
     problems.extend(_rate_problems(settings.ratelimit))
+    problems.extend(_redis_problems(settings.redis))
     problems.extend(
         filter(None, [_worker_problem(settings.server.workers, settings.redis.url, "KAMI_SERVER_WORKERS")])
     )
@@ -382,6 +384,16 @@ def _worker_problem(workers: int, redis_url: str, asked_by: str) -> str | None:
         "own in-memory store (refresh tokens, idempotency keys, rate limits and caches would split by "
         "worker); set KAMI_REDIS_URL, or run one worker"
     )
+
+
+def _redis_problems(redis: RedisSettings) -> list[str]:
+    if not redis.url:
+        return []
+    try:
+        RedisAddress.parse(redis.url)
+    except RedisAddressError as exc:
+        return [f"KAMI_REDIS_URL: {exc}"]
+    return []
 
 
 def _rate_problems(rates: RateLimitSettings) -> list[str]:

@@ -15,11 +15,13 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry import trace
 
 from kami.observability.logging import AccessLineWriter
-from kami.observability.metrics import IN_FLIGHT, record_pool, record_redis_pool, record_request
+from kami.observability.metrics import IN_FLIGHT, record_pool, record_redis_store, record_request
 from kami.observability.trace_context import current_span_id, current_trace_id
 from kami.response_headers import set_response_headers
 from kami.route_options import PLATFORM_APP, policy_of
 from kami.runtime import runtime_of
+from kami.store.backend import RedisBackend
+from kami.store.pipelined import MAX_IN_FLIGHT
 from kami.trusted_proxies import TrustedProxies
 
 __all__ = ["AccessLog", "annotate_response"]
@@ -73,8 +75,9 @@ class AccessLog:
         self._pools_sampled = now
         runtime = runtime_of(scope["app"])
         record_pool(runtime.engine.pool)
-        if runtime.redis is not None:
-            record_redis_pool(runtime.redis.connection_pool)
+        store = runtime.backend.redis if isinstance(runtime.backend, RedisBackend) else None
+        if store is not None:
+            record_redis_store(store.connected, store.in_flight, MAX_IN_FLIGHT)
 
     def _request_id(self, scope: Scope) -> str:
         sent = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")

@@ -26,12 +26,12 @@ __all__ = [
     "IN_FLIGHT",
     "POOL",
     "READY",
-    "REDIS_POOL",
+    "REDIS_STORE",
     "REQUESTS",
     "REQUEST_SECONDS",
     "metrics_endpoint",
     "record_pool",
-    "record_redis_pool",
+    "record_redis_store",
     "record_request",
 ]
 
@@ -44,8 +44,12 @@ REQUEST_SECONDS = Histogram(
 )
 IN_FLIGHT = Gauge("kami_requests_in_flight", "Requests being answered.", multiprocess_mode="livesum")
 POOL = Gauge("kami_db_pool_connections", "Database pool connections.", ["state"], multiprocess_mode="livesum")
-REDIS_POOL = Gauge(
-    "kami_redis_pool_connections", "Redis pool connections.", ["state"], multiprocess_mode="livesum"
+REDIS_STORE = Gauge(
+    "kami_redis_store",
+    "The store's Redis connection (cache, limits, locks, idempotency): open connections, commands "
+    "waiting for a reply, and how many may wait.",
+    ["state"],
+    multiprocess_mode="livesum",
 )
 READY = Gauge(
     "kami_ready", "1 while /health/ready answers 200, 0 while it answers 503.", multiprocess_mode="livemin"
@@ -72,16 +76,12 @@ def record_pool(pool: Any) -> None:
         POOL.labels("capacity").set(int(size()) + max(int(getattr(pool, "_max_overflow", 0)), 0))
 
 
-def record_redis_pool(pool: Any) -> None:
-    """Open and in-use connections of redis-py's pool (it exposes no public counters)."""
-    opened = len(getattr(pool, "_connections", []) or [])
-    in_use = len(getattr(pool, "_in_use_connections", []) or [])
-    idle = getattr(pool, "pool", None)
-    if idle is not None and hasattr(idle, "qsize"):  # BlockingConnectionPool: idle slots hold None
-        in_use = opened - sum(1 for c in list(idle._queue) if c is not None)
-    REDIS_POOL.labels("open").set(opened)
-    REDIS_POOL.labels("in_use").set(max(in_use, 0))
-    REDIS_POOL.labels("max").set(getattr(pool, "max_connections", 0))
+def record_redis_store(connected: bool, in_flight: int, limit: int) -> None:
+    """The pipelined connection that carries the store's traffic (what redis-py's pool carries, the
+    job queue, is measured by the queue's own metrics)."""
+    REDIS_STORE.labels("open").set(int(connected))
+    REDIS_STORE.labels("in_flight").set(in_flight)
+    REDIS_STORE.labels("limit").set(limit)
 
 
 def _registry() -> CollectorRegistry | None:

@@ -10,10 +10,15 @@ callers; ``bench/redis_commands.py`` measures both). Only commands that stand al
 stay on redis-py (the job queue).
 
 Failure behaves like redis-py's for callers: a refused or lost connection raises
-``redis.exceptions.ConnectionError`` (the next command reconnects), a reply later than ``timeout``
-raises ``redis.exceptions.TimeoutError`` for every command waiting behind it and drops the
-connection, an error reply raises ``ResponseError``. A sampled request gets a client span per
-command, as redis-py's instrumentation gives it.
+``redis.exceptions.ConnectionError`` (the next command reconnects), an error reply raises
+``ResponseError``, and a command whose reply has not come within ``timeout`` of sending it raises
+``redis.exceptions.TimeoutError`` — that command only: the others keep their own deadlines, and its
+reply, when it comes, is read and dropped. The connection itself is given up only when nothing at
+all has come back for ``DEAD_AFTER`` timeouts while a command waited (a half-open socket).
+
+Buffers are bounded: at most ``MAX_IN_FLIGHT`` commands wait for replies (more callers queue for a
+slot), and while the socket's write buffer is over its high-water mark callers wait before writing.
+A sampled request gets a client span per command, as redis-py's instrumentation gives it.
 """
 
 from __future__ import annotations
@@ -23,46 +28,21 @@ import hashlib
 import ssl
 import time
 from collections import deque
-from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Tracer
-from redis.asyncio.connection import parse_url
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-__all__ = ["Arg", "PipelinedRedis", "RedisAddress", "Script"]
+from kami.store.address import RedisAddress
+
+__all__ = ["DEAD_AFTER", "MAX_IN_FLIGHT", "Arg", "PipelinedRedis", "Script"]
 
 Arg = bytes | str | int | float
-
-
-@dataclass(frozen=True)
-class RedisAddress:
-    """Where and as whom to connect, read from a ``redis://``, ``rediss://`` or ``unix://`` URL."""
-
-    host: str = "127.0.0.1"
-    port: int = 6379
-    path: str | None = None
-    db: int = 0
-    username: str | None = None
-    password: str | None = None
-    tls: bool = False
-
-    @classmethod
-    def from_url(cls, url: str) -> RedisAddress:
-        found = parse_url(url)
-        tls = url.startswith("rediss://")
-        return cls(
-            host=str(found.get("host") or "127.0.0.1"),
-            port=int(found.get("port") or 6379),
-            path=found.get("path"),
-            db=int(found.get("db") or 0),
-            username=found.get("username"),
-            password=found.get("password"),
-            tls=tls,
-        )
+MAX_IN_FLIGHT = 10_000  # commands waiting for a reply, per connection
+DEAD_AFTER = 3  # timeouts without a byte from Redis while a command waits: the connection is dead
 
 
 def _encode(args: tuple[Arg, ...]) -> bytes:
@@ -110,18 +90,38 @@ def _parse(buffer: bytearray, pos: int) -> tuple[Any, int] | None:
 
 
 class _Connection(asyncio.Protocol):
-    """The socket: writes commands as they come, hands replies to the waiting futures in order."""
+    """The socket: writes commands as they come, hands replies to the waiting callers in order."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self.transport: asyncio.Transport | None = None
         self.closed = False
-        self._waiting: deque[tuple[asyncio.Future[Any], float]] = deque()
+        self._waiting: deque[tuple[asyncio.Future[Any], float]] = deque()  # (caller, sent at)
+        self._expired = 0  # how many at the head of _waiting were already failed by their deadline
         self._buffer = bytearray()
         self._watchdog: asyncio.TimerHandle | None = None
+        self._heard = 0.0  # loop time of the last bytes from Redis
+        self._writable = asyncio.Event()
+        self._writable.set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self._heard = asyncio.get_running_loop().time()
+
+    def pause_writing(self) -> None:
+        self._writable.clear()
+
+    def resume_writing(self) -> None:
+        self._writable.set()
+
+    async def wait_writable(self) -> None:
+        """Wait while the socket's write buffer is over its high-water mark (Redis reads too slowly)."""
+        if not self._writable.is_set():
+            try:
+                async with asyncio.timeout(self.timeout):
+                    await self._writable.wait()
+            except TimeoutError as exc:
+                raise RedisTimeoutError(f"Redis read nothing for {self.timeout:g}s") from exc
 
     def send(self, args: tuple[Arg, ...]) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
@@ -133,13 +133,19 @@ class _Connection(asyncio.Protocol):
         if self.closed or self.transport is None:
             future.set_exception(RedisConnectionError("Redis connection closed"))
             return future
-        self._waiting.append((future, loop.time()))
+        now = loop.time()
+        self._waiting.append((future, now))
         self.transport.write(_encode(args))
         if self._watchdog is None:
-            self._watchdog = loop.call_later(self.timeout, self._check_deadline)
+            self._watchdog = loop.call_at(now + self.timeout, self._check_deadlines)
         return future
 
+    @property
+    def in_flight(self) -> int:
+        return len(self._waiting)
+
     def data_received(self, data: bytes) -> None:
+        self._heard = asyncio.get_running_loop().time()
         buffer = self._buffer
         buffer += data
         pos = 0
@@ -149,7 +155,8 @@ class _Connection(asyncio.Protocol):
                 break
             reply, pos = found
             future, _ = self._waiting.popleft()
-            if not future.done():  # a caller that gave up (cancelled) still had its reply in line
+            self._expired = max(self._expired - 1, 0)
+            if not future.done():  # a caller that timed out or gave up still had its reply in line
                 future.set_result(reply)
         del buffer[:pos]
 
@@ -160,21 +167,35 @@ class _Connection(asyncio.Protocol):
         """Stop: commands still waiting fail, the socket closes once written out."""
         self._fail(RedisConnectionError("Redis connection closed"), abort=False)
 
-    def _check_deadline(self) -> None:
-        """The oldest command decides: every reply behind a late one is late too."""
+    def _check_deadlines(self) -> None:
+        """Fail each command whose own deadline has passed; give the connection up when Redis has
+        been silent for DEAD_AFTER timeouts since the oldest waiting command was sent."""
         self._watchdog = None
         if not self._waiting:
             return
-        late = asyncio.get_running_loop().time() - self._waiting[0][1]
-        if late >= self.timeout:
-            self._fail(RedisTimeoutError(f"no reply from Redis within {self.timeout:g}s"))
-        else:
-            self._watchdog = asyncio.get_running_loop().call_later(self.timeout - late, self._check_deadline)
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        oldest_sent = self._waiting[0][1]
+        if now - oldest_sent >= DEAD_AFTER * self.timeout and self._heard < oldest_sent:
+            self._fail(
+                RedisTimeoutError(f"no reply from Redis for {now - oldest_sent:.1f}s: connection dropped")
+            )
+            return
+        while self._expired < len(self._waiting) and self._waiting[self._expired][1] + self.timeout <= now:
+            future = self._waiting[self._expired][0]
+            if not future.done():
+                future.set_exception(RedisTimeoutError(f"no reply from Redis within {self.timeout:g}s"))
+            self._expired += 1
+        next_deadline = oldest_sent + DEAD_AFTER * self.timeout
+        if self._expired < len(self._waiting):
+            next_deadline = min(next_deadline, self._waiting[self._expired][1] + self.timeout)
+        self._watchdog = loop.call_at(next_deadline, self._check_deadlines)
 
     def _fail(self, error: Exception, *, abort: bool = True) -> None:
         if self.closed:
             return
         self.closed = True
+        self._writable.set()  # nobody may wait for a socket that is gone
         if self._watchdog is not None:
             self._watchdog.cancel()
             self._watchdog = None
@@ -204,16 +225,31 @@ class PipelinedRedis:
         self.tracer: Tracer | None = None  # set by telemetry: spans for sampled requests' commands
         self._connection: _Connection | None = None
         self._connecting = asyncio.Lock()
+        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 2.0) -> PipelinedRedis:
-        return cls(RedisAddress.from_url(url), timeout=timeout)
+        return cls(RedisAddress.parse(url), timeout=timeout)
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None and not self._connection.closed
+
+    @property
+    def in_flight(self) -> int:
+        """Commands sent and not answered yet (the store's Redis traffic right now)."""
+        return self._connection.in_flight if self._connection is not None else 0
 
     async def execute(self, *args: Arg) -> Any:
         """Send one command and return its reply (bytes, int, list, None)."""
+        async with self._slots:
+            return await self._execute(args)
+
+    async def _execute(self, args: tuple[Arg, ...]) -> Any:
         connection = self._connection
         if connection is None or connection.closed:
             connection = await self._connect()
+        await connection.wait_writable()
         span = self._span(self.tracer, args) if self.tracer is not None else None
         try:
             reply = await connection.send(args)
@@ -306,5 +342,6 @@ class PipelinedRedis:
     async def close(self) -> None:
         connection, self._connection = self._connection, None
         self._connecting = asyncio.Lock()  # a later lifespan may run in another event loop
+        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         if connection is not None:
             connection.close()

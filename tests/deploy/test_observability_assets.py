@@ -74,7 +74,7 @@ def test_dashboard_is_well_formed() -> None:
         "p95",
         "p99",
         "database pool",
-        "redis pool",
+        "redis store connection",
         "rate-limit",
         "cache hit",
         "dropped spans",

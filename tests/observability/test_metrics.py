@@ -22,7 +22,8 @@ def sample(text: str, name: str, **labels: str) -> float:
 
 
 def test_metrics_sum_every_worker(tmp_path: Path) -> None:
-    env = kami_env(tmp_path, KAMI_REDIS_URL=service_url("redis"))  # several workers need the shared store
+    # Several workers need the shared store; its rate-limit windows are shared with other tests.
+    env = kami_env(tmp_path, KAMI_REDIS_URL=service_url("redis"), KAMI_RATELIMIT_DEFAULT="100000/minute")
     with run_kami(env, workers=2) as kami, httpx.Client(base_url=kami.url) as client:
         for _ in range(REQUESTS):  # new connections spread over both workers
             assert client.get("/app-b/v1/products", headers={"Connection": "close"}).status_code == 200
@@ -36,6 +37,9 @@ def test_metrics_sum_every_worker(tmp_path: Path) -> None:
         assert sample(text, "kami_requests_total", route="unmatched route", status="404") == 1
         assert sample(text, "kami_request_duration_seconds_count", route="/app-b/v1/products") == REQUESTS
         assert re.search(r'^kami_db_pool_connections\{state="size"\}', text, re.M)
+        # the store's one pipelined connection per worker carries the cache traffic of these requests
+        assert sample(text, "kami_redis_store", state="open") >= 1
+        assert sample(text, "kami_redis_store", state="limit") >= 10_000
     assert (
         len({p.name.split("_")[-1] for p in (tmp_path / "data" / "prometheus").glob("*.db")}) >= 2
     )  # 2 writers

@@ -139,3 +139,81 @@ async def test_credentials_and_database_from_the_url() -> None:
             await wrong.close()
             await admin.delete(key)
             await admin.acl_deluser(user)
+
+
+async def test_a_slow_command_times_out_alone_and_the_connection_stays() -> None:
+    """A Lua script that keeps Redis busy past the timeout fails on its own deadline; a command sent
+    behind it whose own deadline is later gets its reply on the same connection."""
+    busy = Script(
+        "local t = redis.call('TIME'); local start = t[1] * 1000000 + t[2]; local now = start "
+        "while now - start < tonumber(ARGV[1]) do t = redis.call('TIME'); now = t[1] * 1000000 + t[2] end "
+        "return 1"
+    )
+    redis = PipelinedRedis.from_url(service_url("redis"), timeout=0.3)
+    try:
+        before = await redis.execute("CLIENT", "ID")
+        await redis.run_script(busy, [], [1])  # loaded: the slow call below runs by hash at once
+        slow = asyncio.create_task(redis.run_script(busy, [], [450_000]))  # busy 0.45 s
+        await asyncio.sleep(0.2)
+        behind = asyncio.create_task(redis.execute("PING"))  # sent at 0.2 s, its deadline 0.5 s
+        with pytest.raises(RedisTimeoutError):
+            await slow
+        assert await behind == b"PONG"
+        assert await redis.execute("CLIENT", "ID") == before  # never dropped, never reconnected
+    finally:
+        await redis.close()
+
+
+async def test_writes_wait_while_redis_reads_nothing() -> None:
+    """A server that stops reading: callers wait for the socket instead of piling megabytes into the
+    write buffer, and time out."""
+
+    async def never_read(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(30)
+
+    server = await asyncio.start_server(never_read, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    redis = PipelinedRedis.from_url(f"redis://127.0.0.1:{port}/0", timeout=0.5)
+    value = b"x" * 1_000_000
+    try:
+        sending = asyncio.gather(
+            *(redis.execute("SET", "k", value) for _ in range(60)), return_exceptions=True
+        )
+        await asyncio.sleep(0.25)  # every caller has tried to write; nobody has timed out yet
+        transport = redis._connection.transport if redis._connection else None
+        buffered = transport.get_write_buffer_size() if transport else 0
+        results = await sending
+    finally:
+        await redis.close()
+        server.close()
+    assert all(isinstance(r, RedisTimeoutError | RedisConnectionError) for r in results), results
+    assert buffered < 8 * len(value), f"{buffered} bytes buffered for a server that reads nothing"
+
+
+def test_one_reading_of_the_url_for_both_clients() -> None:
+    from redis.asyncio.connection import SSLConnection, UnixDomainSocketConnection
+
+    from kami.settings import SettingsError, load_settings
+    from kami.store.address import RedisAddress
+    from kami.store.client import build_redis
+
+    address = RedisAddress.parse("rediss://app%40x:p%3Ass@cache.internal:6380/4")
+    assert address == RedisAddress("cache.internal", 6380, None, 4, "app@x", "p:ss", tls=True)
+    assert RedisAddress.parse("unix:///run/redis.sock?db=2") == RedisAddress(path="/run/redis.sock", db=2)
+    settings = load_settings({"KAMI_REDIS_URL": "rediss://app%40x:p%3Ass@cache.internal:6380/4"})
+    pool = build_redis(settings).connection_pool  # type: ignore[union-attr]
+    assert pool.connection_class is SSLConnection
+    options = pool.connection_kwargs
+    assert (options["host"], options["port"], options["db"]) == ("cache.internal", 6380, 4)
+    assert (options["username"], options["password"]) == ("app@x", "p:ss")
+    unix = build_redis(load_settings({"KAMI_REDIS_URL": "unix:///run/redis.sock?db=2"}))
+    assert unix is not None
+    assert unix.connection_pool.connection_class is UnixDomainSocketConnection
+    for url, named in (
+        ("redis://cache:6379/0?socket_timeout=5", "'socket_timeout'"),
+        ("rediss://cache:6379/0?ssl_cert_reqs=none", "'ssl_cert_reqs'"),
+        ("http://cache:6379/0", "scheme"),
+    ):
+        with pytest.raises(SettingsError, match=named) as info:
+            load_settings({"KAMI_REDIS_URL": url})
+        assert "KAMI_REDIS_URL" in str(info.value)
