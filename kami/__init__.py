@@ -2,13 +2,11 @@
 
 from kami.codes import BusinessCode, Codes
 from kami.decimal_text import decimal_meta, decimal_pattern, to_decimal
-from kami.envelope import ApiResponse, ErrorResponse, Page, error, paginated, success
+from kami.envelope import ApiResponse, ErrorResponse, Page, error, success
 from kami.errors import (
     AuthenticationError,
     BusinessError,
     ConflictError,
-    DuplicateError,
-    ExternalServiceError,
     KamiError,
     NotFoundError,
     PermissionDeniedError,
@@ -27,9 +25,7 @@ __all__ = [
     "BusinessError",
     "Codes",
     "ConflictError",
-    "DuplicateError",
     "ErrorResponse",
-    "ExternalServiceError",
     "KamiError",
     "NotFoundError",
     "Page",
@@ -41,7 +37,6 @@ __all__ = [
     "decimal_pattern",
     "error",
     "events",
-    "paginated",
     "responses",
     "route_options",
     "success",

@@ -11,7 +11,7 @@ import msgspec
 from kami.codes import BusinessCode, Codes
 from kami.observability.trace_context import current_trace_id
 
-__all__ = ["ApiResponse", "ErrorResponse", "Page", "error", "now", "paginated", "success"]
+__all__ = ["ApiResponse", "ErrorResponse", "Page", "error", "now", "success"]
 
 T = TypeVar("T")
 
@@ -63,7 +63,3 @@ def error(code: int | BusinessCode, message: str | None = None, data: Any = None
     return ErrorResponse(
         code=code, message=message or "Error", data=data, trace_id=current_trace_id(), timestamp=now()
     )
-
-
-def paginated(items: list[T], total: int, page: int, page_size: int) -> ApiResponse[Page[T]]:
-    return success(Page.of(items, total, page, page_size))

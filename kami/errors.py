@@ -15,10 +15,6 @@ __all__ = [
     "BusinessError",
     "CacheUnavailableError",
     "ConflictError",
-    "DatabaseUnavailableError",
-    "DependencyError",
-    "DuplicateError",
-    "ExternalServiceError",
     "KamiError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -69,10 +65,6 @@ class NotFoundError(KamiError):
     default = Codes.NOT_FOUND
 
 
-class DuplicateError(KamiError):
-    default = Codes.ALREADY_EXISTS
-
-
 class ConflictError(KamiError):
     default = Codes.CONFLICT
 
@@ -91,19 +83,7 @@ class RateLimitedError(KamiError):
     default = Codes.TOO_MANY_REQUESTS
 
 
-class DependencyError(KamiError):
-    """A dependency failed; the client may retry later."""
+class CacheUnavailableError(KamiError):
+    """The shared store cannot be reached for something that needs it; the client may retry later."""
 
-    default = Codes.SERVICE_UNAVAILABLE
-
-
-class DatabaseUnavailableError(DependencyError):
-    default = Codes.DATABASE_ERROR
-
-
-class CacheUnavailableError(DependencyError):
     default = Codes.CACHE_UNAVAILABLE
-
-
-class ExternalServiceError(DependencyError):
-    default = Codes.EXTERNAL_SERVICE_ERROR

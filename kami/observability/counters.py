@@ -29,9 +29,5 @@ class Counters:
         with self._lock:
             return sum(v for (n, found), v in self._values.items() if n == name and wanted <= set(found))
 
-    def snapshot(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], int]:
-        with self._lock:
-            return dict(self._values)
-
 
 counters = Counters()

@@ -43,10 +43,8 @@ class Backend(Protocol):
         self, key: str, value: bytes, ttl: float | None = None, only_if_absent: bool = False
     ) -> bool: ...
     async def delete(self, *keys: str) -> int: ...
-    async def delete_prefix(self, prefix: str) -> int: ...
     async def delete_if_value(self, key: str, expected: bytes) -> bool: ...
     async def hit_window(self, key: str, limit: int, window: float) -> WindowResult: ...
-    async def incr(self, key: str, ttl: float) -> int: ...
     async def get_many(self, keys: list[str]) -> list[bytes | None]: ...
     async def set_if_unchanged(
         self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None], index: Index | None = None
@@ -120,13 +118,6 @@ return 0
 """
 
 
-_INCR_WITH_TTL = """
-local value = redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return value
-"""
-
-
 class RedisBackend:
     """The operations on Redis, over the process's one pipelined connection (``PipelinedRedis``)."""
 
@@ -134,7 +125,6 @@ class RedisBackend:
     _delete_if_value = Script(_DELETE_IF_VALUE)
     _set_if_unchanged = Script(_SET_IF_UNCHANGED)
     _bump_and_purge = Script(_BUMP_AND_PURGE)
-    _incr = Script(_INCR_WITH_TTL)
 
     def __init__(self, redis: PipelinedRedis) -> None:
         self.redis = redis
@@ -159,14 +149,6 @@ class RedisBackend:
     async def delete(self, *keys: str) -> int:
         return int(await self.redis.execute("UNLINK", *keys)) if keys else 0
 
-    async def delete_prefix(self, prefix: str) -> int:
-        removed, cursor, pattern = 0, b"0", _glob_escape(prefix) + "*"
-        while True:
-            cursor, keys = await self.redis.execute("SCAN", cursor, "MATCH", pattern, "COUNT", 500)
-            removed += await self.delete(*(k.decode() for k in keys))
-            if cursor == b"0":
-                return removed
-
     async def delete_if_value(self, key: str, expected: bytes) -> bool:
         return bool(await self.redis.run_script(self._delete_if_value, [key], [expected]))
 
@@ -176,9 +158,6 @@ class RedisBackend:
         )
         reset = max(int(reset_us), 0) / 1_000_000
         return WindowResult(bool(allowed), max(int(remaining), 0), reset, 0.0 if allowed else reset)
-
-    async def incr(self, key: str, ttl: float) -> int:
-        return int(await self.redis.run_script(self._incr, [key], [int(ttl * 1000)]))
 
     async def get_many(self, keys: list[str]) -> list[bytes | None]:
         found: list[bytes | None] = await self.redis.execute("MGET", *keys)
@@ -247,13 +226,6 @@ class MemoryBackend:
                 del self._values[key]
             return len(live)
 
-    async def delete_prefix(self, prefix: str) -> int:
-        async with self._lock:
-            matched = [k for k in list(self._values) if k.startswith(prefix) and self._live(k) is not None]
-            for key in matched:
-                del self._values[key]
-            return len(matched)
-
     async def delete_if_value(self, key: str, expected: bytes) -> bool:
         async with self._lock:
             if self._live(key) == expected:
@@ -274,13 +246,6 @@ class MemoryBackend:
             self._values[key] = (hits, now + window)
             reset = hits[0] + window - now if hits else 0.0
             return WindowResult(allowed, limit - len(hits), reset, 0.0 if allowed else reset)
-
-    async def incr(self, key: str, ttl: float) -> int:
-        async with self._lock:
-            current = self._live(key)
-            value = int(current) + 1 if isinstance(current, bytes) else 1
-            self._values[key] = (str(value).encode(), self._expiry(ttl))
-            return value
 
     async def get_many(self, keys: list[str]) -> list[bytes | None]:
         return [await self.get(key) for key in keys]
@@ -316,7 +281,3 @@ class MemoryBackend:
 
     async def close(self) -> None:
         self._values.clear()
-
-
-def _glob_escape(text: str) -> str:
-    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)

@@ -116,7 +116,3 @@ class Cache:
         except (RedisError, OSError) as exc:
             counters.increment("cache_errors", namespace=self.store.namespace)
             log.error("cache invalidation failed", keys=list(keys), tags=list(tags), error=type(exc).__name__)
-
-    async def invalidate_prefix(self, prefix: str) -> None:
-        """Forget every key starting with ``prefix`` (a scan: for rare, broad invalidations)."""
-        await self.store.backend.delete_prefix(self._value_key(prefix))

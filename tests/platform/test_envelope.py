@@ -3,7 +3,7 @@ from __future__ import annotations
 import msgspec
 
 from kami.codes import Codes
-from kami.envelope import error, paginated, success
+from kami.envelope import Page, error, success
 
 
 def test_success_shape() -> None:
@@ -22,9 +22,9 @@ def test_error_uses_the_code_message() -> None:
 
 
 def test_paginated_counts_pages() -> None:
-    page = paginated([1, 2], total=41, page=3, page_size=20).data
+    page = Page.of([1, 2], total=41, page=3, page_size=20)
     assert page is not None
     assert (page.total, page.page, page.page_size, page.total_pages) == (41, 3, 20, 3)
-    empty = paginated([], total=0, page=1, page_size=20).data
+    empty = Page.of([], total=0, page=1, page_size=20)
     assert empty is not None
     assert empty.total_pages == 0

@@ -140,19 +140,3 @@ async def test_lock_excludes_and_releases_safely(backend: Backend, prefix: str) 
         async with DistributedLock(store, "short", ttl=5, wait=0.05):
             pass
     assert await second.release()
-
-
-async def test_prefix_invalidation_drops_only_that_prefix(backend: Backend, prefix: str) -> None:
-    cache = Cache(Store(backend, prefix))
-    version = 1
-
-    async def load() -> int:
-        return version
-
-    for key in ("user:1:profile", "user:1:orders", "user:2:profile"):
-        await cache.get_or_compute(key, load, decode_as=int, ttl=30)
-    version = 2
-    await cache.invalidate_prefix("user:1:")
-    assert await cache.get_or_compute("user:1:profile", load, decode_as=int, ttl=30) == 2
-    assert await cache.get_or_compute("user:1:orders", load, decode_as=int, ttl=30) == 2
-    assert await cache.get_or_compute("user:2:profile", load, decode_as=int, ttl=30) == 1
