@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import httpx
@@ -25,7 +26,9 @@ def test_metrics_sum_every_worker(tmp_path: Path) -> None:
     # Several workers need the shared store; its rate-limit windows are shared with other tests.
     env = kami_env(tmp_path, KAMI_REDIS_URL=service_url("redis"), KAMI_RATELIMIT_DEFAULT="100000/minute")
     with run_kami(env, workers=2) as kami, httpx.Client(base_url=kami.url) as client:
-        for _ in range(REQUESTS):  # new connections spread over both workers
+        for sent in range(REQUESTS):  # new connections spread over both workers
+            if sent == REQUESTS // 2:
+                time.sleep(1.1)  # connection gauges are sampled at most once a second per worker
             assert client.get("/app-b/v1/products", headers={"Connection": "close"}).status_code == 200
         client.get("/no/such/route", headers={"Connection": "close"})
         scrapes = [client.get("/metrics", headers={"Connection": "close"}).text for _ in range(4)]
