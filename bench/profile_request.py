@@ -119,7 +119,7 @@ async def main(args: argparse.Namespace) -> None:
             args.path = "/app-a/v1/orders"
     os.environ.update(_environment(args.database_url, args.redis_url, args.otlp_endpoint))
     sys.stdout.flush()
-    from kami.server import create_app
+    from kami.pipeline.app import create_app
     from kami.settings import get_settings
 
     get_settings.cache_clear()

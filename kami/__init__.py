@@ -1,7 +1,8 @@
 """kami: the public API applications build on. Apps import from here, never from kami's modules."""
 
+from kami.app_spec import AppSpec
 from kami.codes import BusinessCode, Codes
-from kami.decimal_text import decimal_meta, decimal_pattern, to_decimal
+from kami.decimals import decimal_meta, decimal_pattern, to_decimal
 from kami.envelope import ApiResponse, ErrorResponse, Page, error, success
 from kami.errors import (
     AuthenticationError,
@@ -12,10 +13,9 @@ from kami.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from kami.mounting import AppSpec
 from kami.observability.counters import counters as events
-from kami.openapi_docs import responses
-from kami.route_options import RateLimit, ResponseCache, route_options
+from kami.pipeline.openapi import responses
+from kami.routes import RateLimit, ResponseCache, route_options
 
 __all__ = [
     "ApiResponse",

@@ -1,6 +1,6 @@
 """Errors services raise. Each carries its business code; the HTTP status comes from the code.
 
-Services never raise HTTP exceptions: they raise these, and :mod:`kami.exception_handlers` turns them
+Services never raise HTTP exceptions: they raise these, and :mod:`kami.pipeline.exception_handlers` turns them
 into envelopes in one place.
 """
 

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from kami.app_spec import AppSpec
     from kami.jobs import Jobs
-    from kami.mounting import AppSpec
     from kami.observability.telemetry import Telemetry
     from kami.security.tokens import TokenSigner
     from kami.settings import Settings

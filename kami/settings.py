@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
-from kami.route_options import RateLimit
+from kami.routes import RateLimit
 from kami.store.address import RedisAddress, RedisAddressError
 
 __all__ = [

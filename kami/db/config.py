@@ -11,8 +11,8 @@ from advanced_alchemy.extensions.litestar import EngineConfig, SQLAlchemyAsyncCo
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from kami.db.lean_session import LeanSession
-from kami.db.routing import routing_session_maker
+from kami.overrides.lean_session import LeanSession
+from kami.overrides.replica_routing import routing_session_maker
 from kami.settings import Settings
 
 __all__ = [

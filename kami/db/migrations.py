@@ -53,8 +53,8 @@ def import_every_app() -> None:
     them all, so autogenerate must never mistake an unmounted app's tables for tables to drop."""
     import importlib
 
+    from kami.app_spec import load_apps
     from kami.db.config import APPS_PACKAGE, migrations_path
-    from kami.mounting import load_apps
 
     root = migrations_path().parent
     names = sorted(p.parent.name for p in root.glob("*/__init__.py") if p.parent.name != "migrations")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_scoped_session
 
-from kami.db.routing import use_primary
+from kami.overrides.replica_routing import use_primary
 
 __all__ = ["TransactionAbortedError", "after_commit", "in_transaction", "transaction"]
 

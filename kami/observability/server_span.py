@@ -6,7 +6,7 @@ production ratio nine requests in ten paid for attributes nobody records. Here t
 the method and path (enough for :class:`~kami.observability.telemetry` to drop platform paths),
 and the rest of the attributes are added only to spans that are recorded. An unrecorded request
 runs with instrumentation suppressed, so its SQL statements and Redis commands skip span work too.
-The span is named ``METHOD /route/template`` by :func:`kami.observability.http.annotate_response`
+The span is named ``METHOD /route/template`` by :func:`kami.pipeline.access_log.annotate_response`
 once routing is known.
 """
 

@@ -11,7 +11,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from kami.errors import AuthenticationError, KamiError, PermissionDeniedError
 from kami.runtime import runtime_of
-from kami.trusted_proxies import TrustedProxies
+from kami.security.trusted_proxies import TrustedProxies
 
 __all__ = [
     "Caller",

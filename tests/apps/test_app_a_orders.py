@@ -7,7 +7,7 @@ import asyncio
 from litestar.testing import AsyncTestClient
 
 from kami import events
-from kami.server import create_app
+from kami.pipeline.app import create_app
 from kami.settings import Settings
 
 from .conftest import Client, Shop

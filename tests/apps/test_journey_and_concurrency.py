@@ -7,8 +7,8 @@ from pathlib import Path
 
 from litestar.testing import AsyncTestClient
 
+from kami.pipeline.app import create_app
 from kami.security import TokenSigner
-from kami.server import create_app
 from tests.conftest import service_url
 from tests.support.backends import reset_schema
 from tests.support.databases import settings_for

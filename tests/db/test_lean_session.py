@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from apps.app_b.models import Product
 from kami.db.config import build_sqlalchemy_config
-from kami.db.lean_session import LeanSession
+from kami.overrides.lean_session import LeanSession
 from kami.settings import Settings
 
 

@@ -19,8 +19,8 @@ from apps.app_b.models import Product
 from apps.app_b.repositories import ProductRepository
 from kami.data import Precompiled
 from kami.db.config import build_sqlalchemy_config
+from kami.pipeline.app import create_app
 from kami.security import TokenSigner
-from kami.server import create_app
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.backends import reset_schema

@@ -20,7 +20,7 @@ from apps.app_b.services import ProductService
 from kami import ApiResponse, AppSpec, success
 from kami.data import transaction
 from kami.db.config import build_sqlalchemy_config
-from kami.server import create_app
+from kami.pipeline.app import create_app
 from tests.conftest import service_url
 from tests.support.backends import reset_schema
 from tests.support.databases import settings_for

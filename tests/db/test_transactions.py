@@ -24,7 +24,7 @@ from apps.app_b.services import ProductService, StockLine
 from kami import BusinessError, Codes
 from kami.data import AppScoped, Repository, TransactionAbortedError
 from kami.db.config import build_sqlalchemy_config
-from kami.exception_handlers import to_envelope_response
+from kami.pipeline.exception_handlers import to_envelope_response
 from kami.settings import Settings
 
 

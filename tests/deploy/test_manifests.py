@@ -15,7 +15,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from kami.mounting import load_apps
+from kami.app_spec import load_apps
 from kami.settings import describe_variables, load_settings
 
 ROOT = Path(__file__).parents[2]
@@ -63,7 +63,7 @@ def _shutdown_budget(environment: dict[str, str]) -> int:
 
 
 def _paths_served() -> set[str]:
-    from kami.server import create_app
+    from kami.pipeline.app import create_app
 
     settings = load_settings({"KAMI_ENV_FILE": "/nonexistent"})
     return {route.path for route in create_app(settings).routes}

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from litestar.testing import TestClient
 
-from kami.server import create_app
+from kami.pipeline.app import create_app
 from kami.settings import Settings
 
 ROOT = Path(__file__).parents[2]

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from litestar.testing import TestClient
 
+from kami.pipeline.app import create_app
 from kami.security import TokenSigner
-from kami.server import create_app
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.otlp import OtlpReceiver, ReceivedSpan

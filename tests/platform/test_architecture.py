@@ -65,8 +65,8 @@ def _strings(path: Path) -> list[tuple[int, str]]:
 def test_an_app_is_named_only_by_its_spec() -> None:
     """Store namespaces, cache keys, lock names, job names and error owners are derived from each
     app's ``AppSpec``: no source spells an app's name (``"app-b"``, ``"app-b:..."``) anywhere else."""
+    from kami.app_spec import AppSpec
     from kami.db.migrations import import_every_app
-    from kami.mounting import AppSpec
 
     import_every_app()
     names = {
@@ -91,7 +91,7 @@ def test_kami_never_names_an_app() -> None:
 
 def test_architecture_diagram_matches_the_request_path(sqlite_settings: Settings) -> None:
     """docs/architecture.md's diagram names the edge wrappers and middleware in the order they run."""
-    from kami.server import create_app
+    from kami.pipeline.app import create_app
 
     text = (ROOT / "docs" / "architecture.md").read_text()
     diagram = text.split("```mermaid", 1)[1].split("```", 1)[0]

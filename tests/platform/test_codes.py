@@ -8,8 +8,8 @@ from litestar.exceptions import HTTPException
 from litestar.testing import TestClient
 
 from kami.codes import CodeClashError, CodeRegistry, Codes, code_for_status, registry
-from kami.exception_handlers import to_envelope_response
-from kami.server import create_app
+from kami.pipeline.app import create_app
+from kami.pipeline.exception_handlers import to_envelope_response
 from kami.settings import Settings
 
 SEED = {

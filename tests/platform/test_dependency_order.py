@@ -8,7 +8,7 @@ from litestar import Litestar, get
 from litestar.di import NamedDependency, Provide
 from litestar.testing import TestClient
 
-from kami.dependency_order import resolve_dependencies_in_order
+from kami.overrides.dependency_order import resolve_dependencies_in_order
 
 
 def _app(events: list[str]) -> Litestar:

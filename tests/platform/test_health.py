@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from litestar.testing import TestClient
 
-from kami.server import create_app
+from kami.pipeline.app import create_app
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.proxy import TcpProxy

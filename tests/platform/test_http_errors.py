@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from litestar.testing import TestClient
 
-from kami.server import create_app
+from kami.pipeline.app import create_app
 from kami.settings import Settings
 
 from .error_app import make_spec

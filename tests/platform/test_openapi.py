@@ -10,7 +10,7 @@ import pytest
 from litestar.testing import TestClient
 from openapi_spec_validator import validate
 
-from kami.server import create_app
+from kami.pipeline.app import create_app
 from kami.settings import Settings
 
 METHODS = ("get", "put", "post", "patch", "delete")

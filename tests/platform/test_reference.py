@@ -7,9 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from kami.app_spec import load_apps, register_codes
 from kami.cli import main
 from kami.codes import registry
-from kami.mounting import load_apps, register_codes
 from kami.settings import describe_variables, load_settings
 
 DOCS = Path(__file__).parents[2] / "docs"

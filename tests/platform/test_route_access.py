@@ -9,8 +9,8 @@ from typing import Any
 
 from litestar.testing import TestClient
 
+from kami.pipeline.app import create_app
 from kami.security import require_admin
-from kami.server import create_app
 from kami.settings import Settings
 from tests.support.tokens import bearer
 

@@ -10,8 +10,8 @@ from litestar import get, post
 from litestar.testing import TestClient
 
 from kami import ApiResponse, AppSpec, RateLimit, ResponseCache, route_options, success
-from kami.route_options import RouteDeclarationError
-from kami.server import create_app
+from kami.pipeline.app import create_app
+from kami.routes import RouteDeclarationError
 from kami.settings import Settings
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 from litestar.testing import TestClient
 
-from kami.security.headers import API_POLICY, DOCS_POLICY, HSTS
-from kami.server import create_app
+from kami.pipeline.app import create_app
+from kami.pipeline.security_headers import API_POLICY, DOCS_POLICY, HSTS
 from kami.settings import Settings
 from tests.support.servers import kami_env, run_kami
 

@@ -12,7 +12,7 @@ from litestar.params import JSONBody
 from litestar.testing import TestClient
 
 from kami import ApiResponse, AppSpec, success
-from kami.server import create_app
+from kami.pipeline.app import create_app
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.proxy import TcpProxy

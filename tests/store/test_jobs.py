@@ -18,8 +18,8 @@ from redis.asyncio import Redis
 from kami import ApiResponse, AppSpec, success
 from kami.jobs import DeadLetter, JobContext, Jobs, JobSpec, build_worker, collect, redis_queue
 from kami.observability.trace_context import current_trace_id
+from kami.pipeline.app import create_app
 from kami.security import TokenSigner
-from kami.server import create_app
 from kami.settings import Settings
 from kami.store.backend import RedisBackend
 from kami.store.pipelined import PipelinedRedis

@@ -11,10 +11,10 @@ from litestar import get
 from litestar.testing import TestClient
 
 from kami import ApiResponse, AppSpec, RateLimit, route_options, success
+from kami.pipeline.app import create_app
 from kami.security import TokenSigner
-from kami.server import create_app
+from kami.security.trusted_proxies import TrustedProxies
 from kami.settings import Settings
-from kami.trusted_proxies import TrustedProxies
 from tests.conftest import service_url
 from tests.support.proxy import TcpProxy
 from tests.support.redis import forget

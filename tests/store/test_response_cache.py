@@ -9,8 +9,8 @@ from litestar.testing import TestClient
 
 from kami import ApiResponse, AppSpec, BusinessError, Codes, ResponseCache, route_options, success
 from kami.cache import Cache, Store
+from kami.pipeline.app import create_app
 from kami.security import TokenSigner
-from kami.server import create_app
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.redis import forget

@@ -15,9 +15,9 @@ from litestar.testing import TestClient
 
 from kami import ApiResponse, AppSpec, success
 from kami.cli import main
-from kami.flags import FeatureFlags, Flag, require_flag
-from kami.server import create_app
+from kami.pipeline.app import create_app
 from kami.settings import Settings
+from kami.store.flags import FeatureFlags, Flag, require_flag
 from tests.conftest import service_url
 from tests.support.redis import forget
 

@@ -9,8 +9,8 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy.engine import make_url
 
+from kami.pipeline.app import create_app
 from kami.security import TokenSigner
-from kami.server import create_app
 from kami.settings import Settings, load_settings
 from tests.conftest import service_url
 from tests.support.backends import BACKENDS, reset_schema, truncate_app_tables

@@ -11,7 +11,7 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 
-from kami.response_headers import SendHook, set_response_headers
+from kami.pipeline.send_hooks import SendHook, set_response_headers
 
 __all__ = ["options_allow_header"]
 

@@ -183,7 +183,7 @@ from pathlib import Path
 from litestar.testing import TestClient
 
 from kami.security import TokenSigner
-from kami.server import create_app
+from kami.pipeline.app import create_app
 from kami.settings import load_settings
 
 KEY = "k" * 40

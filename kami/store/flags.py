@@ -16,7 +16,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from kami.errors import NotFoundError
-from kami.route_options import policy_of
+from kami.routes import policy_of
 from kami.runtime import runtime_of
 from kami.security.identity import identity_or_none
 from kami.store.backend import Backend

@@ -56,7 +56,7 @@ def codes_reference(registry: CodeRegistry) -> str:
 
 def references() -> dict[str, str]:
     """File name -> content, with the default apps' codes registered in a private registry."""
-    from kami.mounting import load_apps, register_codes
+    from kami.app_spec import load_apps, register_codes
     from kami.settings import load_settings
 
     registry = code_registry.platform_only()

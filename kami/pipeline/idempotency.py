@@ -26,15 +26,15 @@ from redis.exceptions import RedisError
 
 from kami.codes import Codes
 from kami.errors import CacheUnavailableError, ConflictError, ValidationError
-from kami.route_options import policy_of
+from kami.routes import policy_of
 from kami.runtime import runtime_of
 from kami.security.identity import caller_of
+from kami.security.trusted_proxies import TrustedProxies
 from kami.store.backend import Backend
-from kami.trusted_proxies import TrustedProxies
 
 __all__ = ["IDEMPOTENCY_TTL", "IdempotencyMiddleware", "read_body"]
 
-log = structlog.get_logger("kami.idempotency")
+log = structlog.get_logger("kami.pipeline.idempotency")
 IDEMPOTENCY_TTL = 24 * 3600.0
 PENDING_TTL = 60.0
 WAIT_FOR_FIRST = 15.0

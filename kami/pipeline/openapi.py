@@ -38,7 +38,7 @@ from litestar.static_files import create_static_files_router
 
 from kami.codes import BusinessCode, Codes, code_for_status, registry
 from kami.envelope import ErrorResponse
-from kami.route_options import APP_KEY
+from kami.routes import APP_KEY
 from kami.settings import Settings
 
 __all__ = ["DOCS_ASSET_VERSIONS", "build_openapi_config", "docs_assets_router", "polish", "responses"]
@@ -107,7 +107,7 @@ DOCS_ASSET_VERSIONS = {"swagger-ui-dist": "5.35.0", "redoc": "2.5.4", "@scalar/a
 
 
 def _render_plugins() -> list[OpenAPIRenderPlugin]:
-    """Swagger UI, ReDoc and Scalar from the assets kami ships (see ``kami/docs_assets/README.md``):
+    """Swagger UI, ReDoc and Scalar from the assets kami ships (see ``kami/pipeline/docs_assets/README.md``):
     the pages render in a closed network, with no CDN, font service or favicon host."""
     assets = DOCS_ASSETS_PATH
     favicon = f"<link rel='icon' type='image/png' href='{assets}/favicon.png'>"

@@ -14,12 +14,12 @@ import msgspec
 from litestar import Controller, Request, Response, get
 from sqlalchemy import text
 
+from kami.cli.serving import is_draining
 from kami.codes import Codes
 from kami.envelope import ApiResponse, error, success
 from kami.observability.metrics import READY
-from kami.openapi_docs import responses
+from kami.pipeline.openapi import responses
 from kami.runtime import HealthCheck, Runtime, runtime_of
-from kami.serving import is_draining
 
 __all__ = [
     "ComponentHealth",

@@ -17,12 +17,12 @@ from opentelemetry import trace
 from kami.observability.logging import AccessLineWriter
 from kami.observability.metrics import IN_FLIGHT, record_pool, record_redis_store, record_request
 from kami.observability.trace_context import current_span_id, current_trace_id
-from kami.response_headers import set_response_headers
-from kami.route_options import PLATFORM_APP, policy_of
+from kami.pipeline.send_hooks import set_response_headers
+from kami.routes import PLATFORM_APP, policy_of
 from kami.runtime import runtime_of
+from kami.security.trusted_proxies import TrustedProxies
 from kami.store.backend import RedisBackend
 from kami.store.pipelined import MAX_IN_FLIGHT
-from kami.trusted_proxies import TrustedProxies
 
 __all__ = ["AccessLog", "annotate_response"]
 

@@ -10,10 +10,10 @@ from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
 
-from kami.flags import FeatureFlags
-from kami.route_options import policy_of
+from kami.routes import policy_of
 from kami.runtime import runtime_of
 from kami.store.cache import Cache
+from kami.store.flags import FeatureFlags
 from kami.store.namespace import Store
 
 __all__ = ["provide_cache", "provide_flags", "provide_store", "session_store"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from litestar.types import Message, Scope
 
-from kami.response_headers import SendHook, set_response_headers
-from kami.trusted_proxies import TrustedProxies
+from kami.pipeline.send_hooks import SendHook, set_response_headers
+from kami.security.trusted_proxies import TrustedProxies
 
 __all__ = ["security_headers"]
 

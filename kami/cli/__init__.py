@@ -39,7 +39,7 @@ class _KamiGroup(click.Group):
     """kami's own commands, plus those the configured apps declare (``AppSpec.commands``)."""
 
     def _app_commands(self) -> dict[str, click.Command]:
-        from kami.mounting import AppLoadError, load_apps
+        from kami.app_spec import AppLoadError, load_apps
 
         try:
             specs = load_apps(load_settings().app.apps)
@@ -77,8 +77,8 @@ def main() -> None:
 @click.option("--migrate", is_flag=True, help="Apply database migrations before serving.")
 def serve(host: str | None, port: int | None, workers: int | None, migrate: bool) -> None:
     """Serve kami under Granian: respawning workers, drain on SIGTERM, bounded graceful shutdown."""
+    from kami.cli.serving import serve as serve_forever
     from kami.observability.prometheus_dir import prepare_multiprocess_dir
-    from kami.serving import serve as serve_forever
 
     settings = _settings()
     try:
@@ -90,7 +90,7 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
     _load_apps_or_fail(settings)
     if migrate or settings.should_auto_migrate:
         _migrate(settings)
-    from kami.diagnostics import unreachable_services
+    from kami.cli.diagnostics import unreachable_services
 
     for problem in unreachable_services(settings):
         _warn(f"{problem}; serving anyway: /health/ready answers 503 until it answers")
@@ -115,7 +115,7 @@ def worker(concurrency: int) -> None:
     client = build_redis(settings)
     if client is None:
         _fail("kami worker needs KAMI_REDIS_URL (without Redis, jobs run inside the web process)")
-    from kami.diagnostics import redis_problem
+    from kami.cli.diagnostics import redis_problem
 
     problem = redis_problem(settings)
     if problem is not None:
@@ -159,7 +159,7 @@ def show_config(example: bool) -> None:
 @main.command("apps")
 def list_apps() -> None:
     """List the mounted applications with their prefixes and routes."""
-    from kami.server import create_app
+    from kami.pipeline.app import create_app
 
     settings = _settings()
     specs = _load_apps_or_fail(settings)
@@ -175,7 +175,7 @@ def list_apps() -> None:
 
 
 def _load_apps_or_fail(settings: Settings) -> Any:
-    from kami.mounting import AppLoadError, load_apps
+    from kami.app_spec import AppLoadError, load_apps
 
     try:
         return load_apps(settings.app.apps)
@@ -188,8 +188,8 @@ def _migrate(settings: Settings, revision: str = "head") -> None:
     import logging
     import time
 
+    from kami.cli.diagnostics import database_problem
     from kami.db.migrations import upgrade
-    from kami.diagnostics import database_problem
 
     problem = None if settings.uses_embedded_database else database_problem(settings)
     if problem is not None:
@@ -230,7 +230,7 @@ def reference_command(folder: str | None, check: bool) -> None:
     """The configuration and business-code references, generated from the code."""
     from pathlib import Path
 
-    from kami.reference import references, write_references
+    from kami.cli.reference import references, write_references
 
     generated = references()
     if folder is None:
@@ -260,7 +260,7 @@ def new_app_command(name: str, root: str) -> None:
     """Scaffold a working app under apps/NAME, with its migration and tests."""
     from pathlib import Path
 
-    from kami.scaffold import ScaffoldError, new_app
+    from kami.cli.scaffold import ScaffoldError, new_app
 
     try:
         written = new_app(name, Path(root).resolve())
@@ -280,8 +280,8 @@ def flags() -> None:
 
 
 def _flag_store() -> Any:
-    from kami.flags import FeatureFlags
     from kami.store.client import build_backend
+    from kami.store.flags import FeatureFlags
 
     settings = _settings()
     if not settings.redis.url:
@@ -313,7 +313,7 @@ def _run_flags(action: Any) -> Any:
 )
 def flags_set(name: str, enabled: bool, apps: tuple[str, ...], percentage: int | None) -> None:
     """Create or replace a flag."""
-    from kami.flags import Flag
+    from kami.store.flags import Flag
 
     overrides: dict[str, bool] = {}
     for item in apps:

@@ -20,7 +20,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from kami.envelope import ApiResponse, now
 from kami.observability.trace_context import current_trace_id
-from kami.route_options import policy_of
+from kami.routes import policy_of
 from kami.runtime import runtime_of
 from kami.security.identity import identity_or_none
 from kami.store.cache import Cache

@@ -28,7 +28,7 @@ __all__ = ["DRAIN_MARKER_VARIABLE", "is_draining", "serve"]
 # Set by the main process for its workers: the file whose existence means "draining".
 DRAIN_MARKER_VARIABLE = "KAMI_DRAIN_MARKER"
 
-log = structlog.get_logger("kami.serving")
+log = structlog.get_logger("kami.cli.serving")
 
 
 def is_draining() -> bool:
@@ -59,7 +59,7 @@ class _DrainingGranian(Granian):  # type: ignore[misc,valid-type]  # granian: un
 
 
 def serve(settings: Settings, *, host: str | None, port: int | None, workers: int | None) -> None:
-    """Run ``kami.server:create_app`` under Granian until stopped (blocks; exits the process on error)."""
+    """Run ``kami.pipeline.app:create_app`` under Granian until stopped (blocks; exits on error)."""
     from kami.observability.logging import granian_log_config
 
     server = settings.server
@@ -70,7 +70,7 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
     count = settings.worker_count(workers)
     log.info("serving", workers=count, store="redis" if settings.redis.url else "in-memory (one process)")
     granian = _DrainingGranian(
-        target="kami.server:create_app",
+        target="kami.pipeline.app:create_app",
         factory=True,
         address=host or server.host,
         port=port or server.port,

@@ -6,7 +6,7 @@ import importlib
 import re
 from pathlib import Path
 
-from kami.scaffold.templates import TEMPLATES
+from kami.cli.scaffold.templates import TEMPLATES
 
 __all__ = ["ScaffoldError", "new_app"]
 

@@ -22,16 +22,16 @@ from redis.exceptions import RedisError
 from kami.codes import Codes
 from kami.errors import CacheUnavailableError, KamiError
 from kami.observability.counters import counters
-from kami.response_headers import set_response_headers
-from kami.route_options import RateLimit, policy_of
+from kami.pipeline.send_hooks import set_response_headers
+from kami.routes import RateLimit, policy_of
 from kami.runtime import runtime_of
 from kami.security.identity import caller_of
+from kami.security.trusted_proxies import TrustedProxies
 from kami.settings import RateLimitSettings
-from kami.trusted_proxies import TrustedProxies
 
 __all__ = ["EXEMPT_PREFIXES", "RateLimitMiddleware"]
 
-log = structlog.get_logger("kami.ratelimit")
+log = structlog.get_logger("kami.pipeline.rate_limit")
 EXEMPT_PREFIXES = ("/health", "/metrics", "/schema")
 
 

@@ -1,6 +1,6 @@
 """``create_app``: the one Litestar application that hosts every configured app.
 
-Granian imports it as a factory (``kami.server:create_app``) in every worker, so everything that holds
+Granian imports it as a factory (``kami.pipeline.app:create_app``) in every worker, so everything that holds
 connections is built in the lifespan, per worker.
 """
 
@@ -18,40 +18,46 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 
+from kami.app_spec import AppLoadError, AppSpec, exported_services, load_apps, mount
 from kami.db.config import DB_SESSION_KEY, build_sqlalchemy_config
 from kami.db.migrations import head_revision, upgrade
 from kami.db.pagination import provide_page_params
 from kami.db.precompiled import dispose_read_engines
-from kami.dependency_order import resolve_dependencies_in_order
-from kami.exception_handlers import exception_handlers
-from kami.header_limit import HeaderLimitMiddleware
-from kami.health import HealthController, check_database, check_migrations, check_redis, check_telemetry
-from kami.idempotency import IdempotencyMiddleware
 from kami.jobs import Jobs, collect, redis_queue
-from kami.mounting import AppLoadError, AppSpec, exported_services, load_apps, mount
-from kami.observability.http import AccessLog, annotate_response
 from kami.observability.logging import access_line_writer, configure_logging
 from kami.observability.metrics import metrics_endpoint
 from kami.observability.telemetry import build_telemetry, service_name
-from kami.openapi_docs import build_openapi_config, docs_assets_router, polish
-from kami.options_allow import options_allow_header
-from kami.ratelimit import RateLimitMiddleware
-from kami.requests import KamiRequest
-from kami.response_cache import ResponseCacheMiddleware
-from kami.route_options import resolve_route_policies
+from kami.overrides.dependency_order import resolve_dependencies_in_order
+from kami.overrides.json_request import KamiRequest
+from kami.overrides.options_allow import options_allow_header
+from kami.pipeline.access_log import AccessLog, annotate_response
+from kami.pipeline.dependencies import provide_cache, provide_flags, provide_store, session_store
+from kami.pipeline.exception_handlers import exception_handlers
+from kami.pipeline.header_limit import HeaderLimitMiddleware
+from kami.pipeline.health import (
+    HealthController,
+    check_database,
+    check_migrations,
+    check_redis,
+    check_telemetry,
+)
+from kami.pipeline.idempotency import IdempotencyMiddleware
+from kami.pipeline.openapi import build_openapi_config, docs_assets_router, polish
+from kami.pipeline.rate_limit import RateLimitMiddleware
+from kami.pipeline.response_cache import ResponseCacheMiddleware
+from kami.pipeline.security_headers import security_headers
+from kami.routes import resolve_route_policies
 from kami.runtime import HealthCheck, Runtime, runtime_of
-from kami.security.headers import security_headers
 from kami.security.identity import provide_identity
 from kami.security.tokens import TokenSigner
+from kami.security.trusted_proxies import TrustedProxies
 from kami.settings import Settings, get_settings
 from kami.store.backend import RedisBackend
 from kami.store.client import build_backend, build_redis
-from kami.store.dependencies import provide_cache, provide_flags, provide_store, session_store
-from kami.trusted_proxies import TrustedProxies
 
 __all__ = ["create_app"]
 
-log = structlog.get_logger("kami.server")
+log = structlog.get_logger("kami.pipeline.app")
 
 
 def _token_signer(request: Request[Any, Any, Any]) -> TokenSigner:

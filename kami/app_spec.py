@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kami.codes import BusinessCode, CodeRegistry
 from kami.codes import registry as code_registry
-from kami.route_options import APP_KEY, RateLimit
+from kami.routes import APP_KEY, RateLimit
 from kami.runtime import runtime_of
 from kami.store.namespace import Store
 

@@ -1,0 +1,27 @@
+"""Background jobs, as apps use them: declare with :class:`JobSpec`, receive a :class:`JobContext`,
+enqueue through the ``jobs`` dependency (:class:`Jobs`). The queue and worker live in
+:mod:`kami.jobs.runner`."""
+
+from kami.jobs.runner import (
+    DEAD_LETTER_TTL,
+    DeadLetter,
+    JobContext,
+    Jobs,
+    JobSpec,
+    RegisteredJob,
+    build_worker,
+    collect,
+    redis_queue,
+)
+
+__all__ = [
+    "DEAD_LETTER_TTL",
+    "DeadLetter",
+    "JobContext",
+    "JobSpec",
+    "Jobs",
+    "RegisteredJob",
+    "build_worker",
+    "collect",
+    "redis_queue",
+]
