@@ -1,21 +1,57 @@
-"""kami: the public API applications build on. Apps import from here, never from kami's modules."""
+"""kami: the public API applications build on. Apps import from here, never from kami's modules.
 
-from kami.app_spec import AppSpec
-from kami.codes import BusinessCode, Codes
-from kami.decimals import decimal_meta, decimal_pattern, to_decimal
-from kami.envelope import ApiResponse, ErrorResponse, Page, error, success
-from kami.errors import (
-    AuthenticationError,
-    BusinessError,
-    ConflictError,
-    KamiError,
-    NotFoundError,
-    PermissionDeniedError,
-    ValidationError,
-)
-from kami.observability.counters import counters as events
-from kami.pipeline.openapi import responses
-from kami.routes import RateLimit, ResponseCache, route_options
+Each name is loaded from its module on first use: ``import kami.settings`` (what ``kami config``
+and ``kami --help`` need) must not import the web stack that ``AppSpec`` and ``responses`` bring.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kami.app_spec import AppSpec
+    from kami.codes import BusinessCode, Codes
+    from kami.decimals import decimal_meta, decimal_pattern, to_decimal
+    from kami.envelope import ApiResponse, ErrorResponse, Page, error, success
+    from kami.errors import (
+        AuthenticationError,
+        BusinessError,
+        ConflictError,
+        KamiError,
+        NotFoundError,
+        PermissionDeniedError,
+        ValidationError,
+    )
+    from kami.observability.counters import counters as events
+    from kami.pipeline.openapi import responses
+    from kami.routes import RateLimit, ResponseCache, route_options
+
+_WHERE = {  # public name -> (module, name there)
+    "AppSpec": ("kami.app_spec", "AppSpec"),
+    "BusinessCode": ("kami.codes", "BusinessCode"),
+    "Codes": ("kami.codes", "Codes"),
+    "decimal_meta": ("kami.decimals", "decimal_meta"),
+    "decimal_pattern": ("kami.decimals", "decimal_pattern"),
+    "to_decimal": ("kami.decimals", "to_decimal"),
+    "ApiResponse": ("kami.envelope", "ApiResponse"),
+    "ErrorResponse": ("kami.envelope", "ErrorResponse"),
+    "Page": ("kami.envelope", "Page"),
+    "error": ("kami.envelope", "error"),
+    "success": ("kami.envelope", "success"),
+    "AuthenticationError": ("kami.errors", "AuthenticationError"),
+    "BusinessError": ("kami.errors", "BusinessError"),
+    "ConflictError": ("kami.errors", "ConflictError"),
+    "KamiError": ("kami.errors", "KamiError"),
+    "NotFoundError": ("kami.errors", "NotFoundError"),
+    "PermissionDeniedError": ("kami.errors", "PermissionDeniedError"),
+    "ValidationError": ("kami.errors", "ValidationError"),
+    "events": ("kami.observability.counters", "counters"),
+    "responses": ("kami.pipeline.openapi", "responses"),
+    "RateLimit": ("kami.routes", "RateLimit"),
+    "ResponseCache": ("kami.routes", "ResponseCache"),
+    "route_options": ("kami.routes", "route_options"),
+}
 
 __all__ = [
     "ApiResponse",
@@ -42,3 +78,12 @@ __all__ = [
     "success",
     "to_decimal",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'kami' has no attribute {name!r}")
+    value = getattr(importlib.import_module(where[0]), where[1])
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value

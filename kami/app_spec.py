@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kami.codes import BusinessCode, CodeRegistry
 from kami.codes import registry as code_registry
+from kami.db.config import APPS_PACKAGE, migrations_path
 from kami.routes import APP_KEY, RateLimit
 from kami.runtime import runtime_of
 from kami.store.namespace import Store
@@ -28,6 +29,7 @@ __all__ = [
     "AppSpec",
     "ServiceFactory",
     "exported_services",
+    "import_every_app",
     "load_apps",
     "mount",
     "register_codes",
@@ -100,6 +102,15 @@ def load_apps(modules: Sequence[str]) -> list[AppSpec]:
         )
     exported_services(specs)  # two apps exporting one name is a startup error
     return specs
+
+
+def import_every_app() -> list[AppSpec]:
+    """Load every app package beside the migration history, mounted or not: the one history covers
+    them all, so autogenerate must never mistake an unmounted app's tables for tables to drop."""
+    root = migrations_path().parent
+    names = sorted(p.parent.name for p in root.glob("*/__init__.py") if p.parent.name != "migrations")
+    importlib.invalidate_caches()
+    return load_apps([f"{APPS_PACKAGE}.{name}" for name in names])
 
 
 def exported_services(specs: Sequence[AppSpec]) -> dict[str, Provide]:

@@ -48,22 +48,9 @@ def compare_type(context: Any, _: Any, __: Any, inspected_type: Any, metadata_ty
     return None
 
 
-def import_every_app() -> None:
-    """Import every app package beside the migration history, mounted or not: the one history covers
-    them all, so autogenerate must never mistake an unmounted app's tables for tables to drop."""
-    import importlib
-
-    from kami.app_spec import load_apps
-    from kami.db.config import APPS_PACKAGE, migrations_path
-
-    root = migrations_path().parent
-    names = sorted(p.parent.name for p in root.glob("*/__init__.py") if p.parent.name != "migrations")
-    importlib.invalidate_caches()
-    load_apps([f"{APPS_PACKAGE}.{name}" for name in names])
-
-
 def alembic_commands(settings: Settings) -> AlembicCommands:
-    import_every_app()  # importing the apps registers their models on the shared metadata
+    """Alembic on the one history. What autogenerate compares against is whatever models are imported:
+    callers that generate revisions import every app first (``kami.app_spec.import_every_app``)."""
     commands = AlembicCommands(sqlalchemy_config=build_sqlalchemy_config(settings))
     commands.config.attributes["kami_settings"] = settings
     return commands

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from kami.cli import db
+from kami.cli.database import db
 
 ROOT = Path(__file__).parents[2]
 

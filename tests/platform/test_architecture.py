@@ -65,8 +65,7 @@ def _strings(path: Path) -> list[tuple[int, str]]:
 def test_an_app_is_named_only_by_its_spec() -> None:
     """Store namespaces, cache keys, lock names, job names and error owners are derived from each
     app's ``AppSpec``: no source spells an app's name (``"app-b"``, ``"app-b:..."``) anywhere else."""
-    from kami.app_spec import AppSpec
-    from kami.db.migrations import import_every_app
+    from kami.app_spec import AppSpec, import_every_app
 
     import_every_app()
     names = {

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import importlib
 import re
+import tempfile
 from pathlib import Path
 
+from kami.app_spec import import_every_app
 from kami.cli.scaffold.templates import TEMPLATES
+from kami.db.migrations import alembic_commands, upgrade
+from kami.settings import load_settings
 
 __all__ = ["ScaffoldError", "new_app"]
 
@@ -60,12 +64,8 @@ def new_app(name: str, root: Path) -> list[Path]:
 
 def _write_migration(name: str, root: Path) -> Path:
     """Autogenerate the new app's revision against a scratch SQLite database at the current head."""
-    import tempfile
-
-    from kami.db.migrations import alembic_commands, upgrade
-    from kami.settings import load_settings
-
     importlib.invalidate_caches()
+    import_every_app()  # the new app's models, and every other app's
     with tempfile.TemporaryDirectory() as scratch:
         settings = load_settings({"KAMI_DATA_DIR": scratch, "KAMI_ENV_FILE": str(Path(scratch) / "none")})
         upgrade(settings)  # a scratch database at the current head...

@@ -1,0 +1,78 @@
+"""``kami serve`` (the web server) and ``kami worker`` (background jobs)."""
+
+from __future__ import annotations
+
+import os
+
+import anyio
+import click
+
+from kami.cli.database import apply_migrations
+from kami.cli.diagnostics import redis_problem, unreachable_services
+from kami.cli.loading import apps_or_fail
+from kami.cli.output import EXIT_FAILED, fail, settings_or_fail, warn
+from kami.cli.serving import serve as serve_forever
+from kami.jobs import build_worker, collect, redis_queue
+from kami.observability.logging import configure_logging
+from kami.observability.prometheus_dir import prepare_multiprocess_dir
+from kami.settings import SettingsError, get_settings
+from kami.store.client import build_backend, build_redis
+
+__all__ = ["serve", "worker"]
+
+
+@click.command()
+@click.option("--host", default=None, help="Bind address (default KAMI_SERVER_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default KAMI_SERVER_PORT).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Worker processes (default KAMI_SERVER_WORKERS; 0 = one per CPU with Redis, one without).",
+)
+@click.option("--migrate", is_flag=True, help="Apply database migrations before serving.")
+def serve(host: str | None, port: int | None, workers: int | None, migrate: bool) -> None:
+    """Serve kami under Granian: respawning workers, drain on SIGTERM, bounded graceful shutdown."""
+    settings = settings_or_fail()
+    try:
+        settings.worker_count(workers)
+    except SettingsError as exc:
+        fail(str(exc))
+    # Before the web stack imports prometheus_client: it picks its multiprocess storage at import time
+    # (nothing this module imports loads it).
+    prepare_multiprocess_dir(settings.app.data_dir)
+    apps_or_fail(settings)
+    if migrate or settings.should_auto_migrate:
+        apply_migrations(settings)
+    for problem in unreachable_services(settings):
+        warn(f"{problem}; serving anyway: /health/ready answers 503 until it answers")
+    # Workers must not race each other to migrate: the parent did it (or the operator's job does).
+    os.environ["KAMI_DATABASE_AUTO_MIGRATE"] = "false"
+    get_settings.cache_clear()
+    serve_forever(settings, host=host, port=port, workers=workers)
+
+
+@click.command()
+@click.option("--concurrency", type=int, default=10, show_default=True, help="Jobs run at once.")
+def worker(concurrency: int) -> None:
+    """Run background jobs (and their cron schedules) from the shared Redis queue."""
+    settings = settings_or_fail()
+    specs = apps_or_fail(settings)
+    client = build_redis(settings)
+    if client is None:
+        fail("kami worker needs KAMI_REDIS_URL (without Redis, jobs run inside the web process)")
+    problem = redis_problem(settings)
+    if problem is not None:
+        fail(problem, code=EXIT_FAILED)
+    configure_logging(settings, settings.app.name + "-worker")
+    jobs = collect(specs)
+    click.echo(f"kami worker: {len(jobs)} job(s): {', '.join(sorted(jobs)) or 'none'}", err=True)
+
+    async def run() -> None:
+        queue = redis_queue(client)
+        grace = settings.server.graceful_timeout
+        await build_worker(
+            jobs, build_backend(settings), queue, settings, concurrency=concurrency, grace=grace
+        ).start()
+
+    anyio.run(run)
