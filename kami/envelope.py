@@ -1,17 +1,28 @@
-"""The response envelope every JSON answer uses: ``{code, message, data, trace_id, timestamp}``."""
+"""The response envelope every JSON answer uses: ``{code, message, data, trace_id, timestamp}``, and
+the trace id it carries (the W3C trace id of the request, which the logs carry too)."""
 
 from __future__ import annotations
 
 import math
+import secrets
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import msgspec
+from opentelemetry import trace
 
 from kami.codes import BusinessCode, Codes
-from kami.observability.trace_context import current_trace_id
 
-__all__ = ["ApiResponse", "ErrorResponse", "Page", "error", "now", "success"]
+__all__ = [
+    "ApiResponse",
+    "ErrorResponse",
+    "Page",
+    "current_span_id",
+    "current_trace_id",
+    "error",
+    "now",
+    "success",
+]
 
 T = TypeVar("T")
 
@@ -43,6 +54,19 @@ class Page(msgspec.Struct, Generic[T], kw_only=True):
     def of(cls, items: list[T], total: int, page: int, page_size: int) -> Page[T]:
         pages = math.ceil(total / page_size) if page_size else 0
         return cls(items=items, total=total, page=page, page_size=page_size, total_pages=pages)
+
+
+def current_trace_id() -> str:
+    """32 lowercase hex digits: the active span's trace id, or a fresh random one outside any span."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        return format(context.trace_id, "032x")
+    return secrets.token_hex(16)
+
+
+def current_span_id() -> str | None:
+    context = trace.get_current_span().get_span_context()
+    return format(context.span_id, "016x") if context.is_valid else None
 
 
 def now() -> datetime:

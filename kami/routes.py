@@ -20,7 +20,13 @@ if TYPE_CHECKING:  # nothing of Litestar at run time: the settings import RateLi
     from litestar.handlers import BaseRouteHandler
 
 __all__ = [
+    "DOCS_ASSETS_PATH",
+    "DOCS_PATH",
+    "HEALTH_PATH",
+    "METRICS_PATH",
     "PLATFORM_APP",
+    "PLATFORM_PATHS",
+    "UNSAFE_METHODS",
     "RateLimit",
     "ResponseCache",
     "RouteDeclarationError",
@@ -34,6 +40,11 @@ __all__ = [
 Per = Literal["second", "minute", "hour", "day"]
 _SECONDS: dict[str, int] = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*$")
+HEALTH_PATH = "/health"
+METRICS_PATH = "/metrics"
+DOCS_PATH = "/schema"  # the OpenAPI document and the docs pages
+DOCS_ASSETS_PATH = f"{DOCS_PATH}/assets"
+PLATFORM_PATHS = (HEALTH_PATH, METRICS_PATH, DOCS_PATH)  # kami's own: never traced or rate limited
 OPT_KEY = "kami"  # where route_options() puts its declaration in a handler's ``opt``
 APP_KEY = "kami_app"  # set by kami when it mounts an app: the app that owns the route
 _POLICY_KEY = "kami_policy"  # the resolved RoutePolicy, written at startup
@@ -99,13 +110,19 @@ class ResponseCache:
 class RouteOptions:
     rate_limit: RateLimit | None = None
     cache: ResponseCache | None = None
+    idempotent: bool = False
 
 
 def route_options(
-    *, rate_limit: RateLimit | None = None, cache: ResponseCache | None = None
+    *, rate_limit: RateLimit | None = None, cache: ResponseCache | None = None, idempotent: bool = False
 ) -> dict[str, Any]:
-    """The ``opt`` of a route: ``@get("/", opt=route_options(cache=ResponseCache(ttl=60)))``."""
-    return {OPT_KEY: RouteOptions(rate_limit=rate_limit, cache=cache)}
+    """The ``opt`` of a route: ``@get("/", opt=route_options(cache=ResponseCache(ttl=60)))``.
+
+    ``idempotent=True`` (unsafe methods only) makes the request one database transaction: it honours
+    ``Idempotency-Key`` (the key's record commits with the work, so a retry replays the answer or runs
+    for the first time, never twice) and is run again when it loses a lock conflict
+    (:mod:`kami.pipeline.idempotency`)."""
+    return {OPT_KEY: RouteOptions(rate_limit=rate_limit, cache=cache, idempotent=idempotent)}
 
 
 @dataclass(frozen=True)
@@ -116,9 +133,11 @@ class RoutePolicy:
     rate_limit: RateLimit | None  # the route's own, else its app's; None: the caller's tier or the default
     rate_bucket: str  # whose window a request counts in: ``app:route``, ``app`` or ``global``
     cache: ResponseCache | None
+    idempotent: bool = False
 
 
 _PLATFORM_POLICY = RoutePolicy(PLATFORM_APP, None, "global", None)
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def policy_of(handler: BaseRouteHandler) -> RoutePolicy:
@@ -158,8 +177,12 @@ def resolve_route_policies(app: Litestar, app_rate_limits: dict[str, RateLimit |
                 f"{where}: Litestar's cache= replays stale envelopes; use route_options(cache=...)"
             )
             continue
-        if declared.cache is not None and not set(getattr(handler, "http_methods", ())) <= {"GET", "HEAD"}:
+        methods = set(getattr(handler, "http_methods", ()))
+        if declared.cache is not None and not methods <= {"GET", "HEAD"}:
             problems.append(f"{where}: only GET routes can have a response cache")
+            continue
+        if declared.idempotent and not methods <= UNSAFE_METHODS:
+            problems.append(f"{where}: only unsafe methods (POST, PUT, PATCH, DELETE) can be idempotent")
             continue
         rate: RateLimit | None = declared.rate_limit
         bucket = f"{owner}:{path}"
@@ -167,6 +190,6 @@ def resolve_route_policies(app: Litestar, app_rate_limits: dict[str, RateLimit |
             rate, bucket = app_rate_limits.get(owner), owner
         if rate is None:
             bucket = "global"
-        handler.opt[_POLICY_KEY] = RoutePolicy(owner, rate, bucket, declared.cache)
+        handler.opt[_POLICY_KEY] = RoutePolicy(owner, rate, bucket, declared.cache, declared.idempotent)
     if problems:
         raise RouteDeclarationError("invalid route declarations:\n" + "\n".join(f"  {p}" for p in problems))

@@ -7,6 +7,7 @@ first use, inside the worker's event loop) and every part of kami reaches it thr
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -14,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 from litestar import Litestar
 
 if TYPE_CHECKING:
+    from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
+    from litestar.types import Scope
     from redis.asyncio import Redis
-    from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
     from kami.app_spec import AppSpec
     from kami.jobs import Jobs
@@ -24,9 +27,11 @@ if TYPE_CHECKING:
     from kami.settings import Settings
     from kami.store.backend import Backend
 
-__all__ = ["HealthCheck", "Runtime", "runtime_of"]
+__all__ = ["DRAIN_MARKER_VARIABLE", "HealthCheck", "Runtime", "is_draining", "runtime_of"]
 
 _KEY = "kami_runtime"
+# Set by ``kami serve`` for its workers: the file whose existence means "this instance is draining".
+DRAIN_MARKER_VARIABLE = "KAMI_DRAIN_MARKER"
 
 HealthCheck = Callable[["Runtime"], Awaitable[Any]]
 
@@ -36,6 +41,7 @@ class Runtime:
     settings: Settings
     apps: tuple[AppSpec, ...]
     engine: AsyncEngine
+    database: SQLAlchemyAsyncConfig  # sessions: one per request, shared by its handler and kami's layers
     backend: Backend  # the shared store (Redis, or this process's memory)
     redis: Redis | None  # redis-py, for the job queue and server-side sessions
     jobs: Jobs
@@ -47,6 +53,16 @@ class Runtime:
 
     def attach(self, app: Litestar) -> None:
         app.state[_KEY] = self
+
+    def request_session(self, scope: Scope) -> AsyncSession:
+        """The request's session: the one its handler receives as ``db_session``."""
+        return self.database.provide_session(scope["app"].state, scope)
+
+
+def is_draining() -> bool:
+    """True once this server's main process received SIGTERM (``/health/ready`` then answers 503)."""
+    marker = os.environ.get(DRAIN_MARKER_VARIABLE)
+    return marker is not None and os.path.exists(marker)
 
 
 def runtime_of(app: Litestar) -> Runtime:

@@ -10,20 +10,23 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import msgspec
 
 from kami.routes import RateLimit
-from kami.store.address import RedisAddress, RedisAddressError
 
 __all__ = [
     "DEFAULT_SECRET_KEY",
     "AppSettings",
     "DatabaseSettings",
     "RateLimitSettings",
+    "RedisAddress",
+    "RedisAddressError",
     "RedisSettings",
     "SecuritySettings",
     "ServerSettings",
@@ -133,6 +136,21 @@ class DatabaseSettings(_Group, frozen=True, kw_only=True):
     auto_migrate: Annotated[
         bool | None, _doc("Apply migrations on start; unset = only on the embedded SQLite default.")
     ] = None
+    idempotency_hours: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1, le=24 * 30, description="How long a completed Idempotency-Key's answer is kept (hours)."
+        ),
+    ] = 24
+    lock_retries: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            le=10,
+            description="Times an idempotent route's transaction runs again after losing a deadlock or "
+            "a lock wait.",
+        ),
+    ] = 3
 
 
 class RedisSettings(_Group, frozen=True, kw_only=True):
@@ -384,6 +402,62 @@ def _worker_problem(workers: int, redis_url: str, asked_by: str) -> str | None:
         "own in-memory store (refresh tokens, idempotency keys, rate limits and caches would split by "
         "worker); set KAMI_REDIS_URL, or run one worker"
     )
+
+
+class RedisAddressError(ValueError):
+    """The URL asks for something kami's Redis clients cannot all do."""
+
+
+@dataclass(frozen=True)
+class RedisAddress:
+    host: str = "127.0.0.1"
+    port: int = 6379
+    path: str | None = None  # a unix socket instead of host and port
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+
+    @classmethod
+    def parse(cls, url: str) -> RedisAddress:
+        parts = urlsplit(url)
+        if parts.scheme not in _REDIS_SCHEMES:
+            raise RedisAddressError(f"{parts.scheme or 'no'} scheme: use redis://, rediss:// or unix://")
+        options = parse_qs(parts.query, keep_blank_values=True)
+        unknown = sorted(set(options) - {"db"})
+        if unknown:
+            raise RedisAddressError(
+                f"option {', '.join(map(repr, unknown))} is not supported: kami reads the host, port, "
+                "user, password, database and rediss:// TLS from the URL; timeouts come from "
+                "KAMI_REDIS_SOCKET_TIMEOUT"
+            )
+        db_text = (
+            options["db"][0] if "db" in options else parts.path.lstrip("/") if parts.scheme != "unix" else ""
+        )
+        try:
+            db = int(db_text or 0)
+            port = parts.port or 6379
+        except ValueError as exc:
+            raise RedisAddressError(f"not a database number or port: {exc}") from exc
+        if parts.scheme == "unix" and not parts.path:
+            raise RedisAddressError("unix:// needs the socket's path, e.g. unix:///run/redis.sock")
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=port,
+            path=parts.path if parts.scheme == "unix" else None,
+            db=db,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            tls=parts.scheme == "rediss",
+        )
+
+    @property
+    def where(self) -> str:
+        """For messages: ``host:port``, or the socket's path."""
+        return self.path or f"{self.host}:{self.port}"
+
+
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 def _redis_problems(redis: RedisSettings) -> list[str]:

@@ -92,6 +92,7 @@ class AccountController(Controller):
         summary="Register",
         description="Creates an account. A taken email or username is answered 409 / 4002.",
         responses=responses(Codes.ALREADY_EXISTS),
+        opt=route_options(idempotent=True),
     )
     async def register(
         self, accounts: NamedDependency[AccountService], data: JSONBody[Registration]
@@ -157,8 +158,10 @@ class AccountController(Controller):
         "/{user_id:uuid}/credit",
         status_code=200,
         summary="Credit an account",
-        description="Admin only. Adds `amount` to the user's balance.",
+        description="Admin only. Adds `amount` to the user's balance; send an `Idempotency-Key` to make "
+        "a retry safe.",
         guards=[require_admin],
+        opt=route_options(idempotent=True),
         responses=responses(
             Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED, Codes.NOT_FOUND
         ),
@@ -179,7 +182,8 @@ class OrderController(Controller):
         summary="Place an order",
         description="Reserves the stock and debits the balance in one transaction. Not enough stock: HTTP "
         "200 with code 2001; not enough balance: 2003; in both cases nothing is written. Send an "
-        "`Idempotency-Key` header to make retries safe.",
+        "`Idempotency-Key` header to make retries safe: the key's answer is stored with the order.",
+        opt=route_options(idempotent=True),
         responses=responses(
             Codes.UNAUTHENTICATED,
             Codes.TOKEN_EXPIRED,
@@ -223,7 +227,8 @@ class OrderController(Controller):
         "/{order_id:uuid}/cancel",
         status_code=200,
         summary="Cancel an order",
-        description="Gives the stock and the money back, once; a second cancel is 409 / 4003.",
+        description="Gives the stock and the money back, once; a second cancel is 409 / 10003.",
+        opt=route_options(idempotent=True),
         responses=responses(
             Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.NOT_FOUND, ORDER_ALREADY_CANCELLED
         ),

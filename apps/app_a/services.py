@@ -205,7 +205,7 @@ class OrderService(Service[Order, OrderOut]):
 
     async def mine(self, identity: Identity, params: PageParams) -> Page[OrderOut]:
         orders, total = await self.page_entities(params, Order.user_id == UUID(identity.user_id))
-        lines = await self.lines.list(OrderLine.order_id.in_([o.id for o in orders])) if orders else []
+        lines = await self.lines.get_many(OrderLine.order_id.in_([o.id for o in orders])) if orders else []
         by_order: dict[UUID, list[OrderLine]] = defaultdict(list)
         for line in lines:
             by_order[line.order_id].append(line)
@@ -217,7 +217,7 @@ class OrderService(Service[Order, OrderOut]):
         order = await self.get_one_or_none(*self._visible(identity), id=order_id)
         if order is None:
             raise NotFoundError("No such order")
-        return self._out(order, await self.lines.list(OrderLine.order_id == order.id))
+        return self._out(order, await self.lines.get_many(OrderLine.order_id == order.id))
 
     async def cancel(self, identity: Identity, order_id: UUID) -> OrderOut:
         """Give the stock and the money back, once; cancelling again is a conflict (409)."""
@@ -227,9 +227,10 @@ class OrderService(Service[Order, OrderOut]):
         async with self.transaction():
             if not await self.repository.mark_cancelled(order.id):
                 raise ConflictError(code=ORDER_ALREADY_CANCELLED)
-            lines = await self.lines.list(OrderLine.order_id == order.id)
-            await self.products.release([StockLine(line.product_id, line.quantity) for line in lines])
+            lines = await self.lines.get_many(OrderLine.order_id == order.id)
+            # The buyer's row, then the products': the order in which placing an order locks them.
             await self.accounts.credit(order.user_id, order.total)
+            await self.products.release([StockLine(line.product_id, line.quantity) for line in lines])
             await self.session.refresh(order)
         return self._out(order, lines)
 

@@ -171,7 +171,7 @@ class ProductService(Service[Product, ProductOut]):
             self._forget_after_commit(*(line.product_id for line in lines))
 
     async def low_stock(self, threshold: int) -> list[StockLevel]:
-        found = await self.list(
+        found = await self.get_many(
             Product.stock < threshold, order_by=[(Product.stock, False), (Product.name, False)]
         )
         return [StockLevel(product_id=p.id, name=p.name, stock=p.stock) for p in found]

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlalchemy import pool, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from kami.db.config import engine_options, normalise_url
 from kami.db.errors import connection_problem
-from kami.settings import Settings
-from kami.store.address import RedisAddress
+from kami.settings import RedisAddress, Settings
+from kami.store.client import build_redis
 
 __all__ = [
     "database_problem",
@@ -44,11 +47,6 @@ def explain_redis_error(settings: Settings, exc: BaseException) -> str:
 
 
 async def _database(settings: Settings) -> str | None:
-    from sqlalchemy import pool, text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    from kami.db.config import engine_options, normalise_url
-
     url = normalise_url(settings.database_url)
     connect = {k: v for k, v in engine_options(settings, url).items() if k == "connect_args"}
     engine = create_async_engine(url, poolclass=pool.NullPool, **connect)
@@ -64,8 +62,6 @@ async def _database(settings: Settings) -> str | None:
 
 
 async def _redis(settings: Settings) -> str | None:
-    from kami.store.client import build_redis
-
     client = build_redis(settings)  # the client kami itself uses, as it would connect
     if client is None:
         return None

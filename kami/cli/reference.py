@@ -1,7 +1,7 @@
 """Reference documents generated from the code, never kept by hand: ``docs/configuration.md`` (every
 ``KAMI_*`` variable) and ``docs/codes.md`` (every business code of the platform and the mounted apps).
 
-``kami reference --write docs`` regenerates them; ``tests/platform/test_reference.py`` fails when a
+``kami reference --write docs`` regenerates them; ``tests/cli/test_reference.py`` fails when a
 committed copy is out of date.
 """
 
@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kami.app_spec import load_apps, register_codes
 from kami.codes import CodeRegistry
 from kami.codes import registry as code_registry
-from kami.settings import describe_variables, production_requirements
+from kami.settings import describe_variables, load_settings, production_requirements
 
 __all__ = ["codes_reference", "configuration_reference", "references", "write_references"]
 
@@ -56,9 +57,6 @@ def codes_reference(registry: CodeRegistry) -> str:
 
 def references() -> dict[str, str]:
     """File name -> content, with the default apps' codes registered in a private registry."""
-    from kami.app_spec import load_apps, register_codes
-    from kami.settings import load_settings
-
     registry = code_registry.platform_only()
     for spec in load_apps(load_settings({"KAMI_ENV_FILE": "/nonexistent"}).app.apps):
         register_codes(spec, registry)

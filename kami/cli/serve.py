@@ -12,7 +12,7 @@ from kami.cli.diagnostics import redis_problem, unreachable_services
 from kami.cli.loading import apps_or_fail
 from kami.cli.output import EXIT_FAILED, fail, settings_or_fail, warn
 from kami.cli.serving import serve as serve_forever
-from kami.jobs import build_worker, collect, redis_queue
+from kami.jobs import PLATFORM_JOBS, build_worker, collect, redis_queue
 from kami.observability.logging import configure_logging
 from kami.observability.prometheus_dir import prepare_multiprocess_dir
 from kami.settings import SettingsError, get_settings
@@ -65,7 +65,7 @@ def worker(concurrency: int) -> None:
     if problem is not None:
         fail(problem, code=EXIT_FAILED)
     configure_logging(settings, settings.app.name + "-worker")
-    jobs = collect(specs)
+    jobs = collect(specs, PLATFORM_JOBS)
     click.echo(f"kami worker: {len(jobs)} job(s): {', '.join(sorted(jobs)) or 'none'}", err=True)
 
     async def run() -> None:

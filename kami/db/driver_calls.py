@@ -15,7 +15,6 @@ from sqlalchemy.engine import Dialect
 __all__ = [
     "Processor",
     "python_default",
-    "result_processor",
     "statement_span",
     "trace_with",
 ]
@@ -29,19 +28,6 @@ def trace_with(provider: trace.TracerProvider) -> None:
     the global provider is whichever app of the process came first)."""
     global _tracer
     _tracer = provider.get_tracer("kami.db")
-
-
-_PG_NUMERIC_OID = 1700
-
-
-def result_processor(column_type: Any, dialect: Dialect) -> Processor:
-    """The type's own result processor. asyncpg's Numeric wants the column's type OID, which only a
-    cursor description would give; NUMERIC's is fixed (1700), so pass it."""
-    impl = column_type.dialect_impl(dialect)
-    try:
-        return impl.result_processor(dialect, None)  # type: ignore[no-any-return]
-    except TypeError:
-        return impl.result_processor(dialect, _PG_NUMERIC_OID)  # type: ignore[no-any-return]
 
 
 def statement_span(dialect: Dialect, sql: str, name: str) -> Any:

@@ -11,12 +11,21 @@ from typing import TYPE_CHECKING, Any
 
 from advanced_alchemy.alembic.commands import AlembicCommands
 from advanced_alchemy.base import metadata_registry
-from sqlalchemy import pool
+from alembic.script import ScriptDirectory
+from sqlalchemy import pool, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from kami.db.config import build_sqlalchemy_config, engine_options, normalise_url
+import kami.db.idempotency  # noqa: F401 - kami's own tables, on the metadata every revision compares
+from kami.db.config import (
+    VERSION_TABLE,
+    build_sqlalchemy_config,
+    engine_options,
+    migrations_path,
+    normalise_url,
+)
 from kami.db.migration_lock import migration_lock
-from kami.settings import Settings
+from kami.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -66,20 +75,11 @@ def downgrade(settings: Settings, revision: str = "base") -> None:
 
 def head_revision() -> str | None:
     """The newest revision of the one history (read from the scripts; no database involved)."""
-    from alembic.script import ScriptDirectory
-
-    from kami.db.config import migrations_path
-
     return ScriptDirectory(str(migrations_path())).get_current_head()
 
 
 async def current_revision(connection: Any) -> str | None:
     """The revision recorded in the database, read on an existing async connection."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import DBAPIError
-
-    from kami.db.config import VERSION_TABLE
-
     try:
         result = await connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
     except DBAPIError:
@@ -113,8 +113,6 @@ def run_env() -> None:
             context.run_migrations()
 
     async def online() -> None:
-        from kami.settings import get_settings
-
         settings = config.attributes.get("kami_settings") or get_settings()
         url = normalise_url(config.db_url)
         connect = {k: v for k, v in engine_options(settings, url).items() if k == "connect_args"}

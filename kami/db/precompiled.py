@@ -43,9 +43,11 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
-from kami.db.driver_calls import Processor, python_default, result_processor, statement_span
+from kami.db.driver_calls import Processor, python_default, statement_span
 from kami.db.errors import driver_error, is_disconnect
 from kami.db.transaction import in_transaction
+from kami.overrides.asyncpg_numeric import result_processor
+from kami.overrides.pool_internals import max_overflow, recycle_seconds
 
 __all__ = ["Precompiled", "dispose_read_engines", "read_engine_for"]
 
@@ -64,8 +66,8 @@ def read_engine_for(engine: Engine) -> AsyncEngine:
         pool = engine.pool
         options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT", "pool_pre_ping": False}
         if engine.dialect.name != "sqlite":
-            options |= {"pool_size": pool.size(), "max_overflow": getattr(pool, "_max_overflow", 10)}  # type: ignore[attr-defined]
-            options |= {"pool_reset_on_return": None, "pool_recycle": getattr(pool, "_recycle", 3600)}
+            options |= {"pool_size": pool.size(), "max_overflow": max_overflow(pool)}  # type: ignore[attr-defined]
+            options |= {"pool_reset_on_return": None, "pool_recycle": recycle_seconds(pool)}
         reader = create_async_engine(engine.url, **options)
         _read_engines[engine] = reader
     return reader

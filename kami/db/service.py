@@ -8,7 +8,6 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import msgspec
 from advanced_alchemy.filters import LimitOffset, OrderBy, StatementFilter
-from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +17,7 @@ from kami.db.repository import Repository
 from kami.db.transaction import AfterCommit, after_commit, transaction
 from kami.envelope import Page
 from kami.errors import NotFoundError
+from kami.overrides.lazy_repository import LazyRepositoryService
 
 __all__ = ["Service"]
 
@@ -25,26 +25,15 @@ ModelT = TypeVar("ModelT", bound=Model)
 OutT = TypeVar("OutT", bound=msgspec.Struct)
 
 
-class Service(SQLAlchemyAsyncRepositoryService[ModelT, Repository[ModelT]], Generic[ModelT, OutT]):
+class Service(LazyRepositoryService[ModelT, Repository[ModelT]], Generic[ModelT, OutT]):
     """Business operations on one model. ``out_type`` is the struct that leaves the service.
 
     ``get`` raises the repository's not-found error (answered 404 / 4001), duplicates are answered
-    409 / 4002 and stale versions 409 / 4003, all by kami's exception handlers.
+    409 / 4002 and stale versions 409 / 4007, all by kami's exception handlers. The repository is
+    built on first use (:mod:`kami.overrides.lazy_repository`).
     """
 
     out_type: ClassVar[type[msgspec.Struct]]
-
-    def __init__(self, session: AsyncSession, **repository_options: Any) -> None:
-        # advanced-alchemy builds the repository eagerly, which costs more than a whole primary-key
-        # read on the lean path; build it on first use instead.
-        self.session = session
-        self._repository_options = repository_options
-
-    @property
-    def repository(self) -> Repository[ModelT]:
-        if "_repository_instance" not in self.__dict__:
-            super().__init__(self.session, **self._repository_options)
-        return self._repository_instance
 
     def to_out(self, entity: ModelT) -> OutT:
         """Copy the loaded columns into the output struct (never a lazy-loading ORM entity)."""

@@ -2,6 +2,7 @@
 enqueue through the ``jobs`` dependency (:class:`Jobs`). The queue and worker live in
 :mod:`kami.jobs.runner`."""
 
+from kami.jobs.platform import PLATFORM_JOBS
 from kami.jobs.runner import (
     DEAD_LETTER_TTL,
     DeadLetter,
@@ -16,6 +17,7 @@ from kami.jobs.runner import (
 
 __all__ = [
     "DEAD_LETTER_TTL",
+    "PLATFORM_JOBS",
     "DeadLetter",
     "JobContext",
     "JobSpec",

@@ -28,6 +28,7 @@ from saq.job import Status
 from saq.queue.redis import RedisQueue
 
 from kami.observability.counters import counters
+from kami.routes import PLATFORM_APP
 from kami.settings import Settings
 from kami.store.backend import Backend
 from kami.store.namespace import Store
@@ -251,7 +252,9 @@ def redis_queue(client: Any) -> Queue:
     return RedisQueue(client, name=QUEUE_NAME)
 
 
-def collect(apps: Sequence[Any]) -> dict[str, RegisteredJob]:
-    """Every job the mounted apps declare, by its queue name (``app-b.low_stock_report``)."""
+def collect(apps: Sequence[Any], platform: Sequence[JobSpec] = ()) -> dict[str, RegisteredJob]:
+    """Every job the mounted apps declare and kami's own (``platform``), by queue name
+    (``app-b.low_stock_report``, ``kami.purge_idempotency_records``)."""
     jobs = [RegisteredJob(app.name, spec) for app in apps for spec in app.jobs]
+    jobs += [RegisteredJob(PLATFORM_APP, spec) for spec in platform]
     return {job.name: job for job in jobs}

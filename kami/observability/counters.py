@@ -17,6 +17,8 @@ class Counters:
         self._lock = Lock()
 
     def increment(self, name: str, amount: int = 1, **labels: str) -> None:
+        # Imported on first use, not above: prometheus_client picks its multiprocess storage when it is
+        # imported, and `kami serve` must prepare that folder first (kami.observability.prometheus_dir).
         from kami.observability.metrics import EVENTS
 
         key = tuple(sorted(labels.items()))

@@ -17,7 +17,7 @@ import msgspec
 import structlog
 from structlog.typing import EventDict, Processor
 
-from kami.observability.trace_context import current_span_id
+from kami.envelope import current_span_id
 from kami.settings import Settings
 
 __all__ = [

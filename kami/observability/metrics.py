@@ -21,6 +21,9 @@ from prometheus_client import (
     generate_latest,
 )
 
+from kami.overrides.pool_internals import max_overflow
+from kami.routes import METRICS_PATH
+
 __all__ = [
     "EVENTS",
     "IN_FLIGHT",
@@ -73,7 +76,7 @@ def record_pool(pool: Any) -> None:
             POOL.labels(state).set(max(int(method()), 0))
     size = getattr(pool, "size", None)
     if size is not None:
-        POOL.labels("capacity").set(int(size()) + max(int(getattr(pool, "_max_overflow", 0)), 0))
+        POOL.labels("capacity").set(int(size()) + max_overflow(pool))
 
 
 def record_redis_store(connected: bool, in_flight: int, limit: int) -> None:
@@ -95,7 +98,7 @@ def _registry() -> CollectorRegistry | None:
 
 
 @get(
-    "/metrics",
+    METRICS_PATH,
     summary="Prometheus metrics",
     description="Text exposition format; the sum over every worker of this instance.",
     include_in_schema=True,

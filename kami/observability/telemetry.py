@@ -20,7 +20,6 @@ import structlog
 from litestar.types import ASGIApp
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.sdk._logs import LoggingHandler
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
@@ -32,14 +31,24 @@ from kami.db.driver_calls import trace_with
 from kami.observability.counters import counters
 from kami.observability.logging import ACCESS_LOGGER
 from kami.observability.server_span import ServerSpanMiddleware
+from kami.overrides.otel_internals import (
+    SDK_INTERNAL_LOGGER,
+    BatchLogRecordProcessor,
+    LoggerProvider,
+    LoggingHandler,
+    OtlpLogHandler,
+    QueueDropCounter,
+    sampler_from_environment,
+    trace_engine,
+)
+from kami.routes import PLATFORM_PATHS
 from kami.settings import Settings
 
 if TYPE_CHECKING:
     from kami.store.pipelined import PipelinedRedis
 
-__all__ = ["NOT_TRACED_PREFIXES", "Telemetry", "build_telemetry", "service_name"]
+__all__ = ["Telemetry", "build_telemetry", "service_name"]
 
-NOT_TRACED_PREFIXES = ("/health", "/metrics", "/schema")
 _log = structlog.get_logger("kami.telemetry")
 DEGRADED_FOR = 60.0  # seconds after a failed export during which telemetry reports "degraded"
 SHUTDOWN_FLUSH_MS = 5000
@@ -62,7 +71,7 @@ class _SkipPlatformPaths(Sampler):
         trace_state: Any = None,
     ) -> SamplingResult:
         path = str((attributes or {}).get("url.path") or (attributes or {}).get("http.target") or "")
-        if kind == SpanKind.SERVER and path.startswith(NOT_TRACED_PREFIXES):
+        if kind == SpanKind.SERVER and path.startswith(PLATFORM_PATHS):
             return SamplingResult(Decision.DROP)
         return self.delegate.should_sample(
             parent_context, trace_id, name, kind, attributes, links, trace_state
@@ -72,22 +81,14 @@ class _SkipPlatformPaths(Sampler):
         return f"SkipPlatformPaths({self.delegate.get_description()})"
 
 
-class _QueueDropCounter(logging.Handler):
-    """The SDK's batch processors drop from their bounded queue with only a log line: count those."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage().startswith("Queue full"):
-            counters.increment("telemetry_dropped_spans")
-
-
 def _quiet_sdk_logging() -> None:
     """The exporter logs every failed attempt with a traceback; kami logs outages once and counts
     drops instead (a dead collector must not flood the logs or cost the requests)."""
     logging.getLogger("opentelemetry.exporter.otlp").setLevel(logging.CRITICAL)
-    internal = logging.getLogger("opentelemetry.sdk._shared_internal")
+    internal = logging.getLogger(SDK_INTERNAL_LOGGER)
     internal.propagate = False
-    if not any(isinstance(h, _QueueDropCounter) for h in internal.handlers):
-        internal.addHandler(_QueueDropCounter())
+    if not any(isinstance(h, QueueDropCounter) for h in internal.handlers):
+        internal.addHandler(QueueDropCounter(lambda: counters.increment("telemetry_dropped_spans")))
 
 
 class _CountingExporter(SpanExporter):
@@ -123,20 +124,6 @@ class _CountingExporter(SpanExporter):
         return self.inner.force_flush(timeout_millis)
 
 
-_STRUCTLOG_EXTRAS = frozenset({"_logger", "_name", "_from_structlog"})
-
-
-class _OtlpLogHandler(LoggingHandler):
-    """The SDK's handler, minus the attributes structlog adds to each record for its own formatter (a
-    logger object the exporter cannot encode: it warned and sent its ``repr`` with every record)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if not _STRUCTLOG_EXTRAS.isdisjoint(record.__dict__):
-            fields = {k: v for k, v in record.__dict__.items() if k not in _STRUCTLOG_EXTRAS}
-            record = logging.makeLogRecord(fields)
-        super().emit(record)
-
-
 def _exported(record: logging.LogRecord) -> bool:
     """Which log records go over OTLP: never the SDK's own (no feedback loop)."""
     return not record.name.startswith("opentelemetry")
@@ -169,16 +156,12 @@ class Telemetry:
 
     def _sampler(self) -> Sampler:
         if os.environ.get("OTEL_TRACES_SAMPLER"):
-            from opentelemetry.sdk.trace.sampling import _get_from_env_or_default
-
-            return _get_from_env_or_default()
+            return sampler_from_environment()
         return ParentBased(TraceIdRatioBased(self.settings.sampling_ratio))
 
     def _export_to(self, endpoint: str, resource: Resource) -> None:
         from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-        from opentelemetry.sdk._logs import LoggerProvider
-        from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 
         _quiet_sdk_logging()
         insecure = not endpoint.startswith("https://")
@@ -191,7 +174,7 @@ class Telemetry:
         root = logging.getLogger()
         for handler in [h for h in root.handlers if isinstance(h, LoggingHandler)]:
             root.removeHandler(handler)  # one OTLP log handler per process: the newest app's
-        handler = _OtlpLogHandler(level=logging.INFO, logger_provider=self.logger_provider)
+        handler = OtlpLogHandler(level=logging.INFO, logger_provider=self.logger_provider)
         handler.addFilter(_exported)
         root.addHandler(handler)
         self.log_handler = handler
@@ -208,16 +191,10 @@ class Telemetry:
     def instrument(self, engines: Sequence[Any], redis: Any, store: PipelinedRedis | None = None) -> None:
         """Child spans for every SQL statement and Redis command (on these engines and clients)."""
         from opentelemetry.instrumentation.redis import RedisInstrumentor
-        from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
-        from opentelemetry.metrics import NoOpMeter
 
-        # Not SQLAlchemyInstrumentor: it declares SQLAlchemy < 2.1 (and does nothing on 2.1 unless its
-        # check is skipped), and as a process-wide singleton it instruments only the first engine.
-        # Its EngineTracer attaches to one engine; tests assert the spans really appear.
         tracer = self.tracer_provider.get_tracer("opentelemetry.instrumentation.sqlalchemy")
-        usage = NoOpMeter("kami").create_up_down_counter("db.client.connections.usage")
-        for engine in engines:
-            EngineTracer(tracer, engine.sync_engine, usage, enable_commenter=False)  # type: ignore[no-untyped-call]
+        for engine in engines:  # per engine, not SQLAlchemyInstrumentor: see kami.overrides.otel_internals
+            trace_engine(tracer, engine.sync_engine)
         if redis is not None:
             RedisInstrumentor.instrument_client(redis, tracer_provider=self.tracer_provider)
         if store is not None:

@@ -6,6 +6,13 @@ here, while each of kami's providers only hands over an object it already has (a
 connected yet, the cache, the identity from the verified token). Nothing is gained by overlapping
 them, so every batch of the handler's dependency plan is split into batches of one, in the same
 topological order: dependencies still come before what needs them, and cleanup is unchanged.
+
+Overrides: ``KwargsModel.dependency_batches`` (a public attribute of Litestar's private
+``litestar._kwargs`` module), rewritten after the application is built.
+Upstream: https://github.com/litestar-org/litestar/issues/4563 (open).
+Written for: litestar 2.25.0.
+Tripwire: tests/overrides/test_dependency_order.py — fails once Litestar stops spawning a task per
+independent dependency (then delete this module) or renames what it rewrites.
 """
 
 from __future__ import annotations

@@ -1,4 +1,12 @@
-"""The session class of every kami session."""
+"""The session class of every kami session: closing one that never began returns at once.
+
+Overrides: ``AsyncSession.close``, which hops into a greenlet even when there is nothing to close.
+Upstream: none filed; measured here (~50 µs of CPU per request for routes that never touch the
+session: cache hits, the lean read path).
+Written for: SQLAlchemy 2.1.9.
+Tripwire: tests/overrides/test_lean_session.py — fails once a plain ``AsyncSession.close`` of an
+unused session no longer enters a greenlet (then delete this module).
+"""
 
 from __future__ import annotations
 

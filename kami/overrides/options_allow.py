@@ -3,6 +3,11 @@
 Litestar builds that answer when it first groups a path's handlers, so when two controllers share a
 path (App A's public ``POST /users`` and admin ``GET /users``) it lists only the first group's methods.
 The merged route knows them all; this ``before_send`` hook answers with those.
+
+Overrides: the ``Allow`` header of Litestar's generated ``OPTIONS`` handler.
+Upstream: https://github.com/litestar-org/litestar/issues/4169 (closed: fixed in Litestar 3 only).
+Written for: litestar 2.25.0.
+Tripwire: tests/overrides/test_options_allow.py — fails once plain Litestar lists every method.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 
-from kami.pipeline.send_hooks import SendHook, set_response_headers
+from kami.overrides.response_headers import SendHook, set_response_headers
 
 __all__ = ["options_allow_header"]
 

@@ -4,6 +4,13 @@ advanced-alchemy ships a routing session, but with SQLAlchemy 2.1 it fails on co
 (``RoutingAsyncSession`` sets ``bind`` before ``sync_session`` exists), so kami routes with the
 documented ``Session.get_bind`` hook instead. A session that has written once sticks to the primary
 for the rest of its life (read-your-writes within a request).
+
+Overrides: advanced-alchemy's ``RoutingAsyncSession`` (kami's session maker routes instead).
+Upstream: https://github.com/litestar-org/advanced-alchemy/issues/793, fixed by
+https://github.com/litestar-org/advanced-alchemy/pull/794 (merged after 1.12.0).
+Written for: advanced-alchemy 1.12.0, SQLAlchemy 2.1.9.
+Tripwire: tests/overrides/test_replica_routing.py — fails once advanced-alchemy's routing session
+constructs on this SQLAlchemy (then consider its routing instead of this module).
 """
 
 from __future__ import annotations

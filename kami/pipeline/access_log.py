@@ -14,10 +14,10 @@ import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from opentelemetry import trace
 
+from kami.envelope import current_span_id, current_trace_id
 from kami.observability.logging import AccessLineWriter
 from kami.observability.metrics import IN_FLIGHT, record_pool, record_redis_store, record_request
-from kami.observability.trace_context import current_span_id, current_trace_id
-from kami.pipeline.send_hooks import set_response_headers
+from kami.overrides.response_headers import set_response_headers
 from kami.routes import PLATFORM_APP, policy_of
 from kami.runtime import runtime_of
 from kami.security.trusted_proxies import TrustedProxies

@@ -1,35 +1,71 @@
-"""What an app's handlers receive by dependency injection: its own namespaced store and cache."""
+"""What handlers receive by dependency injection, by name: kami's own dependencies and the services
+apps export (``AppSpec.exports``). The store, cache and flags are the calling app's own."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from litestar import Request
+from litestar.di import Provide
 from litestar.stores.base import Store as LitestarStore
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
 
+from kami.app_spec import AppLoadError, AppSpec, exported_services
+from kami.db.config import DB_SESSION_KEY
+from kami.db.pagination import provide_page_params
+from kami.jobs import Jobs
 from kami.routes import policy_of
 from kami.runtime import runtime_of
+from kami.security.identity import provide_identity
+from kami.security.tokens import TokenSigner
 from kami.store.cache import Cache
 from kami.store.flags import FeatureFlags
 from kami.store.namespace import Store
 
-__all__ = ["provide_cache", "provide_flags", "provide_store", "session_store"]
+__all__ = ["dependencies", "session_store"]
 
 
-def provide_store(request: Request[Any, Any, Any]) -> Store:
-    """The calling app's namespace (``app-b:...``); platform routes get ``kami``."""
+def _store(request: Request[Any, Any, Any]) -> Store:
+    """The calling app's namespace (``{app}:...``); platform routes get ``kami``."""
     return Store(runtime_of(request.app).backend, policy_of(request.route_handler).app)
 
 
-def provide_cache(request: Request[Any, Any, Any]) -> Cache:
-    return Cache(provide_store(request))
+def _cache(request: Request[Any, Any, Any]) -> Cache:
+    return Cache(_store(request))
 
 
-def provide_flags(request: Request[Any, Any, Any]) -> FeatureFlags:
+def _flags(request: Request[Any, Any, Any]) -> FeatureFlags:
     return FeatureFlags(runtime_of(request.app).backend)
+
+
+def _token_signer(request: Request[Any, Any, Any]) -> TokenSigner:
+    return runtime_of(request.app).signer
+
+
+def _jobs(request: Request[Any, Any, Any]) -> Jobs:
+    return runtime_of(request.app).jobs
+
+
+def dependencies(apps: Sequence[AppSpec]) -> dict[str, Provide]:
+    """kami's dependencies and every app's exported services; an export under a name kami already
+    provides (or two apps exporting one name) stops start-up."""
+    platform = {
+        "page_params": provide_page_params,
+        "identity": provide_identity,
+        "token_signer": Provide(_token_signer, sync_to_thread=False),
+        "store": Provide(_store, sync_to_thread=False),
+        "cache": Provide(_cache, sync_to_thread=False),
+        "flags": Provide(_flags, sync_to_thread=False),
+        "jobs": Provide(_jobs, sync_to_thread=False),
+    }
+    services = exported_services(apps)
+    taken = set(services) & {*platform, DB_SESSION_KEY}
+    if taken:
+        raise AppLoadError(f"an app exports a service under a name kami provides itself: {sorted(taken)}")
+    return {**platform, **services}
 
 
 def session_store(redis: Redis | None, app: str) -> LitestarStore:

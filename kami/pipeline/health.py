@@ -14,12 +14,13 @@ import msgspec
 from litestar import Controller, Request, Response, get
 from sqlalchemy import text
 
-from kami.cli.serving import is_draining
 from kami.codes import Codes
+from kami.db.migrations import current_revision
 from kami.envelope import ApiResponse, error, success
 from kami.observability.metrics import READY
 from kami.pipeline.openapi import responses
-from kami.runtime import HealthCheck, Runtime, runtime_of
+from kami.routes import HEALTH_PATH
+from kami.runtime import HealthCheck, Runtime, is_draining, runtime_of
 
 __all__ = [
     "ComponentHealth",
@@ -29,6 +30,8 @@ __all__ = [
     "check_migrations",
     "check_redis",
     "check_telemetry",
+    "health_checks",
+    "ready_checks",
     "run_checks",
 ]
 
@@ -76,8 +79,6 @@ async def check_database(runtime: Runtime) -> ComponentHealth:
 
 
 async def check_migrations(runtime: Runtime) -> ComponentHealth:
-    from kami.db.migrations import current_revision
-
     engine = runtime.engine
     expected = runtime.schema_head
 
@@ -108,6 +109,22 @@ async def check_telemetry(runtime: Runtime) -> ComponentHealth:
     return ComponentHealth(status=status, detail=detail)
 
 
+def health_checks(with_redis: bool) -> dict[str, HealthCheck]:
+    """``/health``: every component (Redis only when one is configured)."""
+    checks: dict[str, HealthCheck] = {"database": check_database}
+    if with_redis:
+        checks["redis"] = check_redis
+    return checks | {"telemetry": check_telemetry}
+
+
+def ready_checks(with_redis: bool) -> dict[str, HealthCheck]:
+    """``/health/ready``: what serving needs (a telemetry outage never makes an instance unready)."""
+    checks: dict[str, HealthCheck] = {"database": check_database, "migrations": check_migrations}
+    if with_redis:
+        checks["redis"] = check_redis
+    return checks
+
+
 async def run_checks(runtime: Runtime, checks: Mapping[str, HealthCheck]) -> HealthReport:
     names = list(checks)
     results = await asyncio.gather(*(checks[name](runtime) for name in names))
@@ -126,7 +143,7 @@ def _answer(report: HealthReport) -> Response[Any]:
 
 
 class HealthController(Controller):
-    path = "/health"
+    path = HEALTH_PATH
     tags = ["Platform"]
     include_in_schema = True
 

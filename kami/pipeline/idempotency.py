@@ -1,55 +1,54 @@
-"""Idempotency keys for unsafe requests: a retry with the same ``Idempotency-Key`` gets the first
-response, and the operation runs once, even when retries race (the first claims the key atomically;
-the others wait for its answer). Records live 24 h in the shared store under
-``idem:{app}:{caller}:{key}`` (the caller by kami's one rule, :func:`kami.security.identity.caller_of`).
-A 5xx answer is not recorded, so the client may retry it.
+"""Idempotent routes: one database transaction per request, exactly-once answers per Idempotency-Key.
 
-The body is read here, before the handler, to fingerprint the request: never more of it than
-``KAMI_SERVER_MAX_BODY_SIZE`` (an announced larger body is refused before a byte of it is read).
+A route declared ``route_options(idempotent=True)`` runs as one transaction that every service
+transaction inside it joins (:mod:`kami.db.transaction`):
+
+- With an ``Idempotency-Key`` header, the key is claimed first, inside that transaction
+  (:mod:`kami.db.idempotency`); a successful answer (2xx, code 0) is stored in the claim and committed
+  with the work, and only then sent. A retry replays it (with its own trace id and time, marked
+  ``Idempotent-Replayed: true``); a retry while the first attempt still runs is answered 409 / 4009 at
+  once with ``Retry-After``; the same key with another request is 409 / 4008. A failure stores nothing,
+  so the retry runs again; a first attempt that died before COMMIT released its claim with its
+  connection, so the retry runs at once. Records are kept ``KAMI_DATABASE_IDEMPOTENCY_HOURS``.
+- With or without a key, a transaction that loses a deadlock or a lock wait is run again, up to
+  ``KAMI_DATABASE_LOCK_RETRIES`` times (the answer is held back until the commit, so nothing was sent),
+  then answered 503 / 5005.
+
+On other routes an ``Idempotency-Key`` is refused (422 / 3006) rather than silently ignored. The
+body is read here, before the handler: never more of it than ``KAMI_SERVER_MAX_BODY_SIZE`` (an
+announced larger body is refused before a byte of it is read). Keys belong to the caller (kami's one
+rule, :func:`kami.security.identity.caller_of`) and the app.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import time
+import random
 from typing import Any
 
 import msgspec
-import structlog
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
-from redis.exceptions import RedisError
+from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from kami.codes import Codes
-from kami.errors import CacheUnavailableError, ConflictError, ValidationError
-from kami.routes import policy_of
+from kami.db.errors import DatabaseFailure, classify
+from kami.db.idempotency import Claim, RecordKey, claim, complete, release
+from kami.db.transaction import transaction
+from kami.errors import ConflictError, ValidationError
+from kami.pipeline.answers import Captured, KeptAnswer, capture, send_kept
+from kami.routes import UNSAFE_METHODS, policy_of
 from kami.runtime import runtime_of
 from kami.security.identity import caller_of
 from kami.security.trusted_proxies import TrustedProxies
-from kami.store.backend import Backend
 
-__all__ = ["IDEMPOTENCY_TTL", "IdempotencyMiddleware", "read_body"]
+__all__ = ["REPLAYED_HEADER", "IdempotencyMiddleware", "read_body"]
 
-log = structlog.get_logger("kami.pipeline.idempotency")
-IDEMPOTENCY_TTL = 24 * 3600.0
-PENDING_TTL = 60.0
-WAIT_FOR_FIRST = 15.0
-UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-class _Record(msgspec.Struct):
-    fingerprint: str
-    status: int = 0
-    headers: list[tuple[str, str]] = msgspec.field(default_factory=list)
-    body: bytes = b""
-
-    @property
-    def done(self) -> bool:
-        return self.status != 0
+KEY_HEADER = b"idempotency-key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+_REPLAYED = [(REPLAYED_HEADER.lower().encode(), b"true")]
 
 
 async def read_body(scope: Scope, receive: Receive, limit: int) -> tuple[bytes, list[ReceiveMessage]]:
@@ -76,6 +75,16 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> tuple[bytes, 
     return b"".join(chunks), messages
 
 
+class _Answered(Exception):  # noqa: N818 - carries the answer out of the transaction block
+    def __init__(self, kept: KeptAnswer) -> None:
+        self.kept = kept
+
+
+class _NotKept(Exception):  # noqa: N818 - an answer that must not commit (not a success)
+    def __init__(self, captured: Captured) -> None:
+        self.captured = captured
+
+
 class IdempotencyMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
@@ -84,81 +93,76 @@ class IdempotencyMiddleware(ASGIMiddleware):
         self.proxies = proxies
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        key = dict(scope["headers"]).get(b"idempotency-key")
         method: str = scope.get("method", "GET")  # type: ignore[assignment]
-        if key is None or method not in UNSAFE:
+        policy = policy_of(scope["route_handler"])
+        key = dict(scope["headers"]).get(KEY_HEADER)
+        if not policy.idempotent or method not in UNSAFE_METHODS:
+            if key is not None and method in UNSAFE_METHODS:
+                raise ValidationError(code=Codes.IDEMPOTENCY_NOT_SUPPORTED)
             await next_app(scope, receive, send)
             return
-        if not 1 <= len(key) <= 255:
-            raise ValidationError("Idempotency-Key must be 1 to 255 characters")
+        record: RecordKey | None = None
         body, messages = await read_body(scope, receive, self.max_body_size)
+        if key is not None:
+            text = key.decode("latin-1")
+            if not 1 <= len(text) <= 255 or not text.isprintable():
+                raise ValidationError("Idempotency-Key must be 1 to 255 printable characters")
+            caller = caller_of(ASGIConnection(scope), self.proxies).key
+            record = RecordKey.of(policy.app, caller, text, method, scope["path"], body)
+        runtime = runtime_of(scope["app"])
+        retries = runtime.settings.database.lock_retries
+        for attempt in range(retries + 1):
+            try:
+                answer = await self._run_once(scope, messages, send, next_app, record)
+            except Exception as exc:
+                if attempt < retries and classify(exc) is DatabaseFailure.LOCK_CONFLICT:
+                    await asyncio.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
+                    continue
+                raise
+            break
+        if isinstance(answer, Captured):
+            await answer.send_to(send)
+        else:
+            await send_kept(answer, scope, send, _REPLAYED)
+
+    async def _run_once(
+        self,
+        scope: Scope,
+        messages: list[ReceiveMessage],
+        send: Send,
+        next_app: ASGIApp,
+        record: RecordKey | None,
+    ) -> Captured | KeptAnswer:
+        """One attempt in one transaction: the captured answer to send, or a stored one to replay."""
+        runtime = runtime_of(scope["app"])
+        session = runtime.request_session(scope)
         replay = iter(messages)
 
         async def receive_again() -> Any:
             return next(replay, {"type": "http.disconnect"})
 
-        fingerprint = hashlib.sha256(method.encode() + scope["path"].encode() + b"\0" + body).hexdigest()
-        backend = runtime_of(scope["app"]).backend
-        app = policy_of(scope["route_handler"]).app
-        caller = caller_of(ASGIConnection(scope), self.proxies)
-        record_key = f"idem:{app}:{caller.key}:{key.decode(errors='replace')}"
+        ttl = runtime.settings.database.idempotency_hours * 3600.0
         try:
-            claimed = await backend.set(
-                record_key, msgspec.msgpack.encode(_Record(fingerprint)), ttl=PENDING_TTL, only_if_absent=True
-            )
-        except (RedisError, OSError) as exc:
-            log.warning("idempotency store unavailable", error=type(exc).__name__)
-            raise CacheUnavailableError("Idempotency keys cannot be honoured right now, retry later") from exc
-        if not claimed:
-            await self._replay(backend, record_key, fingerprint, send)
-            return
-        await self._run_and_record(backend, record_key, fingerprint, scope, receive_again, send, next_app)
-
-    async def _run_and_record(
-        self,
-        backend: Backend,
-        record_key: str,
-        fingerprint: str,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        next_app: ASGIApp,
-    ) -> None:
-        record = _Record(fingerprint)
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                record.status = message["status"]
-                record.headers = [(k.decode(), v.decode()) for k, v in message.get("headers", [])]
-            elif message["type"] == "http.response.body":
-                record.body += message.get("body", b"")
-            await send(message)
-
-        try:
-            await next_app(scope, receive, capture)
-        except BaseException:
-            await backend.delete(record_key)
-            raise
-        if record.status >= 500:
-            await backend.delete(record_key)
-        else:
-            await backend.set(record_key, msgspec.msgpack.encode(record), ttl=IDEMPOTENCY_TTL)
-
-    async def _replay(self, backend: Backend, record_key: str, fingerprint: str, send: Send) -> None:
-        deadline = time.monotonic() + WAIT_FOR_FIRST
-        while True:
-            raw = await backend.get(record_key)
-            if raw is None:  # the first attempt failed (5xx) and released the key
-                raise ConflictError("The first request with this Idempotency-Key failed; retry it")
-            record = msgspec.msgpack.decode(raw, type=_Record)
-            if record.fingerprint != fingerprint:
-                raise ConflictError(code=Codes.IDEMPOTENCY_KEY_REUSED)
-            if record.done:
-                break
-            if time.monotonic() > deadline:
-                raise ConflictError("A request with this Idempotency-Key is still in progress")
-            await asyncio.sleep(0.02)
-        headers: list[tuple[bytes, bytes]] = [(k.encode(), v.encode()) for k, v in record.headers]
-        headers.append((b"idempotent-replayed", b"true"))
-        await send({"type": "http.response.start", "status": record.status, "headers": headers})
-        await send({"type": "http.response.body", "body": record.body, "more_body": False})
+            async with transaction(session):
+                if record is not None:
+                    outcome, found = await claim(session, record, ttl)
+                    if outcome is Claim.IN_FLIGHT:
+                        raise ConflictError(code=Codes.IDEMPOTENCY_IN_FLIGHT, headers={"Retry-After": "1"})
+                    if outcome is Claim.ANSWERED and found is not None:
+                        if found.fingerprint != record.fingerprint:
+                            raise ConflictError(code=Codes.IDEMPOTENCY_KEY_REUSED)
+                        raise _Answered(msgspec.json.decode(found.answer or b"", type=KeptAnswer))
+                captured = await capture(next_app, scope, receive_again)
+                kept = captured.kept()
+                if kept is None:
+                    raise _NotKept(captured)
+                if record is not None:
+                    await complete(session, record, kept.status, msgspec.json.encode(kept))
+            return captured
+        except _Answered as answered:
+            return answered.kept
+        except _NotKept as not_kept:
+            return not_kept.captured
+        finally:
+            if record is not None:
+                release(record)

@@ -22,17 +22,16 @@ from redis.exceptions import RedisError
 from kami.codes import Codes
 from kami.errors import CacheUnavailableError, KamiError
 from kami.observability.counters import counters
-from kami.pipeline.send_hooks import set_response_headers
-from kami.routes import RateLimit, policy_of
+from kami.overrides.response_headers import set_response_headers
+from kami.routes import PLATFORM_PATHS, RateLimit, policy_of
 from kami.runtime import runtime_of
 from kami.security.identity import caller_of
 from kami.security.trusted_proxies import TrustedProxies
 from kami.settings import RateLimitSettings
 
-__all__ = ["EXEMPT_PREFIXES", "RateLimitMiddleware"]
+__all__ = ["RateLimitMiddleware"]
 
 log = structlog.get_logger("kami.pipeline.rate_limit")
-EXEMPT_PREFIXES = ("/health", "/metrics", "/schema")
 
 
 class RateLimitMiddleware(ASGIMiddleware):
@@ -56,7 +55,7 @@ class RateLimitMiddleware(ASGIMiddleware):
         return self.default, "global"
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if not self.settings.enabled or scope["path"].startswith(EXEMPT_PREFIXES):
+        if not self.settings.enabled or scope["path"].startswith(PLATFORM_PATHS):
             await next_app(scope, receive, send)
             return
         caller = caller_of(ASGIConnection(scope), self.proxies)

@@ -9,17 +9,15 @@ matching ``If-None-Match``. ``ResponseCache.tags`` names tags that writes invali
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 
 import msgspec
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
-from kami.envelope import ApiResponse, now
-from kami.observability.trace_context import current_trace_id
+from kami.pipeline.answers import Captured, KeptAnswer, capture, send_kept
 from kami.routes import policy_of
 from kami.runtime import runtime_of
 from kami.security.identity import identity_or_none
@@ -29,41 +27,14 @@ from kami.store.namespace import Store
 __all__ = ["ResponseCacheMiddleware"]
 
 
-GZIP_MINIMUM = 1024  # as the app's own compression: responses over 1 KB, level 6
-
-
 class _Stored(msgspec.Struct):
-    code: int
-    message: str
-    data: msgspec.Raw
+    answer: KeptAnswer
     etag: str
 
 
 class _Uncacheable(Exception):  # noqa: N818 - a control-flow signal, not an error
-    def __init__(self, messages: list[Message]) -> None:
-        self.messages = messages
-
-
-async def _capture(next_app: ASGIApp, scope: Scope, receive: Receive) -> tuple[int, list[Message], bytes]:
-    messages: list[Message] = []
-    body = b""
-    status = 0
-
-    async def collect(message: Message) -> None:
-        nonlocal body, status
-        messages.append(message)
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        elif message["type"] == "http.response.body":
-            body += message.get("body", b"")
-
-    await next_app(scope, receive, collect)
-    if status != 200:
-        return status, messages, body
-    start = next((m for m in messages if m["type"] == "http.response.start"), None)
-    if start is not None and (b"content-encoding", b"gzip") in list(start.get("headers", [])):
-        body = gzip.decompress(body)  # stored plain: a hit re-encodes it with a fresh trace id
-    return status, messages, body
+    def __init__(self, captured: Captured) -> None:
+        self.captured = captured
 
 
 class ResponseCacheMiddleware(ASGIMiddleware):
@@ -86,28 +57,19 @@ class ResponseCacheMiddleware(ASGIMiddleware):
             key += f":{identity.user_id if identity else 'anonymous'}"
 
         async def compute() -> _Stored:
-            status, messages, body = await _capture(next_app, scope, receive)
-            fields = msgspec.json.decode(body) if status == 200 else {}
-            if fields.get("code") != 0:  # errors, and business failures answered with HTTP 200
-                raise _Uncacheable(messages)
-            etag = (
-                '"'
-                + hashlib.sha256(
-                    msgspec.json.encode([fields["code"], fields["message"], fields["data"]])
-                ).hexdigest()[:32]
-                + '"'
-            )
-            return _Stored(
-                fields["code"], fields["message"], msgspec.Raw(msgspec.json.encode(fields["data"])), etag
-            )
+            captured = await capture(next_app, scope, receive)
+            kept = captured.kept() if captured.status == 200 else None
+            if kept is None:  # errors, and business failures answered with HTTP 200
+                raise _Uncacheable(captured)
+            fingerprint = msgspec.json.encode([kept.code, kept.message, kept.data])
+            return _Stored(kept, '"' + hashlib.sha256(fingerprint).hexdigest()[:32] + '"')
 
         try:
             stored = await cache.get_or_compute(
                 key, compute, decode_as=_Stored, ttl=float(ttl), tags=declared.tags
             )
         except _Uncacheable as uncacheable:
-            for message in uncacheable.messages:
-                await send(message)
+            await uncacheable.captured.send_to(send)
             return
         private = "private" if declared.personal else "public"
         headers = [
@@ -120,23 +82,4 @@ class ResponseCacheMiddleware(ASGIMiddleware):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return
-        envelope = ApiResponse(
-            code=stored.code,
-            message=stored.message,
-            data=stored.data,
-            trace_id=current_trace_id(),
-            timestamp=now(),
-        )
-        body = msgspec.json.encode(envelope)
-        if len(body) >= GZIP_MINIMUM and b"gzip" in dict(scope["headers"]).get(b"accept-encoding", b""):
-            body = gzip.compress(body, compresslevel=6)
-            headers.append((b"content-encoding", b"gzip"))
-        headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send(
-            {
-                "type": "http.response.body",
-                "body": b"" if scope.get("method") == "HEAD" else body,
-                "more_body": False,
-            }
-        )
+        await send_kept(stored.answer, scope, send, headers)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from litestar.types import Message, Scope
 
-from kami.pipeline.send_hooks import SendHook, set_response_headers
+from kami.overrides.response_headers import SendHook, set_response_headers
+from kami.routes import DOCS_PATH
 from kami.security.trusted_proxies import TrustedProxies
 
 __all__ = ["security_headers"]
@@ -27,7 +28,6 @@ DOCS_POLICY = (
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 HSTS = "max-age=31536000; includeSubDomains"
-DOCS_PREFIX = "/schema"
 
 
 def _encoded(*headers: tuple[str, str]) -> tuple[tuple[bytes, bytes], ...]:
@@ -51,7 +51,7 @@ def security_headers(proxies: TrustedProxies) -> SendHook:
     async def add(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = DOCS_HEADERS if str(scope.get("path", "")).startswith(DOCS_PREFIX) else API_HEADERS
+        headers = DOCS_HEADERS if str(scope.get("path", "")).startswith(DOCS_PATH) else API_HEADERS
         set_response_headers(message, headers + HSTS_HEADER if over_https(scope) else headers)
 
     return add

@@ -1,7 +1,14 @@
 """Authentication primitives shared by every app: signed tokens, the caller's identity, guards."""
 
 from kami.security.attempts import AttemptLimiter
-from kami.security.identity import Identity, current_identity, identity_of, require_admin, require_user
+from kami.security.identity import (
+    Identity,
+    current_identity,
+    identity_of,
+    require_admin,
+    require_flag,
+    require_user,
+)
 from kami.security.tokens import TokenClaims, TokenSigner
 
 __all__ = [
@@ -12,5 +19,6 @@ __all__ = [
     "current_identity",
     "identity_of",
     "require_admin",
+    "require_flag",
     "require_user",
 ]

@@ -9,9 +9,11 @@ from litestar.connection import ASGIConnection, Request
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 
-from kami.errors import AuthenticationError, KamiError, PermissionDeniedError
+from kami.errors import AuthenticationError, KamiError, NotFoundError, PermissionDeniedError
+from kami.routes import policy_of
 from kami.runtime import runtime_of
 from kami.security.trusted_proxies import TrustedProxies
+from kami.store.flags import FeatureFlags
 
 __all__ = [
     "Caller",
@@ -22,6 +24,7 @@ __all__ = [
     "identity_or_none",
     "provide_identity",
     "require_admin",
+    "require_flag",
     "require_user",
 ]
 
@@ -97,6 +100,19 @@ async def require_user(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRo
 async def require_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if not current_identity(connection).is_admin:
         raise PermissionDeniedError()
+
+
+def require_flag(name: str) -> Any:
+    """A guard: the route answers 404 (as if it did not exist) unless the flag allows this caller."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        identity = identity_or_none(connection)
+        flags = FeatureFlags(runtime_of(connection.app).backend)
+        app = policy_of(handler).app
+        if not await flags.is_enabled(name, app=app, caller=identity.user_id if identity else None):
+            raise NotFoundError("Not found")
+
+    return guard
 
 
 async def _provide(request: Request[Any, Any, Any]) -> Identity:

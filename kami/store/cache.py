@@ -60,8 +60,13 @@ class Cache:
         try:
             cached = await backend.get(value_key)
             if cached is not None:
-                counters.increment("cache_hits", namespace=self.store.namespace)
-                return msgspec.json.decode(cached, type=decode_as)  # type: ignore[no-any-return]
+                try:
+                    found: T = msgspec.json.decode(cached, type=decode_as)
+                except msgspec.DecodeError:  # kept by an older release in another shape: a miss
+                    found = None  # type: ignore[assignment]
+                if found is not None:
+                    counters.increment("cache_hits", namespace=self.store.namespace)
+                    return found
             counters.increment("cache_misses", namespace=self.store.namespace)
             versions = dict(zip(guards, await backend.get_many(guards), strict=True))
             fill_lock, token = self.store.key("cache-fill", key), secrets.token_bytes(8)

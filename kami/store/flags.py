@@ -2,26 +2,19 @@
 
 A flag is on or off globally, may be overridden per app, and may be rolled out to a percentage of
 callers (the same caller always gets the same answer: the bucket is a hash of flag and caller).
-Stored as ``flags:{name}``; read by handlers (``flags`` dependency), guards (:func:`require_flag`)
-and the ``kami flags`` command.
+Stored as ``flags:{name}``; read by handlers (``flags`` dependency), the guard
+``kami.security.require_flag`` and the ``kami flags`` command.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 import msgspec
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 
-from kami.errors import NotFoundError
-from kami.routes import policy_of
-from kami.runtime import runtime_of
-from kami.security.identity import identity_or_none
 from kami.store.backend import Backend
 
-__all__ = ["FeatureFlags", "Flag", "require_flag"]
+__all__ = ["FeatureFlags", "Flag"]
 
 PREFIX = "flags:"
 
@@ -59,16 +52,3 @@ class FeatureFlags:
         """Off when the flag does not exist."""
         flag = await self.get(name)
         return flag is not None and flag.allows(name, app, caller)
-
-
-def require_flag(name: str) -> Any:
-    """A guard: the route answers 404 (as if it did not exist) unless the flag allows this caller."""
-
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-        identity = identity_or_none(connection)
-        flags = FeatureFlags(runtime_of(connection.app).backend)
-        app = policy_of(handler).app
-        if not await flags.is_enabled(name, app=app, caller=identity.user_id if identity else None):
-            raise NotFoundError("Not found")
-
-    return guard

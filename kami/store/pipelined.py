@@ -36,7 +36,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from kami.store.address import RedisAddress
+from kami.settings import RedisAddress
 
 __all__ = ["DEAD_AFTER", "MAX_IN_FLIGHT", "Arg", "PipelinedRedis", "Script"]
 

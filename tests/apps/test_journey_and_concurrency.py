@@ -12,8 +12,7 @@ from kami.security import TokenSigner
 from tests.conftest import service_url
 from tests.support.backends import reset_schema
 from tests.support.databases import settings_for
-
-from .conftest import Client, Shop
+from tests.support.shop import Client, Shop
 
 STOCK, BUYERS = 7, 200
 

@@ -53,11 +53,11 @@ async def _check_routing(primary_url: str, replica_url: str, tmp_path: Path) -> 
     try:
         async with config.get_session() as session:
             service = ProductService(session=session)
-            assert [p.name for p in await service.list()] == ["on the replica"]
+            assert [p.name for p in await service.get_many()] == ["on the replica"]
         async with config.get_session() as session:
             service = ProductService(session=session)
             async with service.transaction():
-                assert [p.name for p in await service.list()] == ["on the primary"]
+                assert [p.name for p in await service.get_many()] == ["on the primary"]
     finally:
         await config.get_engine().dispose()
 

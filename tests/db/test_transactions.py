@@ -195,8 +195,8 @@ async def test_app_scoped_repository_filters_and_stamps(db_settings: Settings) -
             await b.add(Note(body="b's note", app_id="app-a"))  # stamped as app-b whatever it says
             await session.commit()
             assert mine.app_id == "app-a"
-            assert [n.body for n in await a.list()] == ["a's note"]
-            assert [n.body for n in await b.list()] == ["b's note"]
+            assert [n.body for n in await a.get_many()] == ["a's note"]
+            assert [n.body for n in await b.get_many()] == ["b's note"]
             assert await b.count() == 1
             assert await b.get_one_or_none(id=mine.id) is None
             with pytest.raises(aa_exceptions.NotFoundError):

@@ -155,10 +155,12 @@ def _drive(shop: Shop, proxy: TcpProxy, expect_down: dict[str, set[tuple[int, in
 
 def test_redis_cut_mid_traffic(shop: Shop, proxies: tuple[TcpProxy, TcpProxy]) -> None:
     _, cache = proxies
-    report = _drive(shop, cache, {"keyed order": {(503, 5003)}})  # reads fall through, limits fail open
+    # Nothing is refused: reads fall through, limits fail open, and a keyed order's record is in the
+    # database (a cut Redis never decides whether an order runs).
+    report = _drive(shop, cache, {})
     print("\n" + report.line("redis"), report.wrong[:10])
     assert report.wrong == []
-    assert report.refused > 0  # the outage was felt where the contract says it must be
+    assert report.refused == 0
     assert report.recovered_after is not None
 
 

@@ -193,8 +193,7 @@ async def test_writes_wait_while_redis_reads_nothing() -> None:
 def test_one_reading_of_the_url_for_both_clients() -> None:
     from redis.asyncio.connection import SSLConnection, UnixDomainSocketConnection
 
-    from kami.settings import SettingsError, load_settings
-    from kami.store.address import RedisAddress
+    from kami.settings import RedisAddress, SettingsError, load_settings
     from kami.store.client import build_redis
 
     address = RedisAddress.parse("rediss://app%40x:p%3Ass@cache.internal:6380/4")

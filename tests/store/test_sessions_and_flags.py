@@ -16,8 +16,9 @@ from litestar.testing import TestClient
 from kami import ApiResponse, AppSpec, success
 from kami.cli import main
 from kami.pipeline.app import create_app
+from kami.security import require_flag
 from kami.settings import Settings
-from kami.store.flags import FeatureFlags, Flag, require_flag
+from kami.store.flags import FeatureFlags, Flag
 from tests.conftest import service_url
 from tests.support.redis import forget
 

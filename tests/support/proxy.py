@@ -11,7 +11,10 @@ __all__ = ["TcpProxy"]
 
 class TcpProxy:
     """Forwards ``127.0.0.1:<port>`` to ``target``. ``cut()`` drops every connection and refuses new
-    ones until ``restore()``; the listening port stays the same, as a restarted server's would."""
+    ones until ``restore()``; the listening port stays the same, as a restarted server's would.
+    ``hold_replies_after(marker)``: once a client sends ``marker`` (say ``b"COMMIT"``), the server's
+    replies are held back (``held`` is set) until ``release()`` — the server did the work, the client
+    has not heard of it."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
@@ -23,6 +26,10 @@ class TcpProxy:
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._marker: bytes | None = None
+        self.held = threading.Event()
+        self._flowing = threading.Event()
+        self._flowing.set()
 
     def __enter__(self) -> TcpProxy:
         self._thread.start()
@@ -40,6 +47,13 @@ class TcpProxy:
 
     def restore(self) -> None:
         self._open.set()
+
+    def hold_replies_after(self, marker: bytes) -> None:
+        self._marker = marker
+
+    def release(self) -> None:
+        self._marker = None
+        self._flowing.set()
 
     def _drop_all(self) -> None:
         with self._lock:
@@ -68,12 +82,18 @@ class TcpProxy:
                 continue
             with self._lock:
                 self._connections |= {client, upstream}
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+            for a, b, replies in ((client, upstream, False), (upstream, client, True)):
+                threading.Thread(target=self._pipe, args=(a, b, replies), daemon=True).start()
 
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket, replies: bool) -> None:
         with suppress(OSError):
             while data := source.recv(65536):
+                if not replies and self._marker is not None and self._marker in data:
+                    self._flowing.clear()
+                    self.held.set()
+                while replies and not self._flowing.wait(0.1):
+                    if self._stop.is_set():
+                        return
                 sink.sendall(data)
         with suppress(OSError):
             sink.shutdown(socket.SHUT_WR)

@@ -3,6 +3,12 @@
 
 Litestar's ``MutableScopeHeaders.__setitem__`` rescans (and re-decodes) the whole header list for every
 header it sets; the hooks that run on every response set five to eight each, so they share this instead.
+
+Overrides: Litestar's ``MutableScopeHeaders`` (kami sets response headers without it).
+Upstream: none filed.
+Written for: litestar 2.25.0.
+Tripwire: tests/overrides/test_response_headers.py — fails once setting one header through Litestar
+no longer walks the whole list (then use it again).
 """
 
 from __future__ import annotations

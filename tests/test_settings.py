@@ -118,7 +118,7 @@ def test_masked_hides_every_secret(make_settings: Callable[..., Settings]) -> No
 def test_env_example_documents_every_variable_and_is_current() -> None:
     from kami.settings import describe_variables, env_example
 
-    committed = (Path(__file__).parents[2] / ".env.example").read_text()
+    committed = (Path(__file__).parents[1] / ".env.example").read_text()
     assert committed == env_example(), "regenerate with: uv run kami config --example > .env.example"
     for name in ("KAMI_ENVIRONMENT", "KAMI_DATABASE_URL", "KAMI_REDIS_URL", "KAMI_SECRET_KEY", "KAMI_APPS"):
         assert f"# {name}=" in committed

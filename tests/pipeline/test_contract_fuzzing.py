@@ -35,15 +35,15 @@ BODY_LIMIT = 64 * 1024
 # Documented statuses this run cannot reach, each with the test that does. Any other documented status
 # must be answered here, by schemathesis or by the probes: the document promises nothing unreachable.
 EXPLAINED_ANYWHERE = {
-    500: "unexpected errors, never expected; tests/platform/test_http_errors.py forces one",
+    500: "unexpected errors, never expected; tests/pipeline/test_exception_handlers.py forces one",
     503: "dependency outages; tests/deploy/test_fault_reports.py cuts MySQL and Redis mid-traffic",
-    429: "rate limiting is off here; tests/store/test_ratelimit.py and test_ratelimit_processes.py",
+    429: "rate limiting is off here; tests/pipeline/test_rate_limit.py and test_ratelimit_processes.py",
 }
 # Success on an existing resource: schemathesis' random ids and the admin token's made-up account
 # find none, so these are reached by the functional tests that create them first.
 ORDERS = "tests/apps/test_app_a_orders.py"
 ACCOUNTS = "tests/apps/test_app_a_accounts.py"
-PRODUCTS = "tests/db/test_products_api.py"
+PRODUCTS = "tests/apps/test_app_b_products.py"
 CRUD = f"{PRODUCTS}::test_create_get_update_delete"
 RENAME = f"{PRODUCTS}::test_duplicate_name_is_409_4002_and_keeps_the_first"
 STOCK = f"{PRODUCTS}::test_inventory_optimistic_concurrency"
@@ -58,7 +58,7 @@ EXPLAINED = {
     ("GET", "/app-b/v1/inventory/{product_id}", 200): STOCK,
     ("PUT", "/app-b/v1/inventory/{product_id}", 200): STOCK,
     ("PUT", "/app-b/v1/inventory/{product_id}", 409): STOCK,
-    ("GET", "/app-b/v1/reports/low-stock", 200): "tests/store/test_jobs.py (a finished report)",
+    ("GET", "/app-b/v1/reports/low-stock", 200): "tests/jobs/test_jobs.py (a finished report)",
     ("POST", "/app-a/v1/orders", 201): f"{ORDERS}::test_order_debits_balance_and_takes_stock",
     ("GET", "/app-a/v1/orders/{order_id}", 200): CANCEL,
     ("POST", "/app-a/v1/orders/{order_id}/cancel", 200): CANCEL,

@@ -16,8 +16,8 @@ from litestar.testing import TestClient
 from redis.asyncio import Redis
 
 from kami import ApiResponse, AppSpec, success
+from kami.envelope import current_trace_id
 from kami.jobs import DeadLetter, JobContext, Jobs, JobSpec, build_worker, collect, redis_queue
-from kami.observability.trace_context import current_trace_id
 from kami.pipeline.app import create_app
 from kami.security import TokenSigner
 from kami.settings import Settings

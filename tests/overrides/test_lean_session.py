@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from apps.app_b.models import Product
 from kami.db.config import build_sqlalchemy_config
@@ -38,3 +42,30 @@ async def test_close_still_ends_transactions_and_detaches_objects(db_settings: S
             assert (await session.execute(select(func.count()).select_from(Product))).scalar_one() == 1
     finally:
         await engine.dispose()
+
+
+async def test_tripwire_a_plain_session_still_enters_a_greenlet_to_close_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """What kami.overrides.lean_session saves: if this fails, SQLAlchemy closes an unused session
+    without a greenlet hop by itself and the override can go."""
+    import sqlalchemy.ext.asyncio.session as async_session_module
+
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'plain.db'}")
+    hops = 0
+    real = async_session_module.greenlet_spawn
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal hops
+        hops += 1
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(async_session_module, "greenlet_spawn", counting)
+    try:
+        await AsyncSession(engine).close()
+        plain = hops
+        await LeanSession(engine).close()
+    finally:
+        await engine.dispose()
+    assert plain >= 1
+    assert hops == plain  # kami's session did not hop at all

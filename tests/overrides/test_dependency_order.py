@@ -50,7 +50,7 @@ def test_dependencies_share_the_request_task_and_keep_their_order() -> None:
     assert names[-1] == "handler"
 
 
-def test_without_it_litestar_spawns_a_task_per_dependency() -> None:
+def test_tripwire_without_it_litestar_spawns_a_task_per_dependency() -> None:
     """The behaviour the rewrite removes (if Litestar stops doing this, the rewrite can go)."""
     events: list[str] = []
     with TestClient(_app(events)) as client:

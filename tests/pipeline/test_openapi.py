@@ -132,7 +132,7 @@ def _integers(schema: Any, schemas: dict[str, Any], where: str, seen: set[str]) 
 
 def test_every_integer_input_declares_its_range(document: dict[str, Any]) -> None:
     """A client learns from the document what the columns hold; anything outside is a 422, never a 500
-    from a driver's overflow (tests/db/test_products_api.py sends one)."""
+    from a driver's overflow (tests/apps/test_app_b_products.py sends one)."""
     schemas = document["components"]["schemas"]
     found = []
     for path, method, operation in operations(document):

@@ -1,9 +1,13 @@
-"""Idempotency keys through the real app: replay, mismatch, failures not recorded, Redis outage."""
+"""Idempotent routes through the real app, on SQLite, MariaDB and PostgreSQL: a key's answer is
+replayed with the retry's own trace id, a reused key and a key still running have their own codes,
+failures are not kept, nothing needs Redis, and other routes refuse a key."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import threading
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -11,7 +15,7 @@ from litestar import post
 from litestar.params import JSONBody
 from litestar.testing import TestClient
 
-from kami import ApiResponse, AppSpec, success
+from kami import ApiResponse, AppSpec, route_options, success
 from kami.pipeline.app import create_app
 from kami.settings import Settings
 from tests.conftest import service_url
@@ -21,26 +25,36 @@ from tests.support.servers import kami_env, run_kami
 runs = {"count": 0}
 
 
-@post("/charge", summary="c", description="c")
+@post("/charge", summary="c", description="c", opt=route_options(idempotent=True))
 async def charge(data: JSONBody[dict[str, int]]) -> ApiResponse[int]:
     runs["count"] += 1
     if data.get("fail"):
         raise RuntimeError("upstream exploded")
+    await asyncio.sleep(data.get("sleep", 0) / 1000)
     return success(runs["count"])
 
 
-SPEC = AppSpec(name="idem", prefix="/idem", code_range=range(95000, 95100), route_handlers=[charge])
+@post("/plain", summary="p", description="p")
+async def plain() -> ApiResponse[None]:
+    return success(None)
 
 
-def test_replay_mismatch_and_failures(make_settings: Callable[..., Settings]) -> None:
+SPEC = AppSpec(name="idem", prefix="/idem", code_range=range(95000, 95100), route_handlers=[charge, plain])
+
+
+def test_replay_mismatch_failures_and_refusals(db_settings: Settings) -> None:
     runs["count"] = 0
-    with TestClient(create_app(make_settings(), [SPEC]), raise_server_exceptions=False) as client:
+    with TestClient(create_app(db_settings, [SPEC]), raise_server_exceptions=False) as client:
         key = {"Idempotency-Key": "k-1"}
         first = client.post("/idem/charge", json={"amount": 5}, headers=key)
         again = client.post("/idem/charge", json={"amount": 5}, headers=key)
         assert first.status_code == again.status_code == 201
-        assert first.json() == again.json()
+        assert first.json()["data"] == again.json()["data"] == 1
         assert runs["count"] == 1
+        assert again.headers["idempotent-replayed"] == "true"
+        assert "idempotent-replayed" not in first.headers
+        assert again.json()["trace_id"] != first.json()["trace_id"]  # the replaying request's own
+        assert again.json()["trace_id"] == again.headers["x-trace-id"]
         other = client.post("/idem/charge", json={"amount": 6}, headers=key)
         assert (other.status_code, other.json()["code"]) == (409, 4008)
         without = client.post("/idem/charge", json={"amount": 5})
@@ -49,29 +63,57 @@ def test_replay_mismatch_and_failures(make_settings: Callable[..., Settings]) ->
         failing = {"Idempotency-Key": "k-2"}
         assert client.post("/idem/charge", json={"fail": 1}, headers=failing).status_code == 500
         assert client.post("/idem/charge", json={"fail": 1}, headers=failing).status_code == 500
-        assert runs["count"] == 4  # a 5xx is not recorded: the retry ran again
+        assert runs["count"] == 4  # a failure is not kept: the retry ran again
         too_long = client.post("/idem/charge", json={"amount": 1}, headers={"Idempotency-Key": "x" * 300})
         assert too_long.status_code == 422
+        refused = client.post("/idem/plain", headers={"Idempotency-Key": "k-3"})
+        assert (refused.status_code, refused.json()["code"]) == (422, 3006)
+        assert client.post("/idem/plain").status_code == 201
 
 
-def test_redis_outage_answers_503_for_keyed_requests(make_settings: Callable[..., Settings]) -> None:
+def test_a_key_still_running_is_answered_at_once(db_settings: Settings) -> None:
+    """The second request with a key whose first is still in its transaction gets 409 / 4009 with
+    Retry-After at once; after the first commits, a retry replays it."""
+    runs["count"] = 0
+    with TestClient(create_app(db_settings, [SPEC]), raise_server_exceptions=False) as client:
+        key = {"Idempotency-Key": "slow-1"}
+        answers: dict[str, Any] = {}
+
+        def first() -> None:
+            answers["first"] = client.post("/idem/charge", json={"sleep": 1500}, headers=key)
+
+        running = threading.Thread(target=first)
+        running.start()
+        deadline = threading.Event()
+        deadline.wait(0.5)  # the first is inside its transaction now
+        second = client.post("/idem/charge", json={"sleep": 1500}, headers=key)
+        running.join(timeout=30)
+        assert (second.status_code, second.json()["code"]) == (409, 4009), second.text
+        assert second.headers["retry-after"] == "1"
+        assert answers["first"].status_code == 201
+        retry = client.post("/idem/charge", json={"sleep": 1500}, headers=key)
+        assert (retry.status_code, retry.headers["idempotent-replayed"]) == (201, "true")
+        assert runs["count"] == 1
+
+
+def test_keyed_requests_need_no_redis(make_settings: Any) -> None:
+    """The record lives in the database: with Redis cut, a keyed request runs, and a retry replays."""
     target = urlsplit(service_url("redis"))
+    runs["count"] = 0
     with TcpProxy(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
         settings = make_settings(
-            KAMI_REDIS_URL=f"redis://127.0.0.1:{proxy.port}/15", KAMI_REDIS_SOCKET_TIMEOUT="0.5"
+            KAMI_REDIS_URL=f"redis://127.0.0.1:{proxy.port}/15",
+            KAMI_REDIS_SOCKET_TIMEOUT="0.5",
+            KAMI_DATABASE_AUTO_MIGRATE="true",
         )
         with TestClient(create_app(settings, [SPEC]), raise_server_exceptions=False) as client:
             proxy.cut()
             keyed = client.post("/idem/charge", json={"amount": 1}, headers={"Idempotency-Key": "cut-1"})
-            assert (keyed.status_code, keyed.json()["code"]) == (503, 5003)
-            assert client.post("/idem/charge", json={"amount": 1}).status_code == 201  # fail-open limits
+            assert keyed.status_code == 201, keyed.text
+            again = client.post("/idem/charge", json={"amount": 1}, headers={"Idempotency-Key": "cut-1"})
+            assert (again.status_code, again.json()["data"]) == (201, keyed.json()["data"])
+            assert runs["count"] == 1
             proxy.restore()
-            assert (
-                client.post(
-                    "/idem/charge", json={"amount": 1}, headers={"Idempotency-Key": "cut-2"}
-                ).status_code
-                == 201
-            )
 
 
 def _raw_post(url: str, head: bytes, body: bytes, *, wait: float = 10) -> tuple[int, float]:

@@ -10,8 +10,7 @@ from litestar.testing import TestClient
 
 from kami.pipeline.app import create_app
 from kami.settings import Settings
-
-from .error_app import make_spec
+from tests.support.error_app import make_spec
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 

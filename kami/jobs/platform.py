@@ -1,0 +1,28 @@
+"""kami's own background jobs, registered beside every app's."""
+
+from __future__ import annotations
+
+from kami.db.idempotency import purge_expired
+from kami.db.session import session_scope
+from kami.db.transaction import transaction
+from kami.jobs.runner import JobContext, JobSpec
+
+__all__ = ["PLATFORM_JOBS", "purge_idempotency_records"]
+
+
+async def purge_idempotency_records(context: JobContext) -> int:
+    """Delete Idempotency-Key answers kept past ``KAMI_DATABASE_IDEMPOTENCY_HOURS``, a batch per
+    transaction (expired answers are never replayed in the meantime: a retry then runs afresh)."""
+    removed = 0
+    async with session_scope(context.settings) as session:
+        while True:
+            async with transaction(session):
+                batch = await purge_expired(session)
+            removed += batch
+            if batch == 0:
+                return removed
+
+
+PLATFORM_JOBS = [
+    JobSpec(purge_idempotency_records, retries=3, retry_delay=5.0, timeout=600, cron="23 * * * *")
+]

@@ -1,0 +1,344 @@
+"""Litestar's generated OpenAPI document, rewritten once at start-up to say what kami really answers.
+
+- Every error response is the envelope (Litestar documents errors in its own ``{status_code, detail,
+  extra}`` shape whatever the exception handlers answer), with an example per business code, and the
+  failures every app route may answer (429, 503, 500, 422/400/413 for input) are added.
+- Generic structs get short component names (``ApiResponse_apps.x.schemas.UserOut_`` becomes
+  ``UserOutResponse``).
+- Every 2xx JSON response gets an example envelope built from its schema.
+- Request structs that refuse unknown fields say so (``additionalProperties: false``).
+
+Overrides: the document Litestar builds (``app.openapi_schema``), rewritten in place before it is
+first served.
+Upstream: https://github.com/litestar-org/litestar/issues/4523 and
+https://github.com/litestar-org/litestar/issues/3020 (error schemas cannot be customised, both open).
+Written for: litestar 2.25.0, msgspec 0.22.0.
+Tripwire: tests/overrides/test_openapi_document.py — fails once Litestar documents errors and names
+generic components the way kami wants by itself, or stops producing what this rewrites.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+from litestar import Litestar
+from litestar.enums import ParamType
+from litestar.openapi.spec import (
+    Components,
+    Example,
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    Reference,
+    Schema,
+)
+
+from kami.codes import BusinessCode, Codes, code_for_status
+from kami.routes import PLATFORM_PATHS, policy_of
+
+__all__ = ["ERROR_COMPONENT", "example_envelope", "polish"]
+
+ERROR_COMPONENT = "ErrorResponse"
+# What every app route (and every route taking input) may answer besides what it documents itself.
+_APP_ROUTE_FAILURES = (Codes.TOO_MANY_REQUESTS, Codes.DATABASE_ERROR, Codes.CACHE_UNAVAILABLE)
+_INPUT_FAILURES = (Codes.INVALID_INPUT, Codes.MISSING_FIELD)
+_BODY_FAILURES = (Codes.MALFORMED_REQUEST, Codes.PAYLOAD_TOO_LARGE)
+_EXAMPLE_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+_EXAMPLE_TIME = "2026-01-01T12:00:00Z"
+
+
+def example_envelope(code: int, message: str) -> dict[str, Any]:
+    return {
+        "code": code,
+        "message": message,
+        "data": None,
+        "trace_id": _EXAMPLE_TRACE,
+        "timestamp": _EXAMPLE_TIME,
+    }
+
+
+_MODULE_PATH = re.compile(r"(?<=_)(?:[a-z_][a-z0-9_]*\.)+")
+
+
+def _clean_name(key: str) -> str:
+    """``ApiResponse_kami.envelope.Page_apps.b.ProductOut__`` -> ``ProductOutPageResponse``."""
+    if "_" not in key or "." not in key:
+        return key
+    parts = [p for p in _MODULE_PATH.sub("", key).split("_") if p]
+    parts = ["Response" if p == "ApiResponse" else p[:1].upper() + p[1:] for p in parts]
+    return "".join(reversed(parts))
+
+
+def _walk(node: Any, visit: Any) -> None:
+    stack = [node]
+    seen: set[int] = set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        visit(item)
+        if dataclasses.is_dataclass(item) and not isinstance(item, type):
+            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+
+
+def _is_litestar_error_shape(response: Any) -> bool:
+    if not isinstance(response, OpenAPIResponse) or not response.content:
+        return False
+    for media in response.content.values():
+        schema = media.schema
+        props = getattr(schema, "properties", None) or {}
+        one_of = getattr(schema, "one_of", None) or []
+        if "status_code" in props or any(
+            "status_code" in (getattr(s, "properties", None) or {}) for s in one_of
+        ):
+            return True
+    return False
+
+
+def _error_response(status: int, codes: Sequence[BusinessCode] = ()) -> OpenAPIResponse:
+    """The envelope answered with ``status``: an example of each code (by default, the status's own)."""
+    return OpenAPIResponse(
+        description=HTTPStatus(status).phrase,
+        content={
+            "application/json": OpenAPIMediaType(
+                schema=Reference(ref=f"#/components/schemas/{ERROR_COMPONENT}"),
+                examples={
+                    str(code.code): Example(
+                        summary=code.message, value=example_envelope(code.code, code.message)
+                    )
+                    for code in (codes or [code_for_status(status)])
+                },
+            )
+        },
+    )
+
+
+def _fix_operation(operation: Operation, platform: bool) -> None:
+    found = operation.responses or {}
+    for status, response in list(found.items()):
+        if not _is_litestar_error_shape(response):
+            continue
+        if status == "400" and operation.request_body is None:
+            del found[status]  # Litestar's "invalid parameters": kami answers those 422
+        else:
+            found[status] = _error_response(int(status))
+    # A path parameter of the wrong type does not match the route at all (404), so only a body, a query
+    # or a header can be refused as invalid (422).
+    takes_input = operation.request_body is not None or any(
+        getattr(p, "param_in", "") != "path" for p in operation.parameters or []
+    )
+    defaults = [Codes.UNKNOWN, *(() if platform else _APP_ROUTE_FAILURES)]
+    if takes_input:
+        defaults += _INPUT_FAILURES
+    if operation.request_body is not None:
+        defaults += _BODY_FAILURES
+    by_status: dict[int, list[BusinessCode]] = {}
+    for code in defaults:
+        by_status.setdefault(code.http_status, []).append(code)
+    for answered, codes in by_status.items():
+        found.setdefault(str(answered), _error_response(answered, codes))
+    operation.responses = dict(sorted(found.items()))
+
+
+_SAMPLE_STRINGS = {
+    "uuid": "0191a2b3-c4d5-7e6f-8091-a2b3c4d5e6f7",
+    "date-time": _EXAMPLE_TIME,
+    "date": "2026-01-01",
+    "email": "ada@example.com",
+    "decimal": "12.50",
+}
+
+
+def _sample(schema: dict[str, Any], schemas: dict[str, Any], depth: int = 0) -> Any:
+    """An example value for a JSON schema: its own example if it has one, else one built from its type."""
+    if depth > 8:
+        return None
+    if "$ref" in schema:
+        return _sample(schemas.get(schema["$ref"].rsplit("/", 1)[1], {}), schemas, depth + 1)
+    if schema.get("examples"):
+        examples = schema["examples"]
+        return examples[0] if isinstance(examples, list) else next(iter(examples.values()))
+    for key in ("oneOf", "anyOf"):
+        options = [o for o in schema.get(key, []) if o.get("type") != "null"]
+        if options:
+            return _sample(options[0], schemas, depth + 1)
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
+    if kind == "object" or "properties" in schema:
+        return {name: _sample(sub, schemas, depth + 1) for name, sub in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [_sample(schema.get("items", {}), schemas, depth + 1)]
+    if kind == "integer":
+        return schema.get("minimum", 1)
+    if kind == "number":
+        return 1.0
+    if kind == "boolean":
+        return True
+    if kind == "string":
+        if "enum" in schema:
+            return schema["enum"][0]
+        return _SAMPLE_STRINGS.get(schema.get("format", ""), "string")
+    if "enum" in schema:
+        return schema["enum"][0]
+    return None
+
+
+def _add_success_examples(document: Any) -> None:
+    """Every 2xx JSON response gets an example envelope built from its schema."""
+    rendered = document.to_schema()
+    schemas = rendered.get("components", {}).get("schemas", {})
+    for path, item in (document.paths or {}).items():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method, None)
+            if not isinstance(operation, Operation):
+                continue
+            for status, response in (operation.responses or {}).items():
+                if (
+                    not status.startswith("2")
+                    or not isinstance(response, OpenAPIResponse)
+                    or not response.content
+                ):
+                    continue
+                raw = rendered["paths"][path][method]["responses"][status]["content"]
+                for media_type, media in response.content.items():
+                    if media.examples or media_type != "application/json":
+                        continue
+                    value = _sample(raw[media_type].get("schema", {}), schemas)
+                    if isinstance(value, dict) and "trace_id" in value:
+                        value |= {
+                            "code": 0,
+                            "message": "Success",
+                            "trace_id": _EXAMPLE_TRACE,
+                            "timestamp": _EXAMPLE_TIME,
+                        }
+                    media.examples = {"success": Example(summary="Success", value=value)}
+
+
+def polish(app: Litestar) -> None:
+    """Rewrite the cached OpenAPI document in place (call once, at startup, before it is served)."""
+    document = app.openapi_schema
+    components = document.components if isinstance(document.components, Components) else Components()
+    schemas = components.schemas if components.schemas is not None else {}
+    renames: dict[str, str] = {}
+    for key in list(schemas):
+        new = _clean_name(key)
+        if new != key and new not in schemas and new not in renames.values():
+            renames[key] = new
+    for old, new in renames.items():
+        schemas[new] = schemas.pop(old)
+        schemas[new].title = new
+    components.schemas = dict(sorted(schemas.items()))
+
+    def rename(item: Any) -> None:
+        if isinstance(item, Reference) and item.ref.startswith("#/components/schemas/"):
+            name = item.ref.rsplit("/", 1)[1]
+            if name in renames:
+                item.ref = f"#/components/schemas/{renames[name]}"
+
+    _walk(document, rename)
+    _document_idempotency(app, document)  # first: the key is an input, so 422 is documented below
+    for path, item in (document.paths or {}).items():
+        platform = path.startswith(PLATFORM_PATHS)
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method, None)
+            if isinstance(operation, Operation):
+                _fix_operation(operation, platform)
+    _add_success_examples(document)
+    _close_request_bodies(app, schemas)
+
+
+_KEY_PARAMETER = Parameter(
+    name="Idempotency-Key",
+    param_in=ParamType.HEADER,
+    required=False,
+    description="Makes a retry safe: the first answer is stored with the work and replayed to a retry "
+    "with the same key and request (kept KAMI_DATABASE_IDEMPOTENCY_HOURS). 1 to 255 printable characters.",
+    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255, pattern=r"^[\x20-\x7e]+$"),
+)
+_REPLAYED = OpenAPIHeader(
+    description="`true` when this answer is the stored answer of an earlier request with the same key "
+    "(its data; this request's trace id and time).",
+    schema=Schema(type=OpenAPIType.STRING, enum=["true"]),
+)
+_RETRY_AFTER = OpenAPIHeader(
+    description="Seconds to wait before retrying.", schema=Schema(type=OpenAPIType.INTEGER)
+)
+
+
+def _document_idempotency(app: Litestar, document: Any) -> None:
+    """Idempotent routes take ``Idempotency-Key``, may mark an answer as replayed, and answer 409 for a
+    key still running or reused with another request."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if not policy_of(handler).idempotent:
+                continue
+            item = (document.paths or {}).get(getattr(route, "path_format", route.path))
+            for method in getattr(handler, "http_methods", ()):
+                operation = getattr(item, method.lower(), None)
+                if not isinstance(operation, Operation):
+                    continue
+                operation.parameters = [*(operation.parameters or []), _KEY_PARAMETER]
+                responses = operation.responses or {}
+                for status, response in responses.items():
+                    if status.startswith("2") and isinstance(response, OpenAPIResponse):
+                        response.headers = {**(response.headers or {}), "Idempotent-Replayed": _REPLAYED}
+                conflict = responses.get("409")
+                added = _error_response(409, [Codes.IDEMPOTENCY_IN_FLIGHT, Codes.IDEMPOTENCY_KEY_REUSED])
+                if isinstance(conflict, OpenAPIResponse) and conflict.content:
+                    media = conflict.content["application/json"]
+                    extra = (added.content or {})["application/json"].examples or {}
+                    media.examples = {**(media.examples or {}), **extra}
+                else:
+                    conflict = added
+                conflict.headers = {**(conflict.headers or {}), "Retry-After": _RETRY_AFTER}
+                responses["409"] = conflict
+                operation.responses = dict(sorted(responses.items()))
+
+
+def _close_request_bodies(app: Litestar, schemas: dict[str, Any]) -> None:
+    """Request structs that refuse unknown fields say so (``additionalProperties: false``), nested
+    structs included, so clients do not send extras the server answers with 422."""
+    closed: set[type] = set()
+    pending: list[Any] = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            data = handler.parsed_fn_signature.parameters.get("data")
+            if data is not None:
+                pending.append(data.annotation)
+    while pending:
+        item = pending.pop()
+        info = item if isinstance(item, msgspec.inspect.Type) else msgspec.inspect.type_info(item)
+        for nested in _struct_types(info):
+            if nested.cls in closed:
+                continue
+            closed.add(nested.cls)
+            if nested.forbid_unknown_fields and nested.cls.__name__ in schemas:
+                schemas[nested.cls.__name__].additional_properties = False
+            pending.extend(field.type for field in nested.fields)
+
+
+def _struct_types(info: Any) -> list[Any]:
+    """The struct types inside a msgspec type description (through Annotated, lists, unions...)."""
+    if isinstance(info, msgspec.inspect.StructType):
+        return [info]
+    found: list[Any] = []
+    for attribute in ("type", "item_type", "value_type"):
+        inner = getattr(info, attribute, None)
+        if isinstance(inner, msgspec.inspect.Type):
+            found += _struct_types(inner)
+    for inner in getattr(info, "types", ()) or ():
+        found += _struct_types(inner)
+    return found
