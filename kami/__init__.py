@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kami.app_spec import AppSpec
     from kami.codes import BusinessCode, Codes
-    from kami.decimals import decimal_meta, decimal_pattern, to_decimal
     from kami.envelope import ApiResponse, ErrorResponse, Page, error, success
     from kami.errors import (
         AuthenticationError,
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
         PermissionDeniedError,
         ValidationError,
     )
+    from kami.fields import decimal_meta, decimal_pattern, pattern, to_decimal
     from kami.observability.counters import counters as events
     from kami.pipeline.openapi import responses
     from kami.routes import RateLimit, ResponseCache, route_options
@@ -31,9 +31,9 @@ _WHERE = {  # public name -> (module, name there)
     "AppSpec": ("kami.app_spec", "AppSpec"),
     "BusinessCode": ("kami.codes", "BusinessCode"),
     "Codes": ("kami.codes", "Codes"),
-    "decimal_meta": ("kami.decimals", "decimal_meta"),
-    "decimal_pattern": ("kami.decimals", "decimal_pattern"),
-    "to_decimal": ("kami.decimals", "to_decimal"),
+    "decimal_meta": ("kami.fields", "decimal_meta"),
+    "decimal_pattern": ("kami.fields", "decimal_pattern"),
+    "to_decimal": ("kami.fields", "to_decimal"),
     "ApiResponse": ("kami.envelope", "ApiResponse"),
     "ErrorResponse": ("kami.envelope", "ErrorResponse"),
     "Page": ("kami.envelope", "Page"),
@@ -47,6 +47,7 @@ _WHERE = {  # public name -> (module, name there)
     "PermissionDeniedError": ("kami.errors", "PermissionDeniedError"),
     "ValidationError": ("kami.errors", "ValidationError"),
     "events": ("kami.observability.counters", "counters"),
+    "pattern": ("kami.fields", "pattern"),
     "responses": ("kami.pipeline.openapi", "responses"),
     "RateLimit": ("kami.routes", "RateLimit"),
     "ResponseCache": ("kami.routes", "ResponseCache"),
@@ -73,6 +74,7 @@ __all__ = [
     "decimal_pattern",
     "error",
     "events",
+    "pattern",
     "responses",
     "route_options",
     "success",

@@ -26,6 +26,7 @@ __all__ = [
     "METRICS_PATH",
     "PLATFORM_APP",
     "PLATFORM_PATHS",
+    "PLATFORM_TAG",
     "UNSAFE_METHODS",
     "RateLimit",
     "ResponseCache",
@@ -49,6 +50,7 @@ OPT_KEY = "kami"  # where route_options() puts its declaration in a handler's ``
 APP_KEY = "kami_app"  # set by kami when it mounts an app: the app that owns the route
 _POLICY_KEY = "kami_policy"  # the resolved RoutePolicy, written at startup
 PLATFORM_APP = "kami"  # the owner of kami's own routes (health, metrics, docs)
+PLATFORM_TAG = "Platform"  # the OpenAPI tag of kami's own routes
 
 
 class RouteDeclarationError(ValueError):

@@ -43,7 +43,7 @@ __all__ = [
     "read_env_file",
 ]
 
-DEFAULT_SECRET_KEY = "change-me-this-is-not-a-secret"
+DEFAULT_SECRET_KEY = "development-only-key-it-is-public-never-deploy-it"  # refused outside development
 MIN_SECRET_KEY_LENGTH = 32
 Environment = Literal["development", "staging", "production"]
 
@@ -378,7 +378,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     problems.extend(
         filter(None, [_worker_problem(settings.server.workers, settings.redis.url, "KAMI_SERVER_WORKERS")])
     )
-    problems.extend(_production_problems(settings))
+    problems.extend(_environment_problems(settings))
     if problems:
         raise SettingsError(problems)
     return settings
@@ -497,10 +497,7 @@ _PRODUCTION_RULES: tuple[tuple[str, str, Callable[[Settings], bool]], ...] = (
     (
         "KAMI_SECRET_KEY",
         f"production needs a random key of at least {MIN_SECRET_KEY_LENGTH} characters",
-        lambda s: (
-            s.security.secret_key != DEFAULT_SECRET_KEY
-            and len(s.security.secret_key) >= MIN_SECRET_KEY_LENGTH
-        ),
+        lambda s: len(s.security.secret_key) >= MIN_SECRET_KEY_LENGTH,
     ),
 )
 
@@ -510,10 +507,17 @@ def production_requirements() -> dict[str, str]:
     return {name: requirement.removeprefix("production needs ") for name, requirement, _ in _PRODUCTION_RULES}
 
 
-def _production_problems(settings: Settings) -> list[str]:
-    if not settings.is_production:
-        return []
-    return [f"{name}: {requirement}" for name, requirement, holds in _PRODUCTION_RULES if not holds(settings)]
+def _environment_problems(settings: Settings) -> list[str]:
+    """What staging and production refuse: the public development key anywhere, the rest in production."""
+    problems: list[str] = []
+    if settings.app.environment != "development" and settings.security.secret_key == DEFAULT_SECRET_KEY:
+        problems.append(
+            f"KAMI_SECRET_KEY: the development key is public; {settings.app.environment} needs a random "
+            f"key of at least {MIN_SECRET_KEY_LENGTH} characters"
+        )
+    if settings.is_production:
+        problems += [f"{name}: {req}" for name, req, holds in _PRODUCTION_RULES if not holds(settings)]
+    return problems
 
 
 def masked(settings: Settings) -> dict[str, dict[str, Any]]:

@@ -1,20 +1,24 @@
-"""Shared fixtures: settings built from explicit variables, and the real services CI provides.
+"""Shared fixtures: settings built from explicit variables, and the real services and tools CI provides.
 
 Real services are named by ``KAMI_TEST_MYSQL_URL``, ``KAMI_TEST_POSTGRES_URL`` and
-``KAMI_TEST_REDIS_URL``. Locally a missing one skips its tests; with ``KAMI_TEST_REQUIRE_SERVICES=1``
-(as ``.ci/run`` sets) a missing or unreachable service fails them instead.
+``KAMI_TEST_REDIS_URL``; tools (Chromium, promtool, HAProxy, kubectl) are found on ``PATH``. Locally a
+missing one skips its tests with the reason; with ``KAMI_TEST_REQUIRE_SERVICES=1`` (as ``.ci/run``
+sets, after installing them) a missing one fails them instead.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
 
+from kami.overrides.upstream_warnings import filterwarnings_lines, silence_upstream_warnings
 from kami.settings import Settings, load_settings
 
 SERVICES = {
@@ -36,17 +40,31 @@ def _reachable(url: str) -> bool:
         return False
 
 
+def unavailable(reason: str) -> NoReturn:
+    """Skip the test (locally) or fail it (CI, ``KAMI_TEST_REQUIRE_SERVICES=1``): what it needs is missing."""
+    if os.environ.get("KAMI_TEST_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason} (required in CI)")
+    pytest.skip(reason)
+
+
 def service_url(name: str) -> str:
-    """The URL of a real service, or skip (locally) / fail (CI) when it is not available."""
+    """The URL of a real service, or :func:`unavailable` when it is not reachable."""
     variable = SERVICES[name]
     url = os.environ.get(variable, "")
-    required = os.environ.get("KAMI_TEST_REQUIRE_SERVICES") == "1"
     if not url or not _reachable(url):
-        reason = f"{name} unavailable: set {variable} to a reachable server"
-        if required:
-            pytest.fail(f"{reason} (required in CI)")
-        pytest.skip(reason)
+        unavailable(f"{name} unavailable: set {variable} to a reachable server")
     return url
+
+
+def tool_path(*names: str, provided_by: str) -> str:
+    """The first of ``names`` installed (``PATH``, then the system folders Debian puts daemons in),
+    or :func:`unavailable` naming what provides it."""
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+    for name in names:
+        found = shutil.which(name, path=search)
+        if found:
+            return found
+    unavailable(f"{names[0]} is missing: {provided_by} provides it (CI requires it)")
 
 
 @pytest.fixture
@@ -74,6 +92,16 @@ def _isolate_code_registry() -> Iterator[None]:
     yield
     for owner in set(registry._ranges) - before:
         registry.release(owner)
+
+
+# Every warning is an error (pyproject), except what a library says about itself: one list, applied
+# while pytest imports the plugins below and, through the ini filters, around every test.
+silence_upstream_warnings()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in filterwarnings_lines():
+        config.addinivalue_line("filterwarnings", line)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

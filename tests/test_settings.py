@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from kami.security import TokenSigner
 from kami.settings import DEFAULT_SECRET_KEY, Settings, SettingsError, load_settings, masked
 
 STRONG_KEY = "k" * 40
@@ -66,14 +68,25 @@ def test_production_refuses_embedded_defaults_debug_and_weak_key(
         assert variable in problems
 
 
-def test_production_refuses_the_default_key(make_settings: Callable[..., Settings]) -> None:
-    with pytest.raises(SettingsError, match="KAMI_SECRET_KEY"):
-        make_settings(
-            KAMI_ENVIRONMENT="production",
-            KAMI_DATABASE_URL="mysql+asyncmy://u:p@db/kami",
-            KAMI_REDIS_URL="redis://cache:6379/0",
-            KAMI_SECRET_KEY=DEFAULT_SECRET_KEY,
-        )
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_only_development_accepts_the_public_default_key(
+    make_settings: Callable[..., Settings], environment: str
+) -> None:
+    real = {"KAMI_DATABASE_URL": "mysql+asyncmy://u:p@db/kami", "KAMI_REDIS_URL": "redis://cache:6379/0"}
+    with pytest.raises(SettingsError, match="KAMI_SECRET_KEY: the development key is public"):
+        make_settings(KAMI_ENVIRONMENT=environment, KAMI_SECRET_KEY=DEFAULT_SECRET_KEY, **real)
+    assert make_settings(KAMI_ENVIRONMENT="staging", KAMI_SECRET_KEY=STRONG_KEY, **real)
+
+
+def test_the_development_key_satisfies_pyjwt_without_a_warning(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """PyJWT warns (InsecureKeyLengthWarning) about HMAC keys below 32 bytes, once per worker."""
+    signer = TokenSigner(make_settings().security.secret_key, issuer="kami", audience="kami")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        token, _ = signer.issue("someone", "user")
+        assert signer.verify(token).sub == "someone"
 
 
 def test_production_with_real_services_is_accepted(make_settings: Callable[..., Settings]) -> None:

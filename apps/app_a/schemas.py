@@ -9,7 +9,7 @@ from uuid import UUID
 
 import msgspec
 
-from kami import decimal_meta
+from kami import decimal_meta, pattern
 
 __all__ = [
     "Credit",
@@ -33,12 +33,20 @@ Email = Annotated[
     msgspec.Meta(
         min_length=3,
         max_length=320,
-        pattern=rf"^{_EMAIL_CHAR}+@{_EMAIL_CHAR}+\.{_EMAIL_CHAR}+$",
+        pattern=pattern(
+            rf"^{_EMAIL_CHAR}+@{_EMAIL_CHAR}+\.{_EMAIL_CHAR}+$", means="an email address like ada@example.com"
+        ),
         examples=["ada@example.com"],
     ),
 ]
 Username = Annotated[
-    str, msgspec.Meta(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$", examples=["ada"])
+    str,
+    msgspec.Meta(
+        min_length=3,
+        max_length=50,
+        pattern=pattern(r"^[A-Za-z0-9_.-]+$", means="letters, digits, '_', '.' and '-' only"),
+        examples=["ada"],
+    ),
 ]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128, examples=["correct horse battery"])]
 Money = Annotated[

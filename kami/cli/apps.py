@@ -17,7 +17,7 @@ __all__ = ["apps", "new_app"]
 
 @click.command("apps")
 def apps() -> None:
-    """List the mounted applications with their prefixes and routes."""
+    """List the mounted applications with their prefixes, routes and commands."""
     settings = settings_or_fail()
     specs = apps_or_fail(settings)
     app = create_app(settings, specs)
@@ -29,6 +29,8 @@ def apps() -> None:
             if route.path.startswith(spec.prefix):
                 methods = ",".join(sorted(getattr(route, "methods", set()) - {"OPTIONS", "HEAD"}))
                 click.echo(f"  {methods:<18} {route.path}")
+        for command in spec.commands:
+            click.echo(f"  {'command':<18} kami {command.name}: {command.get_short_help_str(70)}")
 
 
 @click.command("new-app")

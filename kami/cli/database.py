@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 
 import click
+import structlog
 from advanced_alchemy.alembic.commands import AlembicCommands
 
 from kami.app_spec import import_every_app
@@ -22,6 +25,8 @@ from kami.settings import Settings
 
 __all__ = ["apply_migrations", "db", "migrate"]
 
+log = structlog.get_logger("kami.cli.database")
+
 
 @click.command()
 @click.option("--to", "revision", default="head", show_default=True, help="Stop at this revision.")
@@ -32,11 +37,28 @@ def migrate(revision: str) -> None:
     apply_migrations(settings, revision)
 
 
-def apply_migrations(settings: Settings, revision: str = "head") -> None:
-    """Apply pending migrations, naming each as it runs; explain an unreachable database."""
+def apply_migrations(settings: Settings, revision: str = "head", *, narrate: bool = True) -> None:
+    """Apply pending migrations, naming each as it runs; explain an unreachable database.
+    ``narrate=False`` (a server, whose logging is configured): Alembic's own log lines say it."""
     problem = None if settings.uses_embedded_database else database_problem(settings)
     if problem is not None:
         fail(problem, code=EXIT_FAILED)
+    started = time.perf_counter()
+    with _narrated_upgrades() if narrate else nullcontext():
+        try:
+            upgrade(settings, revision)
+        except Exception as exc:
+            fail(f"migration failed: {type(exc).__name__}: {exc}", code=EXIT_FAILED)
+    seconds = time.perf_counter() - started
+    if narrate:
+        click.echo(f"database schema is up to date ({seconds:.1f} s)", err=True)
+    else:
+        log.info("database schema is up to date", seconds=round(seconds, 2))
+
+
+@contextmanager
+def _narrated_upgrades() -> Iterator[None]:
+    """Each migration Alembic runs, as one plain line for the person at the terminal."""
 
     class _Progress(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
@@ -49,15 +71,11 @@ def apply_migrations(settings: Settings, revision: str = "head") -> None:
     alembic_log.addHandler(progress)
     previous_level = alembic_log.level
     alembic_log.setLevel(logging.INFO)
-    started = time.perf_counter()
     try:
-        upgrade(settings, revision)
-    except Exception as exc:
-        fail(f"migration failed: {type(exc).__name__}: {exc}", code=EXIT_FAILED)
+        yield
     finally:
         alembic_log.removeHandler(progress)
         alembic_log.setLevel(previous_level)
-    click.echo(f"database schema is up to date ({time.perf_counter() - started:.1f} s)", err=True)
 
 
 @click.group("db")

@@ -1,5 +1,7 @@
 """The ``kami`` group. A command's module is imported only when that command runs: ``kami --help``
-and ``kami config`` must not pay for the web stack the server imports."""
+and ``kami config`` must not pay for the web stack the server imports. An app's own commands
+(``AppSpec.commands``) come from loading the apps, so they are found when named and listed by
+``kami apps``, not by ``kami --help``."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "db": ("kami.cli.database", "db", "The one migration history of every app (current, revision, ...)."),
     "config": ("kami.cli.configuration", "config", "Print the effective settings (secrets masked)."),
     "reference": ("kami.cli.configuration", "reference", "The configuration and code references."),
-    "apps": ("kami.cli.apps", "apps", "List the mounted applications with their prefixes and routes."),
+    "apps": ("kami.cli.apps", "apps", "List the mounted apps: prefixes, routes and their own commands."),
     "new-app": ("kami.cli.apps", "new_app", "Scaffold a working app under apps/NAME."),
     "flags": ("kami.cli.flags", "flags", "Feature flags in the shared store."),
 }
@@ -40,7 +42,7 @@ class _KamiGroup(click.Group):
         return {command.name: command for spec in specs for command in spec.commands if command.name}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*_COMMANDS, *self._app_commands()})
+        return sorted(_COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in _COMMANDS:
@@ -50,17 +52,16 @@ class _KamiGroup(click.Group):
         return self._app_commands().get(name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, summary) for name, (_, _, summary) in _COMMANDS.items()]
-        rows += [(name, command.get_short_help_str(80)) for name, command in self._app_commands().items()]
         with formatter.section("Commands"):
-            formatter.write_dl(sorted(rows))
+            formatter.write_dl(sorted((name, summary) for name, (_, _, summary) in _COMMANDS.items()))
 
 
 @click.group(
     cls=_KamiGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Exit codes: 0 success, 1 a command failed, 2 invalid configuration or usage. "
-    "Output is coloured on a terminal and plain when piped. Every command takes --help.",
+    "Output is coloured on a terminal and plain when piped. Every command takes --help. "
+    "Mounted apps add commands of their own: `kami apps` lists them.",
 )
 def main() -> None:
     """kami: one entry point for several Litestar applications."""

@@ -6,11 +6,12 @@ import os
 
 import anyio
 import click
+import structlog
 
 from kami.cli.database import apply_migrations
 from kami.cli.diagnostics import redis_problem, unreachable_services
 from kami.cli.loading import apps_or_fail
-from kami.cli.output import EXIT_FAILED, fail, settings_or_fail, warn
+from kami.cli.output import EXIT_FAILED, fail, settings_or_fail
 from kami.cli.serving import serve as serve_forever
 from kami.jobs import PLATFORM_JOBS, build_worker, collect, redis_queue
 from kami.observability.logging import configure_logging
@@ -19,6 +20,8 @@ from kami.settings import SettingsError, get_settings
 from kami.store.client import build_backend, build_redis
 
 __all__ = ["serve", "worker"]
+
+log = structlog.get_logger("kami.cli.serve")
 
 
 @click.command()
@@ -41,11 +44,12 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
     # Before the web stack imports prometheus_client: it picks its multiprocess storage at import time
     # (nothing this module imports loads it).
     prepare_multiprocess_dir(settings.app.data_dir)
+    configure_logging(settings)  # a server's every line is structured, from here to the drain
     apps_or_fail(settings)
     if migrate or settings.should_auto_migrate:
-        apply_migrations(settings)
+        apply_migrations(settings, narrate=False)
     for problem in unreachable_services(settings):
-        warn(f"{problem}; serving anyway: /health/ready answers 503 until it answers")
+        log.warning(f"{problem}; serving anyway: /health/ready answers 503 until it answers")
     # Workers must not race each other to migrate: the parent did it (or the operator's job does).
     os.environ["KAMI_DATABASE_AUTO_MIGRATE"] = "false"
     get_settings.cache_clear()
@@ -66,7 +70,7 @@ def worker(concurrency: int) -> None:
         fail(problem, code=EXIT_FAILED)
     configure_logging(settings, settings.app.name + "-worker")
     jobs = collect(specs, PLATFORM_JOBS)
-    click.echo(f"kami worker: {len(jobs)} job(s): {', '.join(sorted(jobs)) or 'none'}", err=True)
+    log.info("kami worker started", jobs=sorted(jobs))
 
     async def run() -> None:
         queue = redis_queue(client)

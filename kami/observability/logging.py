@@ -8,6 +8,7 @@ handler thread formats them, which would be too late).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ import structlog
 from structlog.typing import EventDict, Processor
 
 from kami.envelope import current_span_id
+from kami.overrides.upstream_warnings import silence_upstream_warnings
 from kami.settings import Settings
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "configure_logging",
     "granian_formatter",
     "granian_log_config",
+    "service_name",
     "uses_json",
 ]
 
@@ -81,9 +84,14 @@ def uses_json(settings: Settings) -> bool:
     return fmt == "json" or (fmt == "auto" and settings.app.environment != "development")
 
 
-def configure_logging(settings: Settings, service_name: str) -> None:
+def service_name(settings: Settings) -> str:
+    return settings.telemetry.service_name or os.environ.get("OTEL_SERVICE_NAME") or settings.app.name
+
+
+def configure_logging(settings: Settings, name: str | None = None) -> None:
+    """Route structlog and the standard library's logging (and every warning) to one stderr handler."""
     global _service_name
-    _service_name = service_name
+    _service_name = name or service_name(settings)
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -120,6 +128,8 @@ def configure_logging(settings: Settings, service_name: str) -> None:
     root.setLevel(settings.app.log_level.upper())
     for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    silence_upstream_warnings()
+    logging.captureWarnings(True)  # a library's warning becomes a line like any other (logger py.warnings)
 
 
 def granian_log_config(settings: Settings) -> dict[str, object]:

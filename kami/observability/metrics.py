@@ -22,7 +22,7 @@ from prometheus_client import (
 )
 
 from kami.overrides.pool_internals import max_overflow
-from kami.routes import METRICS_PATH
+from kami.routes import METRICS_PATH, PLATFORM_TAG
 
 __all__ = [
     "EVENTS",
@@ -102,7 +102,7 @@ def _registry() -> CollectorRegistry | None:
     summary="Prometheus metrics",
     description="Text exposition format; the sum over every worker of this instance.",
     include_in_schema=True,
-    tags=["Platform"],
+    tags=[PLATFORM_TAG],
     media_type=CONTENT_TYPE_LATEST,
 )
 async def metrics_endpoint() -> Response[bytes]:

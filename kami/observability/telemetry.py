@@ -29,7 +29,7 @@ from opentelemetry.util.types import Attributes
 
 from kami.db.driver_calls import trace_with
 from kami.observability.counters import counters
-from kami.observability.logging import ACCESS_LOGGER
+from kami.observability.logging import ACCESS_LOGGER, service_name
 from kami.observability.server_span import ServerSpanMiddleware
 from kami.overrides.otel_internals import (
     SDK_INTERNAL_LOGGER,
@@ -127,10 +127,6 @@ class _CountingExporter(SpanExporter):
 def _exported(record: logging.LogRecord) -> bool:
     """Which log records go over OTLP: never the SDK's own (no feedback loop)."""
     return not record.name.startswith("opentelemetry")
-
-
-def service_name(settings: Settings) -> str:
-    return settings.telemetry.service_name or os.environ.get("OTEL_SERVICE_NAME") or settings.app.name
 
 
 class Telemetry:

@@ -14,6 +14,7 @@
 | ``otel_internals`` | OTel's private logs SDK, env sampler, queue-drop log; SQLAlchemy < 2.1 | contrib#2971 |
 | ``granian_drain`` | Granian closes its listener on SIGTERM, with no drain first | granian#518 |
 | ``response_headers`` | Litestar's ``MutableScopeHeaders`` rescans all headers per header set | none filed |
+| ``upstream_warnings`` | libraries' deprecation warnings about their own code | sqlalchemy#12346 |
 
 Each module's docstring says what it overrides, where upstream stands, the versions it was written for,
 and names its tripwire in ``tests/overrides/``: a test that fails the day upstream changes the

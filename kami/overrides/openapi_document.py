@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from http import HTTPStatus
 from typing import Any
 
 import msgspec
 from litestar import Litestar
 from litestar.enums import ParamType
+from litestar.handlers import BaseRouteHandler
 from litestar.openapi.spec import (
     Components,
     Example,
@@ -162,25 +163,27 @@ _SAMPLE_STRINGS = {
 }
 
 
-def _sample(schema: dict[str, Any], schemas: dict[str, Any], depth: int = 0) -> Any:
-    """An example value for a JSON schema: its own example if it has one, else one built from its type."""
-    if depth > 8:
-        return None
+def _sample(schema: dict[str, Any], schemas: dict[str, Any], expanding: frozenset[str] = frozenset()) -> Any:
+    """An example value for a JSON schema: its own example if it has one, else one built from its type
+    (``expanding``: the components being sampled, so a recursive one stops instead of looping)."""
     if "$ref" in schema:
-        return _sample(schemas.get(schema["$ref"].rsplit("/", 1)[1], {}), schemas, depth + 1)
+        name = schema["$ref"].rsplit("/", 1)[1]
+        return None if name in expanding else _sample(schemas.get(name, {}), schemas, expanding | {name})
+    if "const" in schema:
+        return schema["const"]
     if schema.get("examples"):
         examples = schema["examples"]
         return examples[0] if isinstance(examples, list) else next(iter(examples.values()))
     for key in ("oneOf", "anyOf"):
         options = [o for o in schema.get(key, []) if o.get("type") != "null"]
         if options:
-            return _sample(options[0], schemas, depth + 1)
+            return _sample(options[0], schemas, expanding)
     kind = schema.get("type")
     kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
     if kind == "object" or "properties" in schema:
-        return {name: _sample(sub, schemas, depth + 1) for name, sub in schema.get("properties", {}).items()}
+        return {name: _sample(sub, schemas, expanding) for name, sub in schema.get("properties", {}).items()}
     if kind == "array":
-        return [_sample(schema.get("items", {}), schemas, depth + 1)]
+        return [_sample(schema.get("items", {}), schemas, expanding)]
     if kind == "integer":
         return schema.get("minimum", 1)
     if kind == "number":
@@ -227,8 +230,9 @@ def _add_success_examples(document: Any) -> None:
                     media.examples = {"success": Example(summary="Success", value=value)}
 
 
-def polish(app: Litestar) -> None:
-    """Rewrite the cached OpenAPI document in place (call once, at startup, before it is served)."""
+def polish(app: Litestar, security: tuple[str, Callable[[BaseRouteHandler], bool]] | None = None) -> None:
+    """Rewrite the cached OpenAPI document in place (call once, at startup, before it is served).
+    ``security``: a security scheme's name, and which handlers need it."""
     document = app.openapi_schema
     components = document.components if isinstance(document.components, Components) else Components()
     schemas = components.schemas if components.schemas is not None else {}
@@ -250,14 +254,19 @@ def polish(app: Litestar) -> None:
 
     _walk(document, rename)
     _document_idempotency(app, document)  # first: the key is an input, so 422 is documented below
+    if security is not None:
+        _document_security(app, document, *security)
     for path, item in (document.paths or {}).items():
         platform = path.startswith(PLATFORM_PATHS)
         for method in ("get", "put", "post", "delete", "patch"):
             operation = getattr(item, method, None)
             if isinstance(operation, Operation):
                 _fix_operation(operation, platform)
+    _collapse_single_choices(document)
     _add_success_examples(document)
     _close_request_bodies(app, schemas)
+    _document_response_headers(document, components)
+    document.components = components
 
 
 _KEY_PARAMETER = Parameter(
@@ -273,39 +282,125 @@ _REPLAYED = OpenAPIHeader(
     "(its data; this request's trace id and time).",
     schema=Schema(type=OpenAPIType.STRING, enum=["true"]),
 )
-_RETRY_AFTER = OpenAPIHeader(
-    description="Seconds to wait before retrying.", schema=Schema(type=OpenAPIType.INTEGER)
-)
+_HEADERS = {
+    "X-Trace-Id": OpenAPIHeader(
+        description="The W3C trace id of this request: the envelope's `trace_id`, and the id to quote.",
+        schema=Schema(type=OpenAPIType.STRING, pattern="^[0-9a-f]{32}$"),
+    ),
+    "X-Request-Id": OpenAPIHeader(
+        description="This request's id: the `X-Request-Id` a trusted proxy sent, else a new UUID.",
+        schema=Schema(type=OpenAPIType.STRING, max_length=128),
+    ),
+    "traceparent": OpenAPIHeader(
+        description="W3C trace context of the server's span (when tracing is on).",
+        schema=Schema(type=OpenAPIType.STRING),
+    ),
+    "RateLimit-Limit": OpenAPIHeader(
+        description="Requests allowed in the caller's window (when rate limiting is on).",
+        schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
+    ),
+    "RateLimit-Remaining": OpenAPIHeader(
+        description="Requests left in the current window.", schema=Schema(type=OpenAPIType.INTEGER, minimum=0)
+    ),
+    "RateLimit-Reset": OpenAPIHeader(
+        description="Seconds until the window frees a request.",
+        schema=Schema(type=OpenAPIType.INTEGER, minimum=0),
+    ),
+    "RateLimit-Policy": OpenAPIHeader(
+        description="The window, e.g. `100;w=60` (100 requests per 60 seconds).",
+        schema=Schema(type=OpenAPIType.STRING),
+    ),
+    "Retry-After": OpenAPIHeader(
+        description="Seconds to wait before retrying.", schema=Schema(type=OpenAPIType.INTEGER, minimum=1)
+    ),
+}
+_EVERY_ANSWER = ("X-Trace-Id", "X-Request-Id", "traceparent")
+_RATE_LIMITED = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy")
+
+
+def _header(name: str) -> Reference:
+    return Reference(ref=f"#/components/headers/{name}")
+
+
+def _document_response_headers(document: Any, components: Components) -> None:
+    """The headers kami sends: trace and request ids on every answer; the rate limit's on every answer
+    of a rate-limited route; ``Retry-After`` on 429."""
+    components.headers = {**(components.headers or {}), **_HEADERS}
+    for path, item in (document.paths or {}).items():
+        limited = not path.startswith(PLATFORM_PATHS)
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method, None)
+            if not isinstance(operation, Operation):
+                continue
+            for status, response in (operation.responses or {}).items():
+                if not isinstance(response, OpenAPIResponse):
+                    continue
+                names = [*_EVERY_ANSWER, *(_RATE_LIMITED if limited else ())]
+                if status == "429":
+                    names.append("Retry-After")
+                added = {name: _header(name) for name in names}
+                response.headers = {**(response.headers or {}), **added}
+
+
+def _collapse_single_choices(document: Any) -> None:
+    """``oneOf`` with one member (msgspec's ``X | UnsetType``) becomes that member's own keywords."""
+
+    def collapse(item: Any) -> None:
+        if not isinstance(item, Schema) or not item.one_of or len(item.one_of) != 1:
+            return
+        (only,) = item.one_of
+        if not isinstance(only, Schema):
+            return
+        item.one_of = None
+        for field in dataclasses.fields(only):
+            value = getattr(only, field.name)
+            if value is not None and getattr(item, field.name) is None:
+                setattr(item, field.name, value)
+
+    _walk(document, collapse)
+
+
+def _operations_of(app: Litestar, document: Any) -> Iterator[tuple[BaseRouteHandler, Operation]]:
+    """Each route handler with the documented operation of each of its methods."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            item = (document.paths or {}).get(getattr(route, "path_format", route.path))
+            for method in getattr(handler, "http_methods", ()):
+                operation = getattr(item, method.lower(), None)
+                if isinstance(operation, Operation):
+                    yield handler, operation
+
+
+def _document_security(
+    app: Litestar, document: Any, scheme: str, needs: Callable[[BaseRouteHandler], bool]
+) -> None:
+    for handler, operation in _operations_of(app, document):
+        if needs(handler):
+            operation.security = [{scheme: []}]
 
 
 def _document_idempotency(app: Litestar, document: Any) -> None:
     """Idempotent routes take ``Idempotency-Key``, may mark an answer as replayed, and answer 409 for a
     key still running or reused with another request."""
-    for route in app.routes:
-        for handler in getattr(route, "route_handlers", ()):
-            if not policy_of(handler).idempotent:
-                continue
-            item = (document.paths or {}).get(getattr(route, "path_format", route.path))
-            for method in getattr(handler, "http_methods", ()):
-                operation = getattr(item, method.lower(), None)
-                if not isinstance(operation, Operation):
-                    continue
-                operation.parameters = [*(operation.parameters or []), _KEY_PARAMETER]
-                responses = operation.responses or {}
-                for status, response in responses.items():
-                    if status.startswith("2") and isinstance(response, OpenAPIResponse):
-                        response.headers = {**(response.headers or {}), "Idempotent-Replayed": _REPLAYED}
-                conflict = responses.get("409")
-                added = _error_response(409, [Codes.IDEMPOTENCY_IN_FLIGHT, Codes.IDEMPOTENCY_KEY_REUSED])
-                if isinstance(conflict, OpenAPIResponse) and conflict.content:
-                    media = conflict.content["application/json"]
-                    extra = (added.content or {})["application/json"].examples or {}
-                    media.examples = {**(media.examples or {}), **extra}
-                else:
-                    conflict = added
-                conflict.headers = {**(conflict.headers or {}), "Retry-After": _RETRY_AFTER}
-                responses["409"] = conflict
-                operation.responses = dict(sorted(responses.items()))
+    for handler, operation in _operations_of(app, document):
+        if not policy_of(handler).idempotent:
+            continue
+        operation.parameters = [*(operation.parameters or []), _KEY_PARAMETER]
+        responses = operation.responses or {}
+        for status, response in responses.items():
+            if status.startswith("2") and isinstance(response, OpenAPIResponse):
+                response.headers = {**(response.headers or {}), "Idempotent-Replayed": _REPLAYED}
+        conflict = responses.get("409")
+        added = _error_response(409, [Codes.IDEMPOTENCY_IN_FLIGHT, Codes.IDEMPOTENCY_KEY_REUSED])
+        if isinstance(conflict, OpenAPIResponse) and conflict.content:
+            media = conflict.content["application/json"]
+            extra = (added.content or {})["application/json"].examples or {}
+            media.examples = {**(media.examples or {}), **extra}
+        else:
+            conflict = added
+        conflict.headers = {**(conflict.headers or {}), "Retry-After": _header("Retry-After")}
+        responses["409"] = conflict
+        operation.responses = dict(sorted(responses.items()))
 
 
 def _close_request_bodies(app: Litestar, schemas: dict[str, Any]) -> None:

@@ -1,8 +1,9 @@
 """The parts of OpenTelemetry kami uses that are not public API, in one place.
 
 - The sampler named by ``OTEL_TRACES_SAMPLER``: the SDK reads it only through a private helper.
-- Logs: the SDK's log signal still lives in the private ``opentelemetry.sdk._logs`` package.
-- Its handler sends every ``LogRecord`` attribute as an attribute; structlog adds three for its own
+- Logs: the SDK's log signal still lives in the private ``opentelemetry.sdk._logs`` package; its
+  ``LoggingHandler`` is deprecated for the one in ``opentelemetry-instrumentation-logging``, used here.
+- That handler sends every ``LogRecord`` attribute as an attribute; structlog adds three for its own
   formatter (a logger object the exporter cannot encode), so :class:`OtlpLogHandler` drops them.
 - A full batch queue is reported only as a log line ("Queue full") of the private
   ``opentelemetry.sdk._shared_internal`` logger: :class:`QueueDropCounter` counts those.
@@ -14,7 +15,8 @@ Overrides: uses ``opentelemetry.sdk._logs``, ``sampling._get_from_env_or_default
 ``_shared_internal`` logger's messages, and the SQLAlchemy instrumentation's ``EngineTracer`` directly.
 Upstream: the SQLAlchemy range — https://github.com/open-telemetry/opentelemetry-python-contrib/pull/2971
 (``sqlalchemy >= 1.0.0, < 2.1.0``); the logs SDK is still marked experimental (``_logs``).
-Written for: opentelemetry-sdk 1.45.1, opentelemetry-instrumentation-sqlalchemy 0.66b1, structlog 26.1.0.
+Written for: opentelemetry-sdk 1.45.1, opentelemetry-instrumentation-sqlalchemy and -logging 0.66b1,
+structlog 26.1.0.
 Tripwire: tests/overrides/test_otel_internals.py — fails when any of these moves or changes meaning
 (for the SQLAlchemy range: once the instrumentation admits 2.1, use ``SQLAlchemyInstrumentor``).
 """
@@ -25,9 +27,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from opentelemetry.instrumentation.logging.handler import LoggingHandler
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.metrics import NoOpMeter
-from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.trace.sampling import Sampler, _get_from_env_or_default
 from opentelemetry.trace import Tracer

@@ -24,7 +24,7 @@ from kami.db.precompiled import dispose_read_engines
 from kami.jobs import PLATFORM_JOBS, Jobs, collect, redis_queue
 from kami.observability.logging import configure_logging
 from kami.observability.metrics import metrics_endpoint
-from kami.observability.telemetry import build_telemetry, service_name
+from kami.observability.telemetry import build_telemetry
 from kami.overrides.dependency_order import resolve_dependencies_in_order
 from kami.overrides.json_request import KamiRequest
 from kami.overrides.openapi_document import polish
@@ -32,9 +32,11 @@ from kami.pipeline import order
 from kami.pipeline.dependencies import dependencies, session_store
 from kami.pipeline.exception_handlers import exception_handlers
 from kami.pipeline.health import HealthController, health_checks, ready_checks
-from kami.pipeline.openapi import build_openapi_config, docs_assets_router
+from kami.pipeline.index import IndexController
+from kami.pipeline.openapi import BEARER_SCHEME, build_openapi_config, docs_assets_router
 from kami.routes import resolve_route_policies
 from kami.runtime import Runtime
+from kami.security.identity import requires_token
 from kami.security.tokens import TokenSigner
 from kami.security.trusted_proxies import TrustedProxies
 from kami.settings import Settings, get_settings
@@ -47,7 +49,7 @@ log = structlog.get_logger("kami.pipeline.app")
 
 
 def build_runtime(settings: Settings, specs: Sequence[AppSpec], database: SQLAlchemyAsyncConfig) -> Runtime:
-    configure_logging(settings, service_name(settings))
+    configure_logging(settings)
     redis = build_redis(settings)
     backend = build_backend(settings)
     queue = redis_queue(redis) if redis is not None else None
@@ -83,7 +85,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         runtime.telemetry.instrument([runtime.engine], runtime.redis, store_connection)
         if settings.should_auto_migrate:
             await anyio.to_thread.run_sync(upgrade, settings)
-        polish(app)
+        polish(app, security=(BEARER_SCHEME, requires_token))
         log.info("kami started", apps=[s.name for s in specs], environment=settings.app.environment)
         try:
             yield
@@ -94,7 +96,13 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
             await runtime.telemetry.shutdown()
 
     app = Litestar(
-        route_handlers=[HealthController, metrics_endpoint, docs_assets_router(), *map(mount, specs)],
+        route_handlers=[
+            IndexController,
+            HealthController,
+            metrics_endpoint,
+            docs_assets_router(),
+            *map(mount, specs),
+        ],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         middleware=order.middleware(runtime, proxies),
@@ -102,7 +110,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         request_class=KamiRequest,
         dependencies=dependencies(specs),
         lifespan=[lifespan],
-        openapi_config=build_openapi_config(settings),
+        openapi_config=build_openapi_config(settings, specs),
         cors_config=CORSConfig(allow_origins=settings.security.cors_origins)
         if settings.security.cors_origins
         else None,

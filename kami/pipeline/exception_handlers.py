@@ -7,7 +7,6 @@ answer itself is registered explicitly, because its defaults are not the envelop
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -32,12 +31,12 @@ from kami.codes import BusinessCode, Codes, code_for_status
 from kami.db.errors import DatabaseFailure, classify
 from kami.envelope import error
 from kami.errors import KamiError
+from kami.pipeline.not_found import routing_miss
+from kami.pipeline.validation import field_problems
 
 __all__ = ["envelope_response", "exception_handlers", "to_envelope_response"]
 
 log = structlog.get_logger("kami.errors")
-
-_FIELD_IN_MESSAGE = re.compile(r"field `([^`]+)`")
 
 
 def envelope_response(
@@ -56,23 +55,13 @@ def envelope_response(
     )
 
 
-def _validation_response(exc: ValidationException) -> Response[Any]:
-    """422 with 3002 for a missing field, 3001 otherwise; ``data`` names each offending field."""
-    problems = exc.extra if isinstance(exc.extra, list) else []
-    fields: list[dict[str, str]] = []
-    missing = False
-    for problem in problems:
-        message = str(problem.get("message", "invalid"))
-        key = str(problem.get("key") or "")
-        named = _FIELD_IN_MESSAGE.search(message)
-        if named and key in ("", "data"):
-            key = named.group(1)
-        missing = missing or "missing required field" in message.lower()
-        source = problem.get("source") or "body"
-        fields.append({"field": key, "source": str(getattr(source, "value", source)), "message": message})
-    code = Codes.MISSING_FIELD if missing else Codes.INVALID_INPUT
-    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields) or code.message
-    return envelope_response(code, f"{code.message}: {summary}", data={"errors": fields})
+def _validation_response(exc: ValidationException, request: Request[Any, Any, Any] | None) -> Response[Any]:
+    """422 with 3002 for a missing field (or body), 3001 otherwise; ``data.errors`` names each field."""
+    problems = field_problems(exc, request)
+    code = Codes.MISSING_FIELD if any(p.missing for p in problems) else Codes.INVALID_INPUT
+    summary = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in problems)
+    message = f"{code.message}: {summary}" if summary else code.message
+    return envelope_response(code, message, data={"errors": [p.as_dict() for p in problems]})
 
 
 def _http_exception_response(exc: HTTPException) -> Response[Any]:
@@ -87,14 +76,18 @@ def _http_exception_response(exc: HTTPException) -> Response[Any]:
     return envelope_response(code, message, status_code=status, headers=headers)
 
 
-def to_envelope_response(exc: BaseException) -> Response[Any]:
-    """The envelope for any exception; also used by middleware that must answer without a handler."""
+def to_envelope_response(exc: BaseException, request: Request[Any, Any, Any] | None = None) -> Response[Any]:
+    """The envelope for any exception; also used by middleware that must answer without a handler
+    (``request``, when there is one, lets a validation failure name a field's allowed values)."""
     if isinstance(exc, KamiError):
         return envelope_response(
             exc.business_code, exc.message, status_code=exc.status_code, data=exc.data, headers=exc.headers
         )
     if isinstance(exc, ValidationException):
-        return _validation_response(exc)
+        return _validation_response(exc, request)
+    if isinstance(exc, NotFoundException) and request is not None and "route_handler" not in request.scope:
+        code, message = routing_miss(request.app, request.method, request.url.path)
+        return envelope_response(code, message)
     if isinstance(exc, HTTPException):
         return _http_exception_response(exc)
     if _is_redis_unavailable(exc):
@@ -126,8 +119,8 @@ def _is_redis_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, RedisConnectionError | RedisTimeoutError)
 
 
-def _handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    return to_envelope_response(exc)
+def _handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    return to_envelope_response(exc, request)
 
 
 Handler = Callable[[Request[Any, Any, Any], Exception], Response[Any]]

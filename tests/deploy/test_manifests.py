@@ -5,7 +5,6 @@ the promises operators rely on (probe paths exist, ports and users match the ima
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from functools import cache
 from pathlib import Path
@@ -17,6 +16,7 @@ import yaml
 
 from kami.app_spec import load_apps
 from kami.settings import describe_variables, load_settings
+from tests.conftest import tool_path
 
 ROOT = Path(__file__).parents[2]
 KNOWN_VARIABLES = {row[0] for row in describe_variables()}
@@ -145,9 +145,7 @@ def test_stack_promises(tmp_path: Path) -> None:
 
 @cache
 def rendered(overlay: str) -> list[dict[str, Any]]:
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.fail("kubectl (with kustomize built in) is required to render infra/k8s")
+    kubectl = tool_path("kubectl", provided_by="the Kubernetes release (kustomize is built in)")
     result = subprocess.run(
         [kubectl, "kustomize", str(ROOT / "infra/k8s/overlays" / overlay)],
         capture_output=True,

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 from litestar.testing import TestClient
 
 from kami.pipeline.app import create_app
 from kami.settings import Settings
+from tests.conftest import tool_path
 
 ROOT = Path(__file__).parents[2]
 FOLDER = ROOT / "infra" / "observability"
@@ -42,9 +41,7 @@ def _exported_series(sqlite_settings: Settings) -> set[str]:
 
 
 def test_alert_rules_pass_promtool() -> None:
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.fail("promtool is missing: Debian's prometheus package provides it (.ci/run installs it)")
+    promtool = tool_path("promtool", provided_by="Debian's prometheus package")
     result = subprocess.run(
         [promtool, "check", "rules", str(ALERTS)], capture_output=True, text=True, check=False
     )

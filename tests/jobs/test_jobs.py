@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import anyio
 import msgspec
 from litestar import get
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.testing import TestClient
 from redis.asyncio import Redis
 
@@ -63,6 +65,9 @@ def test_embedded_default_runs_jobs_in_process(make_settings: Callable[..., Sett
         assert queued.status_code == 202
         report = wait_for_report(client)
     assert [p["name"] for p in report["products"]] == ["None left", "Few"]
+    generated = datetime.fromisoformat(report["generated_at"])  # ISO 8601 like every time on the wire
+    assert generated.tzinfo is not None
+    assert abs(datetime.now(UTC) - generated) < timedelta(minutes=1)
 
 
 def test_a_worker_process_runs_queued_jobs(tmp_path: Path) -> None:
@@ -110,7 +115,7 @@ async def remembers_trace(context: JobContext) -> None:
 
 
 @get("/enqueue/{name:str}", summary="e", description="e")
-async def enqueue(name: str, jobs: NamedDependency[Jobs]) -> ApiResponse[str]:
+async def enqueue(name: FromPath[str], jobs: NamedDependency[Jobs]) -> ApiResponse[str]:
     await jobs.enqueue({"always_fails": always_fails, "remembers_trace": remembers_trace}[name])
     return success(current_trace_id())
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -53,3 +55,22 @@ def test_untrusted_request_ids_are_replaced(tmp_path: Path) -> None:
         response = httpx.get(f"{kami.url}/health/live", headers={"X-Request-Id": "spoofed"})
     assert response.headers["x-request-id"] != "spoofed"
     assert len(response.headers["x-request-id"]) == 36
+
+
+def test_a_library_warning_is_a_structured_line(tmp_path: Path) -> None:
+    """A warning raised in a configured process (PyJWT's short-key warning, say) is logged, not printed."""
+    script = (
+        "import warnings\n"
+        "from kami.observability.logging import configure_logging\n"
+        "from kami.settings import load_settings\n"
+        "configure_logging(load_settings({'KAMI_LOG_FORMAT': 'json', 'KAMI_ENV_FILE': 'absent'}))\n"
+        "warnings.warn('a library says something', UserWarning)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    (line,) = done.stderr.strip().splitlines()
+    event = json.loads(line)
+    assert event["logger"] == "py.warnings"
+    assert event["level"] == "warning"
+    assert "UserWarning: a library says something" in event["event"]

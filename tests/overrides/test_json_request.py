@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from litestar import Litestar, post
+from litestar.params import JSONBody
 from litestar.testing import TestClient
 
 from kami.settings import Settings
@@ -14,7 +15,7 @@ BAD_BODIES = {"invalid UTF-8": b'{"name": "\xff\xfe"}', "nested too deeply": b"[
 
 
 @post("/echo")
-async def echo(data: Any) -> Any:
+async def echo(data: JSONBody[Any]) -> Any:
     return data
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import tool_path
 from tests.support.servers import kami_env, run_kami
 
 ROOT = Path(__file__).parents[2]
@@ -28,11 +29,7 @@ BLOCK_OUTSIDE = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 
 
 def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.fail("Chromium is missing: install Debian's chromium package (.ci/run does)")
+    return tool_path("chromium", "chromium-browser", "google-chrome", provided_by="Debian's chromium package")
 
 
 def _browse(browser: str, url: str, *extra: str) -> subprocess.CompletedProcess[str]:

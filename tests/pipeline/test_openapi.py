@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 from litestar.testing import TestClient
 from openapi_spec_validator import validate
 
 from kami.pipeline.app import create_app
 from kami.settings import Settings
+from tests.conftest import tool_path
 
 METHODS = ("get", "put", "post", "patch", "delete")
 
@@ -147,3 +152,113 @@ def test_every_integer_input_declares_its_range(document: dict[str, Any]) -> Non
                 assert None not in bounds, f"{method.upper()} {path}: {where} has no range: {integer}"
                 assert -(2**63) <= bounds[0] <= bounds[1] <= 2**63 - 1, (path, where, bounds)
     assert len(found) >= 5, found
+
+
+def _examples(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]:
+    """(where, schema, example) for every example the document gives: of a response or a request body,
+    of a parameter, and of a schema itself."""
+    for path, method, operation in operations(document):
+        where = f"{method.upper()} {path}"
+        bodies = [(f"{where} {status}", r) for status, r in operation["responses"].items()]
+        if "requestBody" in operation:
+            bodies.append((f"{where} body", operation["requestBody"]))
+        for place, body in bodies:
+            for media_type, media in (body.get("content") or {}).items():
+                for name, example in (media.get("examples") or {}).items():
+                    yield f"{place} {media_type} {name}", media["schema"], example["value"]
+        for parameter in operation.get("parameters", []):
+            for value in parameter.get("schema", {}).get("examples", []):
+                yield f"{where} {parameter['name']}", parameter["schema"], value
+
+    def nested(schema: Any, where: str) -> Iterator[tuple[str, dict[str, Any], Any]]:
+        if isinstance(schema, dict):
+            for value in schema.get("examples", []) if isinstance(schema.get("examples"), list) else []:
+                yield where, schema, value
+            for key, sub in schema.items():
+                yield from nested(sub, f"{where}.{key}")
+        elif isinstance(schema, list):
+            for index, sub in enumerate(schema):
+                yield from nested(sub, f"{where}[{index}]")
+
+    for name, schema in document["components"]["schemas"].items():
+        yield from nested(schema, name)
+
+
+def test_every_example_validates_against_its_schema(document: dict[str, Any]) -> None:
+    """The document never contradicts itself: a client generated from it accepts every example."""
+    checked = 0
+    problems = []
+    for where, schema, example in _examples(document):
+        rooted = {**schema, "components": document["components"]}  # "#/components/..." resolves here
+        validator = Draft202012Validator(rooted, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        problems += [f"{where}: {error.message}" for error in validator.iter_errors(example)]
+        checked += 1
+    assert not problems, "\n".join(problems)
+    assert checked >= 100, checked
+
+
+def test_no_choice_has_a_single_option(document: dict[str, Any]) -> None:
+    def single_choices(node: Any, where: str) -> Iterator[str]:
+        if isinstance(node, dict):
+            if len(node.get("oneOf", [None, None])) == 1:
+                yield where
+            for key, sub in node.items():
+                yield from single_choices(sub, f"{where}.{key}")
+        elif isinstance(node, list):
+            for index, sub in enumerate(node):
+                yield from single_choices(sub, f"{where}[{index}]")
+
+    assert list(single_choices(document, "")) == []
+
+
+def test_every_tag_is_declared_with_a_description(document: dict[str, Any]) -> None:
+    declared = {tag["name"]: tag.get("description") for tag in document["tags"]}
+    used = {tag for _, _, operation in operations(document) for tag in operation["tags"]}
+    assert used == set(declared)
+    assert all(declared.values()), declared
+
+
+KAMI_HEADERS = {"x-trace-id", "x-request-id", "traceparent", "retry-after"} | {
+    f"ratelimit-{part}" for part in ("limit", "remaining", "reset", "policy")
+}
+
+
+def test_the_headers_kami_sends_are_declared(sqlite_settings: Settings) -> None:
+    """Real answers (a success, a 404, a 422 and a 429) carry only headers their operation declares."""
+    settings = sqlite_settings
+    with TestClient(create_app(settings)) as client:
+        document = client.get("/schema/openapi.json").json()
+        declared_headers = document["components"]["headers"]
+        answers = [
+            ("/app-b/v1/products", "get", client.get("/app-b/v1/products")),
+            ("/app-b/v1/products", "get", client.get("/app-b/v1/products?sort=sideways")),
+            ("/health/live", "get", client.get("/health/live")),
+            ("/", "get", client.get("/")),
+        ]
+        login = {"email": "nobody@example.com", "password": "not it at all"}
+        attempts = [client.post("/app-a/v1/auth/login", json=login) for _ in range(12)]
+        answers += [("/app-a/v1/auth/login", "post", answer) for answer in attempts]
+    assert {answer.status_code for *_, answer in answers} >= {200, 422, 429}
+    for path, method, answer in answers:
+        response = document["paths"][path][method]["responses"][str(answer.status_code)]
+        documented = {name.lower() for name in response.get("headers", {})}
+        sent = {name.lower() for name in answer.headers} & KAMI_HEADERS
+        assert sent, (path, answer.status_code)
+        assert sent <= documented, (path, answer.status_code, sent - documented)
+    assert {name.lower() for name in declared_headers} == KAMI_HEADERS
+
+
+def test_spectral_finds_nothing_on_its_recommended_rules(document: dict[str, Any], tmp_path: Path) -> None:
+    """Spectral (``spectral:oas``, the OpenAPI rules it recommends; none turned off) on the document."""
+    spectral = tool_path("spectral", provided_by="npm's @stoplight/spectral-cli")
+    (tmp_path / "openapi.json").write_text(json.dumps(document))
+    (tmp_path / "ruleset.yaml").write_text('extends: ["spectral:oas"]\n')
+    done = subprocess.run(
+        [spectral, "lint", "openapi.json", "--ruleset", "ruleset.yaml", "--fail-severity", "hint"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "No results" in done.stdout, done.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from litestar import get
+from litestar.di import NamedDependency
 from litestar.testing import TestClient
 
 from kami import ApiResponse, AppSpec, BusinessError, Codes, ResponseCache, route_options, success
@@ -42,7 +43,7 @@ async def refused() -> ApiResponse[None]:
 
 
 @get("/invalidate", summary="i", description="i")
-async def invalidate(store: Store) -> ApiResponse[None]:
+async def invalidate(store: NamedDependency[Store]) -> ApiResponse[None]:
     await Cache(store).invalidate(tags=["counted"])
     return success(None)
 

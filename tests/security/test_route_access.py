@@ -16,6 +16,7 @@ from tests.support.tokens import bearer
 
 # (method, path template) that anyone may call; everything else must answer 401 without a token.
 PUBLIC = {
+    ("GET", "/"),
     ("GET", "/health"),
     ("GET", "/health/live"),
     ("GET", "/health/ready"),
@@ -51,11 +52,15 @@ def test_only_the_intended_operations_are_public(sqlite_settings: Settings) -> N
         for method, path in operations:
             answer = client.request(method, _concrete(path), json={})
             assert answer.status_code < 500, (method, path, answer.text)
+            declared = document["paths"][path][method.lower()].get("security")
             if answer.status_code != 401:
                 public.add((method, path))
+                assert declared is None, (method, path)
             else:
                 assert answer.json()["code"] == 1004
+                assert declared == [{"bearerToken": []}], (method, path)  # the docs' Authorize button
     assert public == PUBLIC
+    assert set(document["components"]["securitySchemes"]) == {"bearerToken"}
 
 
 def test_admin_routes_refuse_a_user_token(sqlite_settings: Settings) -> None:

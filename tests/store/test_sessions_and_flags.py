@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.testing import TestClient
 
 from kami import ApiResponse, AppSpec, success
@@ -37,13 +37,13 @@ async def beta() -> ApiResponse[str]:
 
 
 @get("/flag/{name:str}", summary="f", description="f")
-async def read_flag(name: str, flags: NamedDependency[FeatureFlags]) -> ApiResponse[bool]:
+async def read_flag(name: FromPath[str], flags: NamedDependency[FeatureFlags]) -> ApiResponse[bool]:
     return success(await flags.is_enabled(name, app="flagged"))
 
 
 @post("/flag/{name:str}", summary="s", description="s")
 async def set_flag(
-    name: str, data: JSONBody[Flag], flags: NamedDependency[FeatureFlags]
+    name: FromPath[str], data: JSONBody[Flag], flags: NamedDependency[FeatureFlags]
 ) -> ApiResponse[None]:
     await flags.set(name, data)
     return success(None)

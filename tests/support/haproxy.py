@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -13,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
 
+from tests.conftest import tool_path
 from tests.support.servers import free_port
 
 __all__ = ["Balancer", "run_haproxy"]
@@ -81,9 +80,7 @@ class Balancer:
 
 @contextmanager
 def run_haproxy(ports: dict[str, int], folder: Path) -> Iterator[Balancer]:
-    binary = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None)
-    if binary is None:
-        pytest.fail("haproxy is missing: install Debian's haproxy package (.ci/run does)")
+    binary = tool_path("haproxy", provided_by="Debian's haproxy package")
     port, stats_port = free_port(), free_port()
     servers = "\n".join(f"    server {name} 127.0.0.1:{p} check" for name, p in ports.items())
     config = folder / "haproxy.cfg"
