@@ -17,6 +17,9 @@ ROOT = Path(__file__).parents[2]
 
 def test_new_app_passes_its_own_tests(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "apps", tmp_path / "apps", ignore=shutil.ignore_patterns("__pycache__"))
+    # The suite's own rules come along (warnings are errors): generated code must not warn.
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    shutil.copytree(ROOT / "tests", tmp_path / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAMI_")}
     env |= {"PYTHONPATH": str(tmp_path), "KAMI_DATA_DIR": str(tmp_path / "data"), "KAMI_ENV_FILE": os.devnull}
     scaffold = subprocess.run(

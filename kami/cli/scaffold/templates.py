@@ -122,7 +122,7 @@ from uuid import UUID
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.{name}.schemas import {Model}In, {Model}Out
@@ -155,7 +155,7 @@ class {Model}Controller(Controller):
         responses=responses(Codes.NOT_FOUND),
     )
     async def get_item(
-        self, items: NamedDependency[{Model}Service], item_id: UUID
+        self, items: NamedDependency[{Model}Service], item_id: FromPath[UUID]
     ) -> ApiResponse[{Model}Out]:
         return success(await items.one(item_id))
 
