@@ -122,8 +122,21 @@ class DatabaseSettings(_Group, frozen=True, kw_only=True):
     replica_urls: Annotated[list[str], _doc("Read-only replica URLs, comma separated.")] = msgspec.field(
         default_factory=list
     )
-    pool_size: Annotated[int, msgspec.Meta(ge=1, description="Connections kept open.")] = 10
-    max_overflow: Annotated[int, msgspec.Meta(ge=0, description="Extra connections under load.")] = 20
+    pool_size: Annotated[
+        int,
+        msgspec.Meta(
+            ge=1,
+            description="Connections kept open per pool (each worker has two: ORM sessions and lean reads).",
+        ),
+    ] = 20
+    max_overflow: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            description="Extra connections under load, closed again as soon as they are given back "
+            "(0: requests wait for a kept one; overflow churns connections at steady load).",
+        ),
+    ] = 0
     pool_recycle: Annotated[
         int, msgspec.Meta(ge=1, description="Seconds before a connection is renewed.")
     ] = 3600
@@ -131,7 +144,15 @@ class DatabaseSettings(_Group, frozen=True, kw_only=True):
         float, msgspec.Meta(gt=0, description="Seconds to wait for a free connection.")
     ] = 10.0
     connect_timeout: Annotated[float, msgspec.Meta(gt=0, description="Seconds to open a connection.")] = 5.0
-    pre_ping: Annotated[bool, _doc("Test connections before use.")] = True
+    pre_ping: Annotated[bool, _doc("Test pooled connections before use (see pre_ping_after).")] = True
+    pre_ping_after: Annotated[
+        float,
+        msgspec.Meta(
+            ge=0,
+            description="Seconds a pooled connection may sit idle before it is tested on its next use "
+            "(0 = before every use: one extra round trip per request).",
+        ),
+    ] = 1.0
     echo: Annotated[bool, _doc("Log every SQL statement.")] = False
     auto_migrate: Annotated[
         bool | None, _doc("Apply migrations on start; unset = only on the embedded SQLite default.")

@@ -18,7 +18,7 @@ def test_defaults_are_the_embedded_profile(make_settings: Callable[..., Settings
     assert s.uses_embedded_database
     assert s.database_url.startswith("sqlite+aiosqlite:///")
     assert s.should_auto_migrate
-    assert (s.database.pool_size, s.database.max_overflow, s.database.pool_recycle) == (10, 20, 3600)
+    assert (s.database.pool_size, s.database.max_overflow, s.database.pool_recycle) == (20, 0, 3600)
     assert s.database.pre_ping is True
     assert s.database.echo is False
     assert s.redis.url == ""

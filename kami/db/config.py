@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from advanced_alchemy.config import AlembicAsyncConfig, AsyncSessionConfig
 from advanced_alchemy.extensions.litestar import EngineConfig, SQLAlchemyAsyncConfig
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from kami.db.liveness import ping_when_idle
 from kami.overrides.lean_session import LeanSession
 from kami.overrides.replica_routing import routing_session_maker
 from kami.settings import Settings
@@ -38,10 +40,17 @@ def normalise_url(url: str) -> str:
 
 
 def engine_options(settings: Settings, url: str) -> dict[str, Any]:
-    """Pool and connect-timeout options for ``create_async_engine``, right for each backend."""
+    """Pool and connect-timeout options for ``create_async_engine``, right for each backend.
+
+    The pool keeps ``pool_size`` connections and, by default, opens none beyond them: an overflow
+    connection is closed whenever it is given back to a full pool, so under steady load above the pool
+    size connections were opened and closed continuously (54 a second at 64 clients, measured); with no
+    overflow a request waits up to ``pool_timeout`` for one of the kept connections instead."""
     db = settings.database
     backend = make_url(url).get_backend_name()
-    options: dict[str, Any] = {"echo": db.echo, "pool_pre_ping": db.pre_ping}
+    # Testing before *every* use is SQLAlchemy's own pre-ping; otherwise kami.db.liveness tests only
+    # connections that sat idle (see create_engine).
+    options: dict[str, Any] = {"echo": db.echo, "pool_pre_ping": db.pre_ping and db.pre_ping_after == 0}
     if backend == "sqlite":
         return options
     options |= {
@@ -55,6 +64,20 @@ def engine_options(settings: Settings, url: str) -> dict[str, Any]:
     elif backend == "postgresql":
         options["connect_args"] = {"timeout": db.connect_timeout}
     return options
+
+
+def _engine_maker(settings: Settings) -> Callable[..., AsyncEngine]:
+    """advanced-alchemy's ``create_engine_callable``: its engine options (JSON codecs included) plus,
+    unless every use is pinged, kami.db.liveness's test of idle connections."""
+    db = settings.database
+
+    def create(url: str, **options: Any) -> AsyncEngine:
+        engine = create_async_engine(url, **options)
+        if db.pre_ping and db.pre_ping_after > 0:
+            ping_when_idle(engine, db.pre_ping_after)
+        return engine
+
+    return create
 
 
 def migrations_path() -> Path:
@@ -73,16 +96,9 @@ def build_sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
         Path(make_url(url).database or "kami.db").parent.mkdir(parents=True, exist_ok=True)
     options = engine_options(settings, url)
     session_options: dict[str, Any] = {"expire_on_commit": False, "autoflush": True, "class_": LeanSession}
-    extra: dict[str, Any] = {"connection_string": url}
-    if settings.database.replica_urls:
-        primary = create_async_engine(url, **options)
-        replicas = [create_async_engine(normalise_url(r), **options) for r in settings.database.replica_urls]
-        extra = {
-            "engine_instance": primary,
-            "session_maker": routing_session_maker(primary, replicas, **session_options),
-        }
-    return SQLAlchemyAsyncConfig(
-        **extra,
+    config = SQLAlchemyAsyncConfig(
+        connection_string=url,
+        create_engine_callable=_engine_maker(settings),
         engine_config=EngineConfig(**options),
         session_config=AsyncSessionConfig(**session_options),
         session_dependency_key=DB_SESSION_KEY,
@@ -94,3 +110,11 @@ def build_sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
             script_location=str(migrations_path()), version_table_name=VERSION_TABLE, compare_type=True
         ),
     )
+    if settings.database.replica_urls:
+        primary = config.get_engine()
+        replicas = [
+            config.create_engine_callable(normalise_url(r), **config.engine_config_dict)  # type: ignore[call-arg]
+            for r in settings.database.replica_urls
+        ]
+        config.session_maker = routing_session_maker(primary, replicas, **session_options)
+    return config

@@ -138,6 +138,12 @@ def test_stack_promises(tmp_path: Path) -> None:
             if name.endswith("_FILE"):
                 assert str(value).removeprefix("/run/secrets/") in service["secrets"], name
     _loads_in_production(environment, tmp_path)
+    mysql = stack["services"]["mysql"]
+    _fits_the_database(
+        {k: v for k, v in environment.items() if not k.endswith("_FILE")},
+        deploy["replicas"],
+        _max_connections(mysql["command"]),
+    )
 
 
 # --- Kubernetes ----------------------------------------------------------------------------------
@@ -175,6 +181,25 @@ def test_overlay_renders_and_validates_against_the_kubernetes_schemas(overlay: s
     assert {d["metadata"]["namespace"] for d in docs} == {
         "kami" if overlay == "production" else "kami-staging"
     }
+
+
+def _max_connections(arguments: list[str]) -> int:
+    (value,) = [a.split("=", 1)[1] for a in arguments if a.startswith("--max-connections=")]
+    return int(value)
+
+
+def _fits_the_database(environment: dict[str, str], replicas: int, max_connections: int) -> None:
+    """Every pool of every worker of every replica at once, plus a migration job and an operator's
+    session, within the server's ``max_connections``: past it answers turn into 503/5001."""
+    checked = {**environment, "KAMI_ENVIRONMENT": "development", "KAMI_ENV_FILE": "/nonexistent"}
+    settings = load_settings(checked)  # the pool's settings; production's secrets are checked above
+    database = settings.database
+    assert settings.server.workers > 0, "one worker per CPU: the connection budget depends on the node"
+    per_worker = 2 * (database.pool_size + database.max_overflow)  # ORM sessions and lean reads
+    needed = replicas * settings.server.workers * per_worker + 2
+    assert needed <= max_connections, (
+        f"{needed} connections at full scale, the server allows {max_connections}"
+    )
 
 
 def _config(docs: list[dict[str, Any]]) -> dict[str, str]:
@@ -263,6 +288,13 @@ def test_traffic_scaling_and_data_promises(overlay: str) -> None:
     assert targets == {"cpu": 70, "memory": 80}
     if overlay == "production":
         assert (hpa["minReplicas"], hpa["maxReplicas"]) == (3, 10)
+    mysql = one(docs, "StatefulSet", "kami-mysql")["spec"]["template"]["spec"]["containers"][0]
+    config = _config(docs)
+    _fits_the_database(
+        {k: v for k, v in config.items() if not k.endswith("_FILE")},
+        hpa["maxReplicas"],
+        _max_connections(mysql["args"]),
+    )
     assert one(docs, "PodDisruptionBudget", "kami")["spec"]["selector"]["matchLabels"] == selector
 
     storage = {"kami-mysql": "20Gi", "kami-redis": "5Gi"}
