@@ -140,8 +140,11 @@ def register_codes(spec: AppSpec, registry: CodeRegistry = code_registry) -> Non
         registry.register(code.code, code.message, code.http_status, owner=spec.name)
 
 
-def mount(spec: AppSpec, registry: CodeRegistry = code_registry) -> Router:
-    """Register the app's codes and build its router (one OpenAPI tag)."""
+def mount(
+    spec: AppSpec, platform_layers: Sequence[Middleware] = (), registry: CodeRegistry = code_registry
+) -> Router:
+    """Register the app's codes and build its router (one OpenAPI tag). ``platform_layers``: kami's
+    middleware for app routes (:func:`kami.pipeline.order.app_route_middleware`), outermost."""
     register_codes(spec, registry)
     middleware = list(spec.middleware)
     if spec.sessions:
@@ -162,7 +165,7 @@ def mount(spec: AppSpec, registry: CodeRegistry = code_registry) -> Router:
         route_handlers=list(spec.route_handlers),
         tags=[spec.tag],
         dependencies=dict(spec.dependencies),
-        middleware=middleware,
+        middleware=[*platform_layers, *middleware],
         guards=list(spec.guards),
         opt={APP_KEY: spec.name},
     )

@@ -33,6 +33,7 @@ __all__ = [
     "RouteDeclarationError",
     "RouteOptions",
     "RoutePolicy",
+    "is_app_route",
     "policy_of",
     "resolve_route_policies",
     "route_options",
@@ -146,6 +147,12 @@ def policy_of(handler: BaseRouteHandler) -> RoutePolicy:
     """The resolved policy of a handler (kami's own routes and Litestar's get the platform's)."""
     policy: RoutePolicy = handler.opt.get(_POLICY_KEY, _PLATFORM_POLICY)
     return policy
+
+
+def is_app_route(handler: BaseRouteHandler) -> bool:
+    """Whether ``handler`` belongs to a mounted app (kami's own routes and Litestar's do not): an app's
+    routes, and only they, pass through the rate limit, idempotency and the response cache."""
+    return APP_KEY in handler.opt
 
 
 def _handlers(app: Litestar) -> Iterator[tuple[str, BaseRouteHandler]]:

@@ -121,6 +121,7 @@ def test_the_documented_request_order_is_the_codes(sqlite_settings: Settings) ->
     kami.pipeline.order builds them."""
     from kami.pipeline import order
     from kami.pipeline.app import create_app
+    from kami.runtime import runtime_of
     from kami.security.trusted_proxies import TrustedProxies
 
     text = (ROOT / "docs" / "architecture.md").read_text()
@@ -128,7 +129,10 @@ def test_the_documented_request_order_is_the_codes(sqlite_settings: Settings) ->
     drawn = re.findall(r"\[(\w+)<br/>", diagram)
     app = create_app(sqlite_settings)
     edge = [type(app.asgi_handler).__name__, type(app.asgi_handler.app).__name__]  # type: ignore[attr-defined]
-    routed = [type(m).__name__ for m in app.middleware]
+    runtime = runtime_of(app)
+    routed = [type(m).__name__ for m in order.middleware(runtime)]
+    routed += [type(m).__name__ for m in order.app_route_middleware(runtime, TrustedProxies([]))]
+    assert [type(m).__name__ for m in app.middleware] == routed[:1]  # the rest: on app routes only
     hooks = [
         getattr(hook, "__qualname__", "").split(".")[0] for hook in order.before_send(TrustedProxies([]))
     ]

@@ -43,7 +43,7 @@ from litestar.openapi.spec import (
 )
 
 from kami.codes import BusinessCode, Codes, code_for_status
-from kami.routes import PLATFORM_PATHS, policy_of
+from kami.routes import is_app_route, policy_of
 
 __all__ = ["ERROR_COMPONENT", "example_envelope", "polish"]
 
@@ -256,16 +256,12 @@ def polish(app: Litestar, security: tuple[str, Callable[[BaseRouteHandler], bool
     _document_idempotency(app, document)  # first: the key is an input, so 422 is documented below
     if security is not None:
         _document_security(app, document, *security)
-    for path, item in (document.paths or {}).items():
-        platform = path.startswith(PLATFORM_PATHS)
-        for method in ("get", "put", "post", "delete", "patch"):
-            operation = getattr(item, method, None)
-            if isinstance(operation, Operation):
-                _fix_operation(operation, platform)
+    for handler, operation in _operations_of(app, document):
+        _fix_operation(operation, platform=not is_app_route(handler))
     _collapse_single_choices(document)
     _add_success_examples(document)
     _close_request_bodies(app, schemas)
-    _document_response_headers(document, components)
+    _document_response_headers(app, document, components)
     document.components = components
 
 
@@ -322,24 +318,20 @@ def _header(name: str) -> Reference:
     return Reference(ref=f"#/components/headers/{name}")
 
 
-def _document_response_headers(document: Any, components: Components) -> None:
+def _document_response_headers(app: Litestar, document: Any, components: Components) -> None:
     """The headers kami sends: trace and request ids on every answer; the rate limit's on every answer
-    of a rate-limited route; ``Retry-After`` on 429."""
+    of a rate-limited route (the apps'); ``Retry-After`` on 429."""
     components.headers = {**(components.headers or {}), **_HEADERS}
-    for path, item in (document.paths or {}).items():
-        limited = not path.startswith(PLATFORM_PATHS)
-        for method in ("get", "put", "post", "delete", "patch"):
-            operation = getattr(item, method, None)
-            if not isinstance(operation, Operation):
+    for handler, operation in _operations_of(app, document):
+        limited = is_app_route(handler)
+        for status, response in (operation.responses or {}).items():
+            if not isinstance(response, OpenAPIResponse):
                 continue
-            for status, response in (operation.responses or {}).items():
-                if not isinstance(response, OpenAPIResponse):
-                    continue
-                names = [*_EVERY_ANSWER, *(_RATE_LIMITED if limited else ())]
-                if status == "429":
-                    names.append("Retry-After")
-                added = {name: _header(name) for name in names}
-                response.headers = {**(response.headers or {}), **added}
+            names = [*_EVERY_ANSWER, *(_RATE_LIMITED if limited else ())]
+            if status == "429":
+                names.append("Retry-After")
+            added = {name: _header(name) for name in names}
+            response.headers = {**(response.headers or {}), **added}
 
 
 def _collapse_single_choices(document: Any) -> None:

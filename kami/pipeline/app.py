@@ -95,17 +95,18 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
             await backend.close()
             await runtime.telemetry.shutdown()
 
+    app_layers = order.app_route_middleware(runtime, proxies)
     app = Litestar(
         route_handlers=[
             IndexController,
             HealthController,
             metrics_endpoint,
             docs_assets_router(),
-            *map(mount, specs),
+            *(mount(spec, app_layers) for spec in specs),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
-        middleware=order.middleware(runtime, proxies),
+        middleware=order.middleware(runtime),
         before_send=order.before_send(proxies),
         request_class=KamiRequest,
         dependencies=dependencies(specs),

@@ -4,15 +4,17 @@
 2. ``ServerSpanMiddleware``: W3C trace context, sampling; the trace id the envelope carries.
 3. Litestar routes the request; the exception handlers (``kami.pipeline.exception_handlers``) turn any
    failure from here on into the envelope. Unknown routes and wrong methods stop here (404/405).
-4. On a matched route, in order: ``HeaderLimitMiddleware`` (431), ``RateLimitMiddleware`` (429),
+4. On a matched route, ``HeaderLimitMiddleware`` (431); then on an app's route (mounted under its
+   prefix; kami's own routes pay nothing for these), in order: ``RateLimitMiddleware`` (429),
    ``IdempotencyMiddleware`` (a replay answers the stored response), ``ResponseCacheMiddleware`` (a
    hit answers with a fresh trace id).
 5. The guards, then the handler: a controller parses, calls one service, wraps with ``success()``.
 6. Before the response starts: ``annotate_response`` (trace headers, span name), ``security_headers``,
    ``options_allow_header`` (the ``Allow`` of OPTIONS answers).
 
-1 and 2 wrap Litestar itself (:func:`wrap_edge`); 4 and 6 are handed to Litestar (:func:`middleware`,
-:func:`before_send`). ``docs/architecture.md`` draws the same order, and a test compares the two.
+1 and 2 wrap Litestar itself (:func:`wrap_edge`); 4 and 6 are handed to Litestar (:func:`middleware`
+to the application, :func:`app_route_middleware` to every app's router, :func:`before_send`).
+``docs/architecture.md`` draws the same order, and a test compares the two.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from kami.pipeline.security_headers import security_headers
 from kami.runtime import Runtime
 from kami.security.trusted_proxies import TrustedProxies
 
-__all__ = ["before_send", "middleware", "wrap_edge"]
+__all__ = ["app_route_middleware", "before_send", "middleware", "wrap_edge"]
 
 
 def wrap_edge(litestar_handler: ASGIApp, runtime: Runtime, proxies: TrustedProxies) -> ASGIApp:
@@ -41,13 +43,18 @@ def wrap_edge(litestar_handler: ASGIApp, runtime: Runtime, proxies: TrustedProxi
     return AccessLog(telemetry.server_span(litestar_handler), proxies, writers=writers)
 
 
-def middleware(runtime: Runtime, proxies: TrustedProxies) -> list[Middleware]:
-    """Step 4, on matched routes."""
-    server = runtime.settings.server
+def middleware(runtime: Runtime) -> list[Middleware]:
+    """Step 4, on every matched route."""
+    return [HeaderLimitMiddleware(runtime.settings.server.max_header_size)]
+
+
+def app_route_middleware(runtime: Runtime, proxies: TrustedProxies) -> list[Middleware]:
+    """Step 4, on the routes of the mounted apps only: Litestar composes each route's stack once, at
+    start-up, so a health probe or a metrics scrape never passes through them."""
+    settings = runtime.settings
     return [
-        HeaderLimitMiddleware(server.max_header_size),
-        RateLimitMiddleware(runtime.settings.ratelimit, proxies),
-        IdempotencyMiddleware(server.max_body_size, proxies),
+        RateLimitMiddleware(settings.ratelimit, proxies),
+        IdempotencyMiddleware(settings.server.max_body_size, proxies),
         ResponseCacheMiddleware(),
     ]
 

@@ -23,7 +23,7 @@ from kami.codes import Codes
 from kami.errors import CacheUnavailableError, KamiError
 from kami.observability.counters import counters
 from kami.overrides.response_headers import set_response_headers
-from kami.routes import PLATFORM_PATHS, RateLimit, policy_of
+from kami.routes import RateLimit, policy_of
 from kami.runtime import runtime_of
 from kami.security.identity import caller_of
 from kami.security.trusted_proxies import TrustedProxies
@@ -55,7 +55,7 @@ class RateLimitMiddleware(ASGIMiddleware):
         return self.default, "global"
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if not self.settings.enabled or scope["path"].startswith(PLATFORM_PATHS):
+        if not self.settings.enabled:
             await next_app(scope, receive, send)
             return
         caller = caller_of(ASGIConnection(scope), self.proxies)
