@@ -6,6 +6,9 @@
 
 Contenders, each with the same number of worker processes on loopback:
   ceiling  a bare ASGI app under Granian (bench/contenders/raw_asgi.py): same bytes, raw asyncmy/redis
+  bare     bare Litestar + msgspec under Granian (bench/contenders/bare_litestar.py): the same endpoints
+           written with no platform (SQLAlchemy Core, one fixed pool, no logs, metrics, traces or
+           limits); kami's server CPU per request over this one is what the platform costs
   peer     FastAPI + pydantic 2 + SQLAlchemy async + redis under Gunicorn/Uvicorn, with the same
            envelope, trace id, JSON access log, Prometheus metrics and tracing
            (bench/contenders/fastapi_peer.py)
@@ -17,9 +20,11 @@ Every contender's modules are compiled to bytecode first, as the container's bui
 round starts each contender fresh (cold start to ready is measured), loads each endpoint with
 wrk (fixed connections, bounded duration) and stops it; contenders alternate round by round. The
 report gives per endpoint the median requests/s, p50/p99 latency, non-2xx responses, RSS per worker
-at idle and under load, and the ratios kami/ceiling and kami/peer. Written to bench/results/ as
-Markdown, JSON and a PNG chart, with every contender's output in bench/results/logs/ (where non-2xx
-answers are explained). The database is migrated and seeded (products, buyers) first;
+at idle and under load, and the ratios kami/ceiling and kami/peer; kami's server CPU per request over
+bare Litestar's; and, read from MariaDB's own counters around each load, the database connections
+each contender opened per second and the statements (and pings) it sent per request. Written to
+bench/results/ as Markdown, JSON and a PNG chart, with every contender's output in bench/results/logs/
+(where non-2xx answers are explained). The database is migrated and seeded (products, buyers) first;
 orders accumulate in it, so point it at a database made for benchmarking.
 """
 
@@ -65,8 +70,24 @@ ENDPOINTS = {
     "list page of 20": "GET /app-b/v1/products?page=1&page_size=20",
     "place order": "POST /app-a/v1/orders",
 }
-CONTENDERS = ["ceiling", "peer", "kami"]
+CONTENDERS = ["ceiling", "bare", "peer", "kami"]
+PER_REQUEST = {
+    "ceiling": "routes by string comparison, one asyncmy query on an autocommit pool (or a Redis GET), "
+    "an envelope assembled from bytes; nothing validated, logged, traced or limited",
+    "bare": "Litestar routing and msgspec (path, query and body parsed and validated), SQLAlchemy Core on "
+    "one fixed pool (no pre-ping), redis-py for the cached reads, PyJWT for the order's token; no "
+    "logging, metrics, tracing, limits or idempotency",
+    "peer": "FastAPI + pydantic validation and serialisation, the stock OpenTelemetry FastAPI, SQLAlchemy "
+    "and Redis instrumentations (10% sampled), a Prometheus counter and histogram, one JSON access "
+    "line through the logging module, ORM sessions on a pool of 15 + 15 overflow with a pre-ping "
+    "per checkout",
+    "kami": "as shipped in production: request id, JSON access line, metrics, server span (10% "
+    "sampled, exported over OTLP), header limit, rate limit in Redis per caller, response cache, "
+    "idempotency keys on orders, security headers, the bearer token verified; two pools "
+    "of 20 (ORM sessions, lean autocommit reads), idle connections pinged",
+}
 READY_TIMEOUT = 60.0
+WARM_UP_SECONDS = 1.0
 
 
 @dataclass
@@ -78,6 +99,9 @@ class Sample:
     errors: int
     rss_mib_per_worker: float
     server_cpu_ms_per_request: float  # all the contender's processes, user + system
+    connections_per_second: float  # database connections opened (MariaDB's Connections counter)
+    statements_per_request: float  # MariaDB's Questions counter
+    pings_per_request: float  # MariaDB's Com_admin_commands counter (COM_PING: the pool's pre-ping)
 
 
 @dataclass
@@ -174,7 +198,8 @@ def compile_bytecode(python: str, *sources: Path) -> None:
 
 def command(name: str, port: int, workers: int, kami_python: str) -> list[str]:
     python = sys.executable
-    if name == "ceiling":
+    if name in ("ceiling", "bare"):
+        module = {"ceiling": "raw_asgi", "bare": "bare_litestar"}[name]
         return [
             python,
             "-m",
@@ -188,7 +213,7 @@ def command(name: str, port: int, workers: int, kami_python: str) -> list[str]:
             "--no-access-log",
             "--log-level",
             "warning",
-            "bench.contenders.raw_asgi:app",
+            f"bench.contenders.{module}:app",
         ]
     if name == "peer":
         return [
@@ -220,20 +245,19 @@ def environment(name: str, folder: Path, database_url: str, redis_url: str, otlp
             KAMI_RATELIMIT_DEFAULT="1000000/second",
             KAMI_RATELIMIT_TIERS="free=1000000/second",
             KAMI_SERVER_DRAIN_SECONDS="0",
-            # The same connection budget as the peer: 30 per worker (kami has two pools of 15).
-            KAMI_DATABASE_POOL_SIZE="10",
-            KAMI_DATABASE_MAX_OVERFLOW="5",
         )
     plain = "mysql://" + database_url.split("://", 1)[1]
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith("KAMI_")},
         "PYTHONPATH": str(ROOT),
-        "BENCH_DATABASE_URL": database_url if name == "peer" else plain,
+        "BENCH_DATABASE_URL": plain if name == "ceiling" else database_url,
         "BENCH_REDIS_URL": redis_url,
         "BENCH_SECRET_KEY": SECRET,
         "BENCH_OTLP_ENDPOINT": otlp,
         "BENCH_SAMPLING_RATIO": "0.1",
-        "BENCH_POOL_SIZE": "15",  # 15 + 15 overflow: 30 connections per worker, as kami
+        # The peer: 15 + 15 overflow, 30 connections per worker as in its template; bare Litestar: one
+        # fixed pool of 20, as kami's default.
+        "BENCH_POOL_SIZE": "15" if name == "peer" else "20",
     }
 
 
@@ -293,6 +317,55 @@ def worker_rss_mib(main: psutil.Process) -> float:
     return statistics.mean(sizes) / 2**20
 
 
+# --- database counters ------------------------------------------------------------------------------
+
+COUNTERS = ("Connections", "Questions", "Com_admin_commands")
+
+
+class DatabaseCounters:
+    """MariaDB's global status counters, read around each load: connections opened, statements and
+    pings sent by every client. Reading them costs a connection and a few statements of its own,
+    measured once and subtracted."""
+
+    def __init__(self, database_url: str | None) -> None:
+        from sqlalchemy.engine import make_url
+
+        self.url = make_url(database_url or "sqlite://")
+        self.available = self.url.get_backend_name() in ("mysql", "mariadb")  # None: not counted
+        self.overhead = {name: 0 for name in COUNTERS}
+        if self.available:
+            first = self.read()
+            second = self.read()
+            self.overhead = {name: second[name] - first[name] for name in COUNTERS}
+
+    def read(self) -> dict[str, int]:
+        if not self.available:
+            return {name: 0 for name in COUNTERS}
+        import anyio
+        import asyncmy
+
+        async def status() -> dict[str, int]:
+            connection = await asyncmy.connect(
+                host=self.url.host,
+                port=self.url.port or 3306,
+                user=self.url.username,
+                password=self.url.password or "",
+                db=self.url.database,
+            )
+            try:
+                async with connection.cursor() as cursor:
+                    names = ", ".join(f"'{name}'" for name in COUNTERS)
+                    await cursor.execute(f"SHOW GLOBAL STATUS WHERE Variable_name IN ({names})")
+                    return {name: int(value) for name, value in await cursor.fetchall()}
+            finally:
+                connection.close()
+
+        return anyio.run(status)
+
+    def used(self, before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+        return {name: max(after[name] - before[name] - self.overhead[name], 0) for name in COUNTERS}
+
+
 # --- load -------------------------------------------------------------------------------------------
 
 ORDER_SCRIPT = """
@@ -315,7 +388,13 @@ def _ms(text: str) -> float:
 
 
 def wrk(
-    url: str, target: str, seconds: float, connections: int, script: Path | None, main: psutil.Process
+    url: str,
+    target: str,
+    seconds: float,
+    connections: int,
+    script: Path | None,
+    main: psutil.Process,
+    counters: DatabaseCounters | None,
 ) -> Sample:
     method, path = target.split(" ", 1)
     arguments = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", url + path.split("?")[0]]
@@ -333,11 +412,16 @@ def wrk(
 
     sampler = threading.Thread(target=sample_memory, daemon=True)
     sampler.start()
+    counters = counters or DatabaseCounters(None)
+    database_before = counters.read()
     cpu_before = server_cpu_seconds(main)
+    began = time.perf_counter()
     output = subprocess.run(
         arguments, capture_output=True, text=True, timeout=seconds + 60, check=True
     ).stdout
+    elapsed = time.perf_counter() - began
     cpu_used = server_cpu_seconds(main) - cpu_before
+    database = counters.used(database_before, counters.read())
     stop.set()
     sampler.join()
     latency = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)\s*$", output, re.M))
@@ -354,6 +438,9 @@ def wrk(
         errors=sum(int(g) for g in errors.groups()) if errors else 0,
         rss_mib_per_worker=max(peak) if peak else worker_rss_mib(main),
         server_cpu_ms_per_request=cpu_used * 1000 / max(answered, 1),
+        connections_per_second=database["Connections"] / elapsed,
+        statements_per_request=database["Questions"] / max(answered, 1),
+        pings_per_request=database["Com_admin_commands"] / max(answered, 1),
     )
 
 
@@ -375,11 +462,21 @@ def summarise(results: Results) -> dict[str, Any]:
                 "server_cpu_ms_per_request": round(
                     statistics.median(s.server_cpu_ms_per_request for s in samples), 3
                 ),
+                "db_connections_per_second": round(
+                    statistics.median(s.connections_per_second for s in samples), 1
+                ),
+                "statements_per_request": round(
+                    statistics.median(s.statements_per_request for s in samples), 2
+                ),
+                "pings_per_request": round(statistics.median(s.pings_per_request for s in samples), 2),
             }
         kami = row.get("kami", {}).get("requests_per_second")
         for peer in ("ceiling", "peer"):
             other = row.get(peer, {}).get("requests_per_second")
             row[f"kami/{peer}"] = round(kami / other, 2) if kami and other else None
+        kami_cpu = row.get("kami", {}).get("server_cpu_ms_per_request")
+        bare_cpu = row.get("bare", {}).get("server_cpu_ms_per_request")
+        row["kami_cpu/bare_cpu"] = round(kami_cpu / bare_cpu, 2) if kami_cpu and bare_cpu else None
         table["endpoints"][endpoint] = row
     for contender, values in results.ready_seconds.items():
         table["ready_seconds"][contender] = round(statistics.median(values), 2)
@@ -395,8 +492,8 @@ def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         f"{meta['workers']} workers each, {meta['cpus']} CPUs shared by server, database and load generator.",
         "",
         "| endpoint | contender | req/s (median) | p50 ms | p99 ms | non-2xx | errors | RSS/worker MiB "
-        "| server CPU ms/request |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| server CPU ms/request | DB connections opened/s | statements/request | pings/request |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for endpoint, row in summary["endpoints"].items():
         for contender in CONTENDERS:
@@ -405,11 +502,22 @@ def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
                 lines.append(
                     f"| {endpoint} | {contender} | {c['requests_per_second']:.0f} | {c['p50_ms']} "
                     f"| {c['p99_ms']} | {c['non_2xx']} | {c['errors']} "
-                    f"| {c['rss_mib_per_worker_under_load']} | {c['server_cpu_ms_per_request']} |"
+                    f"| {c['rss_mib_per_worker_under_load']} | {c['server_cpu_ms_per_request']} "
+                    f"| {c['db_connections_per_second']} | {c['statements_per_request']} "
+                    f"| {c['pings_per_request']} |"
                 )
-    lines += ["", "| endpoint | kami/ceiling | kami/peer |", "|---|---|---|"]
+    lines += [
+        "",
+        "| endpoint | kami/ceiling (req/s) | kami/peer (req/s) | kami CPU/request over bare Litestar's |",
+        "|---|---|---|---|",
+    ]
     for endpoint, row in summary["endpoints"].items():
-        lines.append(f"| {endpoint} | {row['kami/ceiling'] or '—'} | {row['kami/peer'] or '—'} |")
+        lines.append(
+            f"| {endpoint} | {row['kami/ceiling'] or '—'} | {row['kami/peer'] or '—'} "
+            f"| {row['kami_cpu/bare_cpu'] or '—'} |"
+        )
+    lines += ["", "What each contender does per request:", ""]
+    lines += [f"- {contender}: {PER_REQUEST[contender]}." for contender in CONTENDERS]
     lines += ["", "| contender | ready after start (s, median) | idle RSS/worker MiB |", "|---|---|---|"]
     for contender in CONTENDERS:
         lines.append(
@@ -426,14 +534,15 @@ def chart(summary: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     endpoints = list(summary["endpoints"])
-    width = 0.27
+    width = 0.8 / len(CONTENDERS)
     figure, axes = plt.subplots(figsize=(10, 4.5))
     for i, contender in enumerate(CONTENDERS):
         values = [summary["endpoints"][e].get(contender, {}).get("requests_per_second", 0) for e in endpoints]
-        axes.bar([x + (i - 1) * width for x in range(len(endpoints))], values, width, label=contender)
+        offset = (i - (len(CONTENDERS) - 1) / 2) * width
+        axes.bar([x + offset for x in range(len(endpoints))], values, width, label=contender)
     axes.set_xticks(range(len(endpoints)), endpoints)
     axes.set_ylabel("requests/s (median)")
-    axes.set_title("kami vs the raw ASGI ceiling and the FastAPI peer (same run, same workers)")
+    axes.set_title("kami vs the raw ceiling, bare Litestar and the FastAPI peer (same run, same workers)")
     axes.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=110)
@@ -463,6 +572,7 @@ def main() -> None:
     endpoints = [e for e in args.endpoints.split(",") if e]
     contenders = [c for c in args.contenders.split(",") if c]
     fixtures = seed(args.database_url)
+    counters = DatabaseCounters(args.database_url)
     kami_python = shipped_environment(args.output / "kami-env") if "kami" in contenders else sys.executable
     compile_bytecode(kami_python, ROOT / "kami", ROOT / "apps")
     compile_bytecode(sys.executable, ROOT / "bench")  # the peer and the ceiling
@@ -501,10 +611,14 @@ def main() -> None:
                         if contender == "ceiling" and endpoint == "place order":
                             continue  # the ceiling is a read path; orders compare kami with the peer only
                         target = ENDPOINTS[endpoint].format(product=fixtures["product"])
-                        if endpoint != "place order":  # warm the caches and connection pools
-                            httpx.get(url + target.split(" ", 1)[1], timeout=10)
+                        # Warm the caches and fill the connection pools at the measured concurrency:
+                        # connections opened during the sample are then churn, not a pool filling.
+                        with contextlib.suppress(RuntimeError, subprocess.SubprocessError):
+                            wrk(url, target, WARM_UP_SECONDS, args.connections, script, main_process, None)
                         try:
-                            sample = wrk(url, target, args.seconds, args.connections, script, main_process)
+                            sample = wrk(
+                                url, target, args.seconds, args.connections, script, main_process, counters
+                            )
                         except (RuntimeError, subprocess.SubprocessError) as exc:
                             print(f"round {round_number + 1} {contender} {endpoint}: no sample ({exc})")
                             continue
@@ -512,7 +626,9 @@ def main() -> None:
                         print(
                             f"round {round_number + 1} {contender:8} {endpoint:18} "
                             f"{sample.requests_per_second:9.0f} req/s p99 {sample.p99_ms:7.2f} ms "
-                            f"non-2xx {sample.non_2xx}",
+                            f"non-2xx {sample.non_2xx} cpu {sample.server_cpu_ms_per_request:.2f} ms "
+                            f"db conns/s {sample.connections_per_second:.1f} "
+                            f"stmts {sample.statements_per_request:.2f} pings {sample.pings_per_request:.2f}",
                             flush=True,
                         )
         receiver.spans.clear()
