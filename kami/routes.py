@@ -11,7 +11,7 @@ middlewares then read the resolved policy; nothing is parsed or looked up by str
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -33,6 +33,7 @@ __all__ = [
     "RouteDeclarationError",
     "RouteOptions",
     "RoutePolicy",
+    "answered_methods",
     "is_app_route",
     "policy_of",
     "resolve_route_policies",
@@ -147,6 +148,15 @@ def policy_of(handler: BaseRouteHandler) -> RoutePolicy:
     """The resolved policy of a handler (kami's own routes and Litestar's get the platform's)."""
     policy: RoutePolicy = handler.opt.get(_POLICY_KEY, _PLATFORM_POLICY)
     return policy
+
+
+def answered_methods(declared: Iterable[str]) -> list[str]:
+    """The methods kami answers on a path whose handlers declare ``declared``, sorted: HEAD wherever
+    GET is (:mod:`kami.pipeline.head`). For ``Allow`` headers."""
+    methods = {m.upper() for m in declared}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def is_app_route(handler: BaseRouteHandler) -> bool:

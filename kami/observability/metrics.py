@@ -103,6 +103,11 @@ def record_redis_store(connected: bool, in_flight: int, limit: int) -> None:
     REDIS_STORE.labels("limit").set(limit)
 
 
+# Litestar appends the response's charset to a text/* media type: given prometheus_client's own
+# "...; charset=utf-8" too, the header named it twice.
+EXPOSITION_MEDIA_TYPE = "; ".join(p for p in CONTENT_TYPE_LATEST.split("; ") if not p.startswith("charset="))
+
+
 def _registry() -> CollectorRegistry | None:
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return None
@@ -119,9 +124,9 @@ def _registry() -> CollectorRegistry | None:
     description="Text exposition format; the sum over every worker of this instance.",
     include_in_schema=True,
     tags=[PLATFORM_TAG],
-    media_type=CONTENT_TYPE_LATEST,
+    media_type=EXPOSITION_MEDIA_TYPE,
 )
 async def metrics_endpoint() -> Response[bytes]:
     registry = _registry()
     body = generate_latest(registry) if registry is not None else generate_latest()
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    return Response(body, media_type=EXPOSITION_MEDIA_TYPE)

@@ -2,7 +2,8 @@
 
 Litestar builds that answer when it first groups a path's handlers, so when two controllers share a
 path (App A's public ``POST /users`` and admin ``GET /users``) it lists only the first group's methods.
-The merged route knows them all; this ``before_send`` hook answers with those.
+The merged route knows them all; this ``before_send`` hook answers with those (and HEAD wherever GET
+is, which kami answers: :mod:`kami.pipeline.head`).
 
 Overrides: the ``Allow`` header of Litestar's generated ``OPTIONS`` handler.
 Upstream: https://github.com/litestar-org/litestar/issues/4169 (closed: fixed in Litestar 3 only).
@@ -17,6 +18,7 @@ from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 
 from kami.overrides.response_headers import SendHook, set_response_headers
+from kami.routes import answered_methods
 
 __all__ = ["options_allow_header"]
 
@@ -28,7 +30,7 @@ def options_allow_header() -> SendHook:
         if not allowed:
             for route in app.routes:
                 if isinstance(route, HTTPRoute):
-                    allowed[route.path_format] = ", ".join(sorted(route.methods)).encode()
+                    allowed[route.path_format] = ", ".join(answered_methods(route.methods)).encode()
         return allowed.get(template)
 
     async def correct(message: Message, scope: Scope) -> None:

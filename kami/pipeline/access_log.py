@@ -18,6 +18,7 @@ from kami.envelope import current_span_id, current_trace_id
 from kami.observability.logging import AccessLineWriter
 from kami.observability.metrics import IN_FLIGHT, record_pool, record_redis_store, record_request
 from kami.overrides.response_headers import set_response_headers
+from kami.pipeline.head import requested_method
 from kami.routes import PLATFORM_APP, policy_of
 from kami.runtime import runtime_of
 from kami.security.trusted_proxies import TrustedProxies
@@ -47,7 +48,7 @@ async def annotate_response(message: Message, scope: Scope) -> None:
     set_response_headers(message, headers)
     if span.is_recording():
         template = scope.get("path_template") or "unmatched route"
-        span.update_name(f"{scope.get('method', '')} {template}")
+        span.update_name(f"{requested_method(scope)} {template}")
         span.set_attribute("http.route", template)
         handler = scope.get("route_handler")
         if handler is not None:
@@ -90,6 +91,7 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        method = str(scope.get("method", ""))  # before HeadAsGet runs a HEAD request as its GET
         IN_FLIGHT.inc()
         request_id = self._request_id(scope)
         scope.setdefault("state", {})["kami_request_id"] = request_id  # type: ignore[typeddict-item]
@@ -104,7 +106,6 @@ class AccessLog:
             route = scope.get("path_template") or "unmatched route"
             handler = scope.get("route_handler")
             app = policy_of(handler).app if handler is not None else PLATFORM_APP
-            method = str(scope.get("method", ""))
             IN_FLIGHT.dec()
             record_request(method, route, seen["status"], app, seconds)
             self._sample_pools(scope, started)

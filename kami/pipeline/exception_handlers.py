@@ -33,6 +33,7 @@ from kami.envelope import error
 from kami.errors import KamiError
 from kami.pipeline.not_found import routing_miss
 from kami.pipeline.validation import field_problems
+from kami.routes import answered_methods
 
 __all__ = ["envelope_response", "exception_handlers", "to_envelope_response"]
 
@@ -68,6 +69,8 @@ def _http_exception_response(exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     code = code_for_status(status)
     headers = dict(exc.headers or {})
+    if status == 405 and "allow" in headers:  # Litestar's routing names it in lower case
+        headers["allow"] = ", ".join(answered_methods(headers["allow"].replace(" ", "").split(",")))
     if status == 400 and isinstance(exc, ClientException) and str(exc.detail).startswith("JSON is malformed"):
         return envelope_response(
             code, f"Malformed JSON body: {exc.detail.split(': ', 1)[-1]}", headers=headers

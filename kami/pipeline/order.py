@@ -2,6 +2,7 @@
 
 1. ``AccessLog``: request id, the access line and the request metrics (every request, 404/405 too).
 2. ``ServerSpanMiddleware``: W3C trace context, sampling; the trace id the envelope carries.
+   ``HeadAsGet``: a HEAD request runs its GET route and is answered without the content.
 3. Litestar routes the request; the exception handlers (``kami.pipeline.exception_handlers``) turn any
    failure from here on into the envelope. Unknown routes and wrong methods stop here (404/405).
 4. On a matched route, ``HeaderLimitMiddleware`` (431); then on an app's route (mounted under its
@@ -25,6 +26,7 @@ from kami.observability.logging import access_line_writer
 from kami.overrides.options_allow import options_allow_header
 from kami.overrides.response_headers import SendHook
 from kami.pipeline.access_log import AccessLog, annotate_response
+from kami.pipeline.head import HeadAsGet
 from kami.pipeline.header_limit import HeaderLimitMiddleware
 from kami.pipeline.idempotency import IdempotencyMiddleware
 from kami.pipeline.rate_limit import RateLimitMiddleware
@@ -40,7 +42,7 @@ def wrap_edge(litestar_handler: ASGIApp, runtime: Runtime, proxies: TrustedProxi
     """Steps 1 and 2, around Litestar's own handler."""
     telemetry = runtime.telemetry
     writers = [access_line_writer(runtime.settings), telemetry.export_access_line]
-    return AccessLog(telemetry.server_span(litestar_handler), proxies, writers=writers)
+    return AccessLog(telemetry.server_span(HeadAsGet(litestar_handler)), proxies, writers=writers)
 
 
 def middleware(runtime: Runtime) -> list[Middleware]:
