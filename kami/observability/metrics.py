@@ -55,7 +55,9 @@ REDIS_STORE = Gauge(
     multiprocess_mode="livesum",
 )
 READY = Gauge(
-    "kami_ready", "1 while /health/ready answers 200, 0 while it answers 503.", multiprocess_mode="livemin"
+    "kami_ready",
+    "1 while every worker's /health/ready would answer 200 (each checks itself every 5 s), else 0.",
+    multiprocess_mode="livemin",
 )
 EVENTS = Counter(
     "kami_events", "Platform and business events (cache hits, rejections, orders...).", ["event", "label"]

@@ -7,6 +7,8 @@ the lifespan closes them. The order a request passes through is :mod:`kami.pipel
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -31,7 +33,7 @@ from kami.overrides.openapi_document import polish
 from kami.pipeline import order
 from kami.pipeline.dependencies import dependencies, session_store
 from kami.pipeline.exception_handlers import exception_handlers
-from kami.pipeline.health import HealthController, health_checks, ready_checks
+from kami.pipeline.health import HealthController, health_checks, ready_checks, watch_readiness
 from kami.pipeline.index import IndexController
 from kami.pipeline.openapi import BEARER_SCHEME, build_openapi_config, docs_assets_router
 from kami.routes import resolve_route_policies
@@ -87,9 +89,13 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
             await anyio.to_thread.run_sync(upgrade, settings)
         polish(app, security=(BEARER_SCHEME, requires_token))
         log.info("kami started", apps=[s.name for s in specs], environment=settings.app.environment)
+        readiness = asyncio.create_task(watch_readiness(runtime), name="kami readiness")
         try:
             yield
         finally:
+            readiness.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await readiness
             await runtime.jobs.drain()
             await dispose_read_engines()
             await backend.close()

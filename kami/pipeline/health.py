@@ -31,12 +31,15 @@ __all__ = [
     "check_redis",
     "check_telemetry",
     "health_checks",
+    "readiness",
     "ready_checks",
     "run_checks",
+    "watch_readiness",
 ]
 
 Status = Literal["ok", "degraded", "down", "disabled"]
 CHECK_TIMEOUT = 2.0
+READINESS_SECONDS = 5.0  # how often each worker refreshes kami_ready on its own
 
 
 class ComponentHealth(msgspec.Struct, kw_only=True):
@@ -174,12 +177,25 @@ class HealthController(Controller):
         responses=responses(Codes.SERVICE_UNAVAILABLE),
     )
     async def ready(self, request: Request[Any, Any, Any]) -> Response[ApiResponse[HealthReport]]:
-        if is_draining():
-            report = HealthReport(
-                status="down", components={"process": ComponentHealth(status="down", detail="draining")}
-            )
-        else:
-            runtime = runtime_of(request.app)
-            report = await run_checks(runtime, runtime.ready_checks)
-        READY.set(0 if report.status == "down" else 1)
-        return _answer(report)
+        return _answer(await readiness(runtime_of(request.app)))
+
+
+async def readiness(runtime: Runtime) -> HealthReport:
+    """What ``/health/ready`` answers, also written to ``kami_ready`` for this worker."""
+    if is_draining():
+        report = HealthReport(
+            status="down", components={"process": ComponentHealth(status="down", detail="draining")}
+        )
+    else:
+        report = await run_checks(runtime, runtime.ready_checks)
+    READY.set(0 if report.status == "down" else 1)
+    return report
+
+
+async def watch_readiness(runtime: Runtime, every: float = READINESS_SECONDS) -> None:
+    """Keep ``kami_ready`` true for this worker whether or not anything probes it: under Compose and
+    Swarm the health check calls ``/health/live`` only, and a worker never asked kept the gauge (the
+    minimum over workers) at 0 while the service was ready. Runs until cancelled."""
+    while True:
+        await readiness(runtime)
+        await asyncio.sleep(every)

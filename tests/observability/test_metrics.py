@@ -46,3 +46,21 @@ def test_metrics_sum_every_worker(tmp_path: Path) -> None:
     assert (
         len({p.name.split("_")[-1] for p in (tmp_path / "data" / "prometheus").glob("*.db")}) >= 2
     )  # 2 writers
+
+
+def test_ready_reads_one_on_every_worker_that_nothing_probed(tmp_path: Path) -> None:
+    """Compose and Swarm check ``/health/live`` only: ``kami_ready`` (the minimum over the workers)
+    must still read 1 once every worker is ready, without a single ``/health/ready``."""
+    env = kami_env(tmp_path, KAMI_REDIS_URL=service_url("redis"))
+    with run_kami(env, workers=2) as kami, httpx.Client(base_url=kami.url) as client:
+        deadline, ready = time.monotonic() + 15, None
+        while time.monotonic() < deadline:
+            text = client.get("/metrics", headers={"Connection": "close"}).text
+            found = re.search(r"^kami_ready (\S+)$", text, re.M)
+            ready = float(found.group(1)) if found else None
+            if ready == 1.0:
+                break
+            time.sleep(0.2)
+        access = [line for line in kami.output().splitlines() if "/health/ready" in line]
+    assert ready == 1.0, f"kami_ready read {ready}"
+    assert not access, "something probed /health/ready"
