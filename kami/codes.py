@@ -126,6 +126,7 @@ class Codes:
     CACHE_UNAVAILABLE = _r(5003, "Cache unavailable", 503)
     SERVICE_UNAVAILABLE = _r(5004, "Service unavailable", 503)
     TRANSACTION_CONFLICT = _r(5005, "The operation collided with a concurrent one; retry it", 503)
+    OVERLOADED = _r(5006, "The server is at capacity; retry shortly", 503)
     UNKNOWN = _r(9000, "Unknown error", 500)
 
 

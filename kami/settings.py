@@ -103,6 +103,14 @@ class ServerSettings(_Group, frozen=True, kw_only=True):
     max_body_size: Annotated[int, msgspec.Meta(ge=1024, description="Largest accepted request body.")] = (
         1_048_576
     )
+    max_in_flight: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            description="App requests one worker serves at once; beyond, 503 / 5006 with Retry-After at "
+            "once instead of a queue (health, metrics and docs are never refused). 0 = no limit.",
+        ),
+    ] = 200
 
 
 class DatabaseSettings(_Group, frozen=True, kw_only=True):

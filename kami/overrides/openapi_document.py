@@ -49,7 +49,12 @@ __all__ = ["ERROR_COMPONENT", "example_envelope", "polish"]
 
 ERROR_COMPONENT = "ErrorResponse"
 # What every app route (and every route taking input) may answer besides what it documents itself.
-_APP_ROUTE_FAILURES = (Codes.TOO_MANY_REQUESTS, Codes.DATABASE_ERROR, Codes.CACHE_UNAVAILABLE)
+_APP_ROUTE_FAILURES = (
+    Codes.TOO_MANY_REQUESTS,
+    Codes.DATABASE_ERROR,
+    Codes.CACHE_UNAVAILABLE,
+    Codes.OVERLOADED,
+)
 _INPUT_FAILURES = (Codes.INVALID_INPUT, Codes.MISSING_FIELD)
 _BODY_FAILURES = (Codes.MALFORMED_REQUEST, Codes.PAYLOAD_TOO_LARGE)
 _EXAMPLE_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -320,7 +325,7 @@ def _header(name: str) -> Reference:
 
 def _document_response_headers(app: Litestar, document: Any, components: Components) -> None:
     """The headers kami sends: trace and request ids on every answer; the rate limit's on every answer
-    of a rate-limited route (the apps'); ``Retry-After`` on 429."""
+    of a rate-limited route (the apps'); ``Retry-After`` on 429, and on an app route's 503."""
     components.headers = {**(components.headers or {}), **_HEADERS}
     for handler, operation in _operations_of(app, document):
         limited = is_app_route(handler)
@@ -328,7 +333,7 @@ def _document_response_headers(app: Litestar, document: Any, components: Compone
             if not isinstance(response, OpenAPIResponse):
                 continue
             names = [*_EVERY_ANSWER, *(_RATE_LIMITED if limited else ())]
-            if status == "429":
+            if status == "429" or (status == "503" and limited):  # 5005 and 5006 say when to retry
                 names.append("Retry-After")
             added = {name: _header(name) for name in names}
             response.headers = {**(response.headers or {}), **added}

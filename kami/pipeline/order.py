@@ -6,7 +6,8 @@
 3. Litestar routes the request; the exception handlers (``kami.pipeline.exception_handlers``) turn any
    failure from here on into the envelope. Unknown routes and wrong methods stop here (404/405).
 4. On a matched route, ``HeaderLimitMiddleware`` (431); then on an app's route (mounted under its
-   prefix; kami's own routes pay nothing for these), in order: ``RateLimitMiddleware`` (429),
+   prefix; kami's own routes pay nothing for these), in order: ``AdmissionMiddleware`` (503 beyond the
+   worker's capacity), ``RateLimitMiddleware`` (429),
    ``IdempotencyMiddleware`` (a replay answers the stored response), ``ResponseCacheMiddleware`` (a
    hit answers with a fresh trace id).
 5. The guards, then the handler: a controller parses, calls one service, wraps with ``success()``.
@@ -26,6 +27,7 @@ from kami.observability.logging import access_line_writer
 from kami.overrides.options_allow import options_allow_header
 from kami.overrides.response_headers import SendHook
 from kami.pipeline.access_log import AccessLog, annotate_response
+from kami.pipeline.admission import AdmissionMiddleware
 from kami.pipeline.head import HeadAsGet
 from kami.pipeline.header_limit import HeaderLimitMiddleware
 from kami.pipeline.idempotency import IdempotencyMiddleware
@@ -55,6 +57,7 @@ def app_route_middleware(runtime: Runtime, proxies: TrustedProxies) -> list[Midd
     start-up, so a health probe or a metrics scrape never passes through them."""
     settings = runtime.settings
     return [
+        AdmissionMiddleware(settings.server.max_in_flight),
         RateLimitMiddleware(settings.ratelimit, proxies),
         IdempotencyMiddleware(settings.server.max_body_size, proxies),
         ResponseCacheMiddleware(),
