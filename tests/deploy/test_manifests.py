@@ -288,7 +288,16 @@ def test_traffic_scaling_and_data_promises(overlay: str) -> None:
     assert targets == {"cpu": 70, "memory": 80}
     if overlay == "production":
         assert (hpa["minReplicas"], hpa["maxReplicas"]) == (3, 10)
-    mysql = one(docs, "StatefulSet", "kami-mysql")["spec"]["template"]["spec"]["containers"][0]
+    mysql_pod = one(docs, "StatefulSet", "kami-mysql")["spec"]["template"]["spec"]
+    mysql = mysql_pod["containers"][0]
+    # MySQL's passwords as files from the secret, never as environment values.
+    secret_env = {e["name"]: e["value"] for e in mysql["env"] if e["name"].endswith("_PASSWORD_FILE")}
+    assert set(secret_env) == {"MYSQL_PASSWORD_FILE", "MYSQL_ROOT_PASSWORD_FILE"}
+    assert not [e for e in mysql["env"] if "valueFrom" in e]
+    mounted = {m["name"]: m["mountPath"] for m in mysql["volumeMounts"]}
+    (volume,) = [v for v in mysql_pod["volumes"] if v["name"] == "secrets"]
+    files = {f"{mounted['secrets']}/{item['path']}" for item in volume["secret"]["items"]}
+    assert set(secret_env.values()) == files
     config = _config(docs)
     _fits_the_database(
         {k: v for k, v in config.items() if not k.endswith("_FILE")},
@@ -307,6 +316,5 @@ def test_traffic_scaling_and_data_promises(overlay: str) -> None:
         assert policy["podSelector"]["matchLabels"] == stateful["selector"]["matchLabels"]
         (rule,) = policy["ingress"]
         assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "kami"}}}]
-    config = _config(docs)
     assert config["KAMI_DATABASE_HOST"] == "kami-mysql"
     assert config["KAMI_REDIS_URL"].startswith("redis://kami-redis:")
