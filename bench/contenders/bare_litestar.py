@@ -8,7 +8,8 @@ No logging, metrics, tracing, rate limits, idempotency or problem mapping: the d
 and kami, in server CPU per request, is what kami's platform costs over the framework it is built on.
 
 Configured by BENCH_DATABASE_URL (SQLAlchemy URL), BENCH_REDIS_URL, BENCH_SECRET_KEY and
-BENCH_POOL_SIZE. The tables are kami's own model classes' tables, so both read and write the same rows.
+BENCH_POOL_SIZE. The tables are kami's own model classes' tables, so both read and write the same rows,
+and a product is answered with App B's own msgspec struct.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from apps.app_a.models import Order, OrderLine, User
 from apps.app_b.models import Product
+from apps.app_b.schemas import ProductOut  # the same answer shape: a plain msgspec struct
 
 PRODUCTS = Product.__table__
 USERS = User.__table__
@@ -47,17 +49,6 @@ class Envelope(msgspec.Struct):
     message: str = "Success"
     trace_id: str = ""
     timestamp: str = ""
-
-
-class ProductOut(msgspec.Struct):
-    id: UUID
-    name: str
-    price: Decimal
-    description: str | None
-    stock: int
-    version: int
-    created_at: datetime
-    updated_at: datetime
 
 
 class OrderItem(msgspec.Struct):
