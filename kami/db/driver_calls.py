@@ -5,12 +5,15 @@ instrumentation would have made. (Driver exceptions become SQLAlchemy's in :mod:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any
 
 from opentelemetry import trace
 from sqlalchemy.engine import Dialect
+
+from kami.db.statement_timing import record
 
 __all__ = [
     "Processor",
@@ -31,16 +34,26 @@ def trace_with(provider: trace.TracerProvider) -> None:
 
 
 def statement_span(dialect: Dialect, sql: str, name: str) -> Any:
-    """The client span of one statement when the request is sampled (as the ORM path has), else nothing."""
+    """Around one statement the driver runs: its duration (:mod:`kami.db.statement_timing`) and, when the
+    request is sampled, its client span (as the ORM path has)."""
     if not trace.get_current_span().is_recording():
-        return nullcontext()
+        return _timed(sql)
     return _span(dialect.name, sql, name)
+
+
+@contextmanager
+def _timed(sql: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        record(sql, time.perf_counter() - started)
 
 
 @contextmanager
 def _span(system: str, sql: str, name: str) -> Iterator[None]:
     attributes = {"db.system": system, "db.statement": sql, "db.operation": name.partition(" ")[0]}
-    with _tracer.start_as_current_span(name, kind=trace.SpanKind.CLIENT, attributes=attributes):
+    with _tracer.start_as_current_span(name, kind=trace.SpanKind.CLIENT, attributes=attributes), _timed(sql):
         yield
 
 

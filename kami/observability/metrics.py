@@ -25,6 +25,7 @@ from kami.overrides.pool_internals import max_overflow
 from kami.routes import METRICS_PATH, PLATFORM_TAG
 
 __all__ = [
+    "DB_STATEMENT_SECONDS",
     "EVENTS",
     "IN_FLIGHT",
     "POOL",
@@ -36,6 +37,7 @@ __all__ = [
     "record_pool",
     "record_redis_store",
     "record_request",
+    "record_statement",
 ]
 
 REQUESTS = Counter("kami_requests", "HTTP requests answered.", ["method", "route", "status", "app"])
@@ -44,6 +46,12 @@ REQUEST_SECONDS = Histogram(
     "Time to answer, by route.",
     ["method", "route", "app"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+DB_STATEMENT_SECONDS = Histogram(
+    "kami_db_query_duration_seconds",
+    "Time the database took to answer a statement, by kind (select, insert, update, delete, other).",
+    ["kind"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 IN_FLIGHT = Gauge("kami_requests_in_flight", "Requests being answered.", multiprocess_mode="livesum")
 POOL = Gauge("kami_db_pool_connections", "Database pool connections.", ["state"], multiprocess_mode="livesum")
@@ -83,6 +91,17 @@ def record_request(method: str, route: str, status: int, app: str, seconds: floa
     counter, histogram = series
     counter.inc()
     histogram.observe(seconds)
+
+
+_statement_series: dict[str, Any] = {}
+
+
+def record_statement(kind: str, seconds: float) -> None:
+    """One statement's duration (kami.db.statement_timing reports here)."""
+    series = _statement_series.get(kind)
+    if series is None:
+        series = _statement_series[kind] = DB_STATEMENT_SECONDS.labels(kind)
+    series.observe(seconds)
 
 
 def record_pool(pool: Any) -> None:

@@ -28,6 +28,7 @@ from opentelemetry.trace import Link, SpanKind
 from opentelemetry.util.types import Attributes
 
 from kami.db.driver_calls import trace_with
+from kami.db.statement_timing import observe_with, time_statements
 from kami.observability.counters import counters
 from kami.observability.logging import ACCESS_LOGGER, service_name
 from kami.observability.server_span import ServerSpanMiddleware
@@ -185,12 +186,17 @@ class Telemetry:
         )
 
     def instrument(self, engines: Sequence[Any], redis: Any, store: PipelinedRedis | None = None) -> None:
-        """Child spans for every SQL statement and Redis command (on these engines and clients)."""
+        """Child spans for every SQL statement and Redis command (on these engines and clients), and
+        every statement's duration in ``kami_db_query_duration_seconds``."""
         from opentelemetry.instrumentation.redis import RedisInstrumentor
 
+        from kami.observability.metrics import record_statement  # after the multiprocess folder is set
+
         tracer = self.tracer_provider.get_tracer("opentelemetry.instrumentation.sqlalchemy")
+        observe_with(record_statement)  # the lean paths' statements, timed in kami.db.driver_calls
         for engine in engines:  # per engine, not SQLAlchemyInstrumentor: see kami.overrides.otel_internals
             trace_engine(tracer, engine.sync_engine)
+            time_statements(engine.sync_engine)
         if redis is not None:
             RedisInstrumentor.instrument_client(redis, tracer_provider=self.tracer_provider)
         if store is not None:
