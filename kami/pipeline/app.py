@@ -8,7 +8,6 @@ the lifespan closes them. The order a request passes through is :mod:`kami.pipel
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -89,13 +88,13 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
             await anyio.to_thread.run_sync(upgrade, settings)
         polish(app, security=(BEARER_SCHEME, requires_token))
         log.info("kami started", apps=[s.name for s in specs], environment=settings.app.environment)
-        readiness = asyncio.create_task(watch_readiness(runtime), name="kami readiness")
+        stop_watching = asyncio.Event()
+        watcher = asyncio.create_task(watch_readiness(runtime, stop_watching), name="kami readiness")
         try:
             yield
         finally:
-            readiness.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await readiness
+            stop_watching.set()
+            await watcher  # ends after the check it is running, if any (at most CHECK_TIMEOUT)
             await runtime.jobs.drain()
             await dispose_read_engines()
             await backend.close()

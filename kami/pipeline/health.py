@@ -6,6 +6,7 @@ Each check has a short timeout, so a hung dependency makes the probe answer 503 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Mapping
 from typing import Any, Literal
@@ -192,10 +193,13 @@ async def readiness(runtime: Runtime) -> HealthReport:
     return report
 
 
-async def watch_readiness(runtime: Runtime, every: float = READINESS_SECONDS) -> None:
+async def watch_readiness(runtime: Runtime, stop: asyncio.Event, every: float = READINESS_SECONDS) -> None:
     """Keep ``kami_ready`` true for this worker whether or not anything probes it: under Compose and
     Swarm the health check calls ``/health/live`` only, and a worker never asked kept the gauge (the
-    minimum over workers) at 0 while the service was ready. Runs until cancelled."""
-    while True:
+    minimum over workers) at 0 while the service was ready. Runs until ``stop`` is set, and is never
+    cancelled in the middle of a check: a check cancelled mid-query left its SQLite connection holding
+    a lock ("database is locked" for the next writer). Each check is bounded by ``CHECK_TIMEOUT``."""
+    while not stop.is_set():
         await readiness(runtime)
-        await asyncio.sleep(every)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
