@@ -6,7 +6,8 @@ given back a moment ago was alive a moment ago; one that sat in the pool longer 
 ``KAMI_DATABASE_PRE_PING_AFTER`` seconds may have been cut meanwhile (a server restart, a failover, a
 proxy's idle timeout) and is tested first. A failed test raises ``DisconnectionError`` from the pool's
 ``checkout`` event, the pessimistic check SQLAlchemy documents: the pool discards that connection and
-checks out another. A connection that dies while in use is handled as before (the error invalidates
+checks out another (any failure of the test counts: asyncmy raises a bare ``RuntimeError`` for a socket
+that is already closed). A connection that dies while in use is handled as before (the error invalidates
 the pool, so every older connection is replaced on its next checkout).
 """
 
@@ -41,7 +42,8 @@ def ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
             return  # just opened, or used a moment ago
         try:
             dialect.do_ping(dbapi_connection)
-        except dialect.loaded_dbapi.Error as exc:
-            if dialect.is_disconnect(exc, dbapi_connection, None):
-                raise DisconnectionError(f"an idle pooled connection was cut: {exc}") from exc
-            raise
+        except Exception as exc:
+            # Whatever the failure (a driver error, or asyncmy's RuntimeError "Transport does not
+            # expose socket instance" for a socket already closed), this connection cannot be trusted:
+            # the pool replaces it, and if the server is down that new connection's error is the answer.
+            raise DisconnectionError(f"an idle pooled connection failed its test: {exc!r}") from exc
