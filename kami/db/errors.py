@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 
+from kami.overrides.asyncmy_socket import is_socket_gone
+
 __all__ = [
     "DatabaseFailure",
     "classify",
@@ -66,7 +68,7 @@ def _driver_lost(exc: BaseException) -> bool:
         and type(exc).__name__.endswith(("OperationalError", "InterfaceError"))
     ):
         return True  # MySQL client errors (CR_*): cannot connect, server gone away, lost connection
-    return type(exc).__name__ in _ASYNCPG_LOST
+    return type(exc).__name__ in _ASYNCPG_LOST or is_socket_gone(exc)
 
 
 def _lock_conflict(exc: BaseException) -> bool:

@@ -10,6 +10,7 @@
 | ``lazy_repository`` | advanced-alchemy's service builds its repository eagerly | none filed |
 | ``lean_session`` | closing an unused ``AsyncSession`` still enters a greenlet | none filed |
 | ``pool_internals`` | SQLAlchemy pools do not expose their overflow and recycle | none filed |
+| ``asyncmy_socket`` | asyncmy raises a bare ``RuntimeError`` for a socket closed mid-connect | none filed |
 | ``asyncpg_numeric`` | asyncpg's ``Numeric`` needs a type OID to process results | none filed |
 | ``otel_internals`` | OTel's private logs SDK, env sampler, queue-drop log; SQLAlchemy < 2.1 | contrib#2971 |
 | ``granian_drain`` | Granian closes its listener on SIGTERM, with no drain first | granian#518 |
