@@ -18,17 +18,13 @@ Key = tuple[str, tuple[tuple[str, str], ...]]
 class Counters:
     def __init__(self) -> None:
         self._values: Counter[Key] = Counter()
-        self._series: dict[Key, Any] = {}  # each label set's Prometheus series, looked up once
         self._lock = Lock()
 
     def increment(self, name: str, amount: int = 1, **labels: str) -> None:
         key = (name, tuple(sorted(labels.items())) if labels else ())
-        series = self._series.get(key)
-        if series is None:
-            series = self._series[key] = _events().labels(name, ",".join(f"{k}={v}" for k, v in key[1]))
         with self._lock:
             self._values[key] += amount
-        series.inc(amount)
+        _events(name, ",".join(f"{k}={v}" for k, v in key[1])).inc(amount)
 
     def value(self, name: str, **labels: str) -> int:
         wanted = set(labels.items())
@@ -36,12 +32,12 @@ class Counters:
             return sum(v for (n, found), v in self._values.items() if n == name and wanted <= set(found))
 
 
-def _events() -> Any:
+def _events(name: str, label: str) -> Any:
     # Imported on first use, not above: prometheus_client picks its multiprocess storage when it is
     # imported, and `kami serve` must prepare that folder first (kami.observability.prometheus_dir).
-    from kami.observability.metrics import EVENTS
+    from kami.observability.metrics import EVENTS, series
 
-    return EVENTS
+    return series(EVENTS, name, label)
 
 
 counters = Counters()

@@ -43,7 +43,7 @@ class ResponseCacheMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         policy = policy_of(scope["route_handler"])
         declared = policy.cache
-        if declared is None or scope.get("method") not in ("GET", "HEAD"):
+        if declared is None or scope.get("method") != "GET":  # HEAD arrives as GET (kami.pipeline.head)
             await next_app(scope, receive, send)
             return
         ttl = declared.ttl
