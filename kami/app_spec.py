@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kami.codes import BusinessCode, CodeRegistry
 from kami.codes import registry as code_registry
 from kami.db.config import APPS_PACKAGE, migrations_path
+from kami.observability.slo import ServiceLevel
 from kami.routes import APP_KEY, RateLimit
 from kami.runtime import runtime_of
 from kami.store.namespace import Store
@@ -67,6 +68,7 @@ class AppSpec:
     exports: Mapping[str, ServiceFactory] = field(default_factory=dict)
     sessions: bool = False  # server-side cookie sessions (``request.session``) in the shared store
     session_max_age: int = 14 * 86400
+    slo: ServiceLevel = field(default_factory=ServiceLevel)  # alerts: infra/observability/slo-alerts.yaml
 
     @property
     def session_store(self) -> str:
@@ -91,6 +93,9 @@ def load_apps(modules: Sequence[str]) -> list[AppSpec]:
         spec = getattr(module, "app", None)
         if not isinstance(spec, AppSpec):
             raise AppLoadError(f"KAMI_APPS: {module_name!r} has no `app = AppSpec(...)`")
+        slo_problems = spec.slo.problems()
+        if slo_problems:
+            raise AppLoadError(f"{module_name}: AppSpec.slo: {'; '.join(slo_problems)}")
         for models in spec.models:
             importlib.import_module(models)
         specs.append(spec)

@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_SECRET_KEY",
     "AppSettings",
     "DatabaseSettings",
+    "JobsSettings",
     "RateLimitSettings",
     "RedisAddress",
     "RedisAddressError",
@@ -111,6 +112,14 @@ class ServerSettings(_Group, frozen=True, kw_only=True):
             "once instead of a queue (health, metrics and docs are never refused). 0 = no limit.",
         ),
     ] = 200
+    request_timeout: Annotated[
+        float,
+        msgspec.Meta(
+            ge=0,
+            description="Seconds an app request may take; past it 504 / 5007 and its work is cancelled "
+            "(a route may declare its own deadline). 0 = no deadline.",
+        ),
+    ] = 30.0
 
 
 class DatabaseSettings(_Group, frozen=True, kw_only=True):
@@ -161,6 +170,14 @@ class DatabaseSettings(_Group, frozen=True, kw_only=True):
             "(0 = before every use: one extra round trip per request).",
         ),
     ] = 1.0
+    statement_timeout: Annotated[
+        float,
+        msgspec.Meta(
+            ge=0,
+            description="Seconds the database itself lets one statement run (MariaDB max_statement_time, "
+            "MySQL max_execution_time for SELECTs, PostgreSQL statement_timeout). 0 = no limit.",
+        ),
+    ] = 30.0
     echo: Annotated[bool, _doc("Log every SQL statement.")] = False
     auto_migrate: Annotated[
         bool | None, _doc("Apply migrations on start; unset = only on the embedded SQLite default.")
@@ -195,6 +212,22 @@ class RedisSettings(_Group, frozen=True, kw_only=True):
         ),
     ] = 50
     socket_timeout: Annotated[float, msgspec.Meta(gt=0, description="Seconds per Redis command.")] = 2.0
+
+
+class JobsSettings(_Group, frozen=True, kw_only=True):
+    env_prefix: ClassVar[str] = "JOBS_"
+    concurrency: Annotated[
+        int, msgspec.Meta(ge=1, le=1000, description="Jobs one `kami worker` runs at once.")
+    ] = 10
+    port: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            le=65535,
+            description="Port `kami worker` answers /health/live and /metrics on (bound on "
+            "KAMI_SERVER_HOST); 0 = none.",
+        ),
+    ] = 8001
 
 
 class RateLimitSettings(_Group, frozen=True, kw_only=True):
@@ -247,6 +280,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
     database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
     redis: RedisSettings = msgspec.field(default_factory=RedisSettings)
+    jobs: JobsSettings = msgspec.field(default_factory=JobsSettings)
     telemetry: TelemetrySettings = msgspec.field(default_factory=TelemetrySettings)
     ratelimit: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
     security: SecuritySettings = msgspec.field(default_factory=SecuritySettings)
@@ -319,6 +353,7 @@ _GROUPS: dict[str, type[_Group]] = {
     "server": ServerSettings,
     "database": DatabaseSettings,
     "redis": RedisSettings,
+    "jobs": JobsSettings,
     "telemetry": TelemetrySettings,
     "ratelimit": RateLimitSettings,
     "security": SecuritySettings,

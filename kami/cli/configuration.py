@@ -30,11 +30,12 @@ def config(example: bool) -> None:
     "folder",
     type=click.Path(file_okay=False, path_type=str),
     default=None,
-    help="Write configuration.md and codes.md into this folder (e.g. docs).",
+    help="Write docs/configuration.md, docs/codes.md and infra/observability/slo-alerts.yaml under this "
+    "project root (e.g. .).",
 )
-@click.option("--check", is_flag=True, help="Exit 1 if the files in --write's folder are out of date.")
+@click.option("--check", is_flag=True, help="Exit 1 if the files under --write's root are out of date.")
 def reference(folder: str | None, check: bool) -> None:
-    """The configuration and business-code references, generated from the code."""
+    """The configuration and business-code references and the SLO alert rules, generated from the code."""
     # Imported here: the code table needs every app loaded, which `kami config` must not pay for.
     from kami.cli.reference import references, write_references
 

@@ -17,6 +17,7 @@ __all__ = ["main"]
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("kami.cli.serve", "serve", "Serve kami under Granian (respawning workers, drain on SIGTERM)."),
     "worker": ("kami.cli.serve", "worker", "Run background jobs and their cron schedules from Redis."),
+    "jobs": ("kami.cli.jobs", "jobs", "Dead letters of background jobs: list them, replay one."),
     "migrate": ("kami.cli.database", "migrate", "Apply every pending migration and exit."),
     "db": ("kami.cli.database", "db", "The one migration history of every app (current, revision, ...)."),
     "config": ("kami.cli.configuration", "config", "Print the effective settings (secrets masked)."),

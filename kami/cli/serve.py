@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 import anyio
@@ -14,6 +15,7 @@ from kami.cli.loading import apps_or_fail
 from kami.cli.output import EXIT_FAILED, fail, settings_or_fail
 from kami.cli.serving import serve as serve_forever
 from kami.jobs import PLATFORM_JOBS, build_worker, collect, redis_queue
+from kami.jobs.monitor import WorkerMonitor
 from kami.observability.logging import configure_logging
 from kami.observability.prometheus_dir import prepare_multiprocess_dir
 from kami.settings import SettingsError, get_settings
@@ -57,9 +59,15 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
 
 
 @click.command()
-@click.option("--concurrency", type=int, default=10, show_default=True, help="Jobs run at once.")
-def worker(concurrency: int) -> None:
-    """Run background jobs (and their cron schedules) from the shared Redis queue."""
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Jobs run at once (default KAMI_JOBS_CONCURRENCY).",
+)
+def worker(concurrency: int | None) -> None:
+    """Run background jobs (and their cron schedules) from the shared Redis queue. On SIGTERM it takes
+    no new job and gives running ones as long as the longest job's timeout."""
     settings = settings_or_fail()
     specs = apps_or_fail(settings)
     client = build_redis(settings)
@@ -70,13 +78,27 @@ def worker(concurrency: int) -> None:
         fail(problem, code=EXIT_FAILED)
     configure_logging(settings, settings.app.name + "-worker")
     jobs = collect(specs, PLATFORM_JOBS)
-    log.info("kami worker started", jobs=sorted(jobs))
+    grace = max(job.spec.timeout for job in jobs.values())
+    log.info("kami worker started", jobs=sorted(jobs), grace_seconds=grace)
 
     async def run() -> None:
         queue = redis_queue(client)
-        grace = settings.server.graceful_timeout
-        await build_worker(
-            jobs, build_backend(settings), queue, settings, concurrency=concurrency, grace=grace
-        ).start()
+        backend = build_backend(settings)
+        monitor = WorkerMonitor(queue, backend)
+        if settings.jobs.port:
+            monitor.serve(settings.server.host, settings.jobs.port)
+        sampler = asyncio.create_task(monitor.sample_forever())
+        try:
+            await build_worker(
+                jobs,
+                backend,
+                queue,
+                settings,
+                concurrency=concurrency or settings.jobs.concurrency,
+                grace=grace,
+            ).start()
+        finally:
+            sampler.cancel()
+            monitor.close()
 
     anyio.run(run)

@@ -2,10 +2,9 @@
 enqueue through the ``jobs`` dependency (:class:`Jobs`). The queue and worker live in
 :mod:`kami.jobs.runner`."""
 
+from kami.jobs.dead_letters import DEAD_LETTER_TTL, DeadLetter
 from kami.jobs.platform import PLATFORM_JOBS
 from kami.jobs.runner import (
-    DEAD_LETTER_TTL,
-    DeadLetter,
     JobContext,
     Jobs,
     JobSpec,

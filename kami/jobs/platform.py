@@ -24,5 +24,5 @@ async def purge_idempotency_records(context: JobContext) -> int:
 
 
 PLATFORM_JOBS = [
-    JobSpec(purge_idempotency_records, retries=3, retry_delay=5.0, timeout=600, cron="23 * * * *")
+    JobSpec(purge_idempotency_records, retries=3, retry_delay=5.0, timeout=120, cron="23 * * * *")
 ]

@@ -19,23 +19,21 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
 import structlog
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from saq import CronJob, Job, Queue, Worker
 from saq.job import Status
 from saq.queue.redis import RedisQueue
+from saq.types import PartialTimersDict
 
-from kami.observability.counters import counters
+from kami.jobs import dead_letters
 from kami.routes import PLATFORM_APP
 from kami.settings import Settings
 from kami.store.backend import Backend
 from kami.store.namespace import Store
 
 __all__ = [
-    "DEAD_LETTER_TTL",
-    "DeadLetter",
     "JobContext",
     "JobSpec",
     "Jobs",
@@ -47,7 +45,6 @@ __all__ = [
 
 log = structlog.get_logger("kami.jobs")
 tracer = trace.get_tracer("kami.jobs")
-DEAD_LETTER_TTL = 30 * 86400.0
 QUEUE_NAME = "kami"
 JobFunction = Callable[..., Awaitable[Any]]
 
@@ -89,15 +86,6 @@ class RegisteredJob:
         return JobContext(Store(backend, self.app), settings, job.key, job.attempts)
 
 
-class DeadLetter(msgspec.Struct):
-    function: str
-    key: str
-    attempts: int
-    error: str | None
-    kwargs: dict[str, Any]
-    failed_at: float
-
-
 class Jobs:
     """What handlers use to enqueue: ``await jobs.enqueue(low_stock_report, threshold=5)``."""
 
@@ -116,6 +104,21 @@ class Jobs:
         registered = self.by_function.get(function)
         if registered is None:
             raise LookupError(f"{function.__qualname__} is not a job of a mounted app (AppSpec.jobs)")
+        return await self._submit(registered, kwargs)
+
+    async def replay(self, key: str) -> str | None:
+        """Queue a dead letter's job again with its arguments (and forget the letter); the new run's
+        key, or None when no such letter is kept or its job is no longer declared."""
+        letter = await dead_letters.take(self.backend, key)
+        if letter is None:
+            return None
+        registered = self.registered.get(letter.function)
+        if registered is None:
+            await dead_letters.keep_letter(self.backend, letter)  # not ours to drop: keep it
+            return None
+        return await self._submit(registered, letter.kwargs)
+
+    async def _submit(self, registered: RegisteredJob, kwargs: dict[str, Any]) -> str:
         spec = registered.spec
         carrier: dict[str, str] = {}
         propagate.inject(carrier)  # the enqueuing request's trace travels with the job
@@ -150,7 +153,7 @@ class Jobs:
                 job.error = repr(exc)
                 if attempt < spec.retries:
                     await asyncio.sleep(spec.retry_delay * 2 ** (attempt - 1))
-        await _dead_letter(self.backend, job)
+        await dead_letters.keep(self.backend, job)
 
     async def drain(self) -> None:
         """Wait for jobs running in this process (shutdown, tests)."""
@@ -167,6 +170,7 @@ class _job_span:  # noqa: N801 - used as a context manager, reads as a function
         self.span: Any = None
 
     def __enter__(self) -> None:
+        self.started = time.perf_counter()
         parent = propagate.extract((self.job.meta or {}).get("trace", {}))
         self.token = otel_context.attach(parent)
         self.span = tracer.start_span(f"job {self.job.function}", kind=trace.SpanKind.CONSUMER)
@@ -176,6 +180,12 @@ class _job_span:  # noqa: N801 - used as a context manager, reads as a function
         structlog.contextvars.bind_contextvars(job=self.job.function, job_key=self.job.key)
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        # Imported here: prometheus_client picks its multiprocess storage when first imported, after
+        # `kami serve` has prepared it (kami.observability.prometheus_dir).
+        from kami.observability.metrics import record_job
+
+        outcome = "succeeded" if exc is None else "failed"
+        record_job(self.job.function, outcome, time.perf_counter() - self.started)
         if exc is not None:
             self.span.record_exception(exc)
             self.span.set_status(trace.Status(trace.StatusCode.ERROR))
@@ -184,15 +194,6 @@ class _job_span:  # noqa: N801 - used as a context manager, reads as a function
         if self.token is not None:
             otel_context.detach(self.token)  # type: ignore[arg-type]
         structlog.contextvars.unbind_contextvars("job", "job_key")
-
-
-async def _dead_letter(backend: Backend, job: Job) -> None:
-    record = DeadLetter(job.function, job.key, job.attempts, job.error, dict(job.kwargs or {}), time.time())
-    await backend.set(f"jobs:dead:{job.key}", msgspec.json.encode(record), ttl=DEAD_LETTER_TTL)
-    counters.increment("jobs_dead", function=job.function)
-    log.error(
-        "job failed for good", function=job.function, key=job.key, attempts=job.attempts, error=job.error
-    )
 
 
 def _wrap(registered: RegisteredJob, backend: Backend, settings: Settings) -> Callable[..., Awaitable[Any]]:
@@ -207,6 +208,9 @@ def _wrap(registered: RegisteredJob, backend: Backend, settings: Settings) -> Ca
     return run
 
 
+_QUICK_TIMERS: PartialTimersDict = {"schedule": 1, "abort": 1, "sweep": 5, "worker_info": 5}
+
+
 def build_worker(
     registered: dict[str, RegisteredJob],
     backend: Backend,
@@ -218,7 +222,9 @@ def build_worker(
     grace: int = 30,
 ) -> Worker[Any]:
     """The SAQ worker for every declared job and cron schedule. On SIGTERM it stops taking jobs and
-    gives running ones ``grace`` seconds (idle pollers also wait that long: SAQ's behaviour)."""
+    gives running ones ``grace`` seconds. SAQ's stop also waits for its idle loops, so each must come
+    round quickly: a pop gives up after 1 s, the sweep and worker-info loops turn every 5 s (by
+    default a pop blocks for ever and the sweep sleeps 60 s: an idle worker took the whole grace)."""
     functions = [(name, _wrap(job, backend, settings)) for name, job in registered.items()]
     crons = [
         CronJob(
@@ -234,7 +240,7 @@ def build_worker(
     async def after_process(ctx: dict[str, Any]) -> None:
         job: Job | None = ctx.get("job")
         if job is not None and job.status == Status.FAILED:
-            await _dead_letter(backend, job)
+            await dead_letters.keep(backend, job)
 
     return Worker(
         queue,
@@ -242,7 +248,8 @@ def build_worker(
         cron_jobs=crons,
         after_process=after_process,
         burst=burst,
-        dequeue_timeout=1.0 if burst else 0.0,
+        dequeue_timeout=1.0,
+        timers=_QUICK_TIMERS,
         concurrency=concurrency,
         shutdown_grace_period_s=grace,
     )

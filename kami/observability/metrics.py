@@ -21,6 +21,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from kami.observability.slo import REQUEST_DURATION_BUCKETS
 from kami.overrides.pool_internals import max_overflow
 from kami.routes import METRICS_PATH, PLATFORM_TAG
 
@@ -28,12 +29,15 @@ __all__ = [
     "DB_STATEMENT_SECONDS",
     "EVENTS",
     "IN_FLIGHT",
+    "JOBS",
+    "JOB_SECONDS",
     "POOL",
     "READY",
     "REDIS_STORE",
     "REQUESTS",
     "REQUEST_SECONDS",
     "metrics_endpoint",
+    "record_job",
     "record_pool",
     "record_redis_store",
     "record_request",
@@ -46,7 +50,7 @@ REQUEST_SECONDS = Histogram(
     "kami_request_duration_seconds",
     "Time to answer, by route.",
     ["method", "route", "app"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    buckets=REQUEST_DURATION_BUCKETS,  # an SLO's latency threshold is one of them
 )
 DB_STATEMENT_SECONDS = Histogram(
     "kami_db_query_duration_seconds",
@@ -67,6 +71,19 @@ READY = Gauge(
     "kami_ready",
     "1 while every worker's /health/ready would answer 200 (each checks itself every 5 s), else 0.",
     multiprocess_mode="livemin",
+)
+JOB_SECONDS = Histogram(
+    "kami_job_duration_seconds",
+    "Time a job run took, by job and outcome (succeeded, failed); a failed run may be retried.",
+    ["function", "outcome"],
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900),
+)
+JOBS = Gauge(
+    "kami_jobs",
+    "Jobs by state: queued (waiting for a worker), active (running), scheduled (retries and delays "
+    "waiting for their time) and dead (dead letters kept). Sampled by `kami worker` every 5 s.",
+    ["state"],
+    multiprocess_mode="max",
 )
 EVENTS = Counter(
     "kami_events", "Platform and business events (cache hits, rejections, orders...).", ["event", "label"]
@@ -97,6 +114,10 @@ def record_request(method: str, route: str, status: int, app: str, seconds: floa
 def record_statement(kind: str, seconds: float) -> None:
     """One statement's duration (kami.db.statement_timing reports here)."""
     series(DB_STATEMENT_SECONDS, kind).observe(seconds)
+
+
+def record_job(function: str, outcome: str, seconds: float) -> None:
+    series(JOB_SECONDS, function, outcome).observe(seconds)
 
 
 def record_pool(pool: Any) -> None:

@@ -46,6 +46,10 @@ class Backend(Protocol):
     async def delete_if_value(self, key: str, expected: bytes) -> bool: ...
     async def hit_window(self, key: str, limit: int, window: float) -> WindowResult: ...
     async def get_many(self, keys: list[str]) -> list[bytes | None]: ...
+    async def members(self, key: str) -> list[str]:
+        """The members of an index set (written by ``set_if_unchanged``)."""
+        ...
+
     async def set_if_unchanged(
         self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None], index: Index | None = None
     ) -> bool:
@@ -163,6 +167,9 @@ class RedisBackend:
         found: list[bytes | None] = await self.redis.execute("MGET", *keys)
         return found
 
+    async def members(self, key: str) -> list[str]:
+        return sorted(member.decode() for member in await self.redis.execute("SMEMBERS", key))
+
     async def set_if_unchanged(
         self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None], index: Index | None = None
     ) -> bool:
@@ -249,6 +256,10 @@ class MemoryBackend:
 
     async def get_many(self, keys: list[str]) -> list[bytes | None]:
         return [await self.get(key) for key in keys]
+
+    async def members(self, key: str) -> list[str]:
+        found = self._live(key)
+        return sorted(found) if isinstance(found, set) else []
 
     async def set_if_unchanged(
         self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None], index: Index | None = None

@@ -12,11 +12,12 @@ from kami.cli import main
 from kami.codes import registry
 from kami.settings import describe_variables, load_settings
 
-DOCS = Path(__file__).parents[2] / "docs"
+ROOT = Path(__file__).parents[2]
+DOCS = ROOT / "docs"
 
 
 def test_committed_references_are_up_to_date() -> None:
-    result = CliRunner().invoke(main, ["reference", "--write", str(DOCS), "--check"])
+    result = CliRunner().invoke(main, ["reference", "--write", str(ROOT), "--check"])
     assert result.exit_code == 0, result.output
 
 
@@ -36,9 +37,11 @@ def test_references_cover_every_variable_and_code() -> None:
 
 def test_check_fails_on_a_stale_copy(tmp_path: Path) -> None:
     shutil.copytree(DOCS, tmp_path / "docs")
+    shutil.copytree(ROOT / "infra" / "observability", tmp_path / "infra" / "observability")
     stale = tmp_path / "docs" / "codes.md"
     stale.write_text(stale.read_text().replace("Insufficient stock", "Out of stock"))
-    result = CliRunner().invoke(main, ["reference", "--write", str(tmp_path / "docs"), "--check"])
+    result = CliRunner().invoke(main, ["reference", "--write", str(tmp_path), "--check"])
     assert result.exit_code == 1
-    assert "codes.md" in result.output
+    assert "docs/codes.md" in result.output
     assert "configuration.md" not in result.output
+    assert "slo-alerts.yaml" not in result.output

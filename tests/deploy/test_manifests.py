@@ -50,7 +50,8 @@ def _loads_in_production(environment: dict[str, str], tmp_path: Path) -> None:
     for name in [n for n in env if n.endswith("_FILE")]:
         assert name.removesuffix("_FILE") in KNOWN_VARIABLES, name
         secret = tmp_path / name.lower()
-        secret.write_text("s3cret-" + "x" * 40)
+        password = "s3cret-" + "x" * 40
+        secret.write_text(f"redis://:{password}@redis:6379/0" if "REDIS_URL" in name else password)
         env[name] = str(secret)
     unknown = {n for n in env if n.startswith("KAMI_") and not n.endswith("_FILE")} - KNOWN_VARIABLES
     assert not unknown, f"not kami settings: {unknown}"
@@ -60,6 +61,32 @@ def _loads_in_production(environment: dict[str, str], tmp_path: Path) -> None:
 
 def _shutdown_budget(environment: dict[str, str]) -> int:
     return int(environment["KAMI_SERVER_DRAIN_SECONDS"]) + int(environment["KAMI_SERVER_GRACEFUL_TIMEOUT"])
+
+
+def _longest_job() -> int:
+    """The longest timeout of any job the default apps and kami declare: a worker's stop waits for it."""
+    from kami.jobs import PLATFORM_JOBS, collect
+
+    apps = load_apps(load_settings({"KAMI_ENV_FILE": "/nonexistent"}).app.apps)
+    return max(job.spec.timeout for job in collect(apps, PLATFORM_JOBS).values())
+
+
+def _worker_probe_port() -> int:
+    return int(load_settings({"KAMI_ENV_FILE": "/nonexistent"}).jobs.port)
+
+
+def _worker_stops_gracefully(service: dict[str, Any]) -> None:
+    """A Compose/Swarm worker: probed on its own port, given longer than the longest job to stop."""
+    assert service["command"] == ["worker"]
+    assert f"127.0.0.1:{_worker_probe_port()}/health/live" in " ".join(service["healthcheck"]["test"])
+    assert _seconds(service["stop_grace_period"]) > _longest_job()
+
+
+def _backs_up_with_the_script(service: dict[str, Any]) -> None:
+    assert service["image"].startswith("mysql:")
+    assert service["command"] == ["bash", "/opt/kami-backup/mysql.sh", "backup"]
+    assert (ROOT / "infra/backup/mysql.sh").is_file()
+    assert {"MYSQL_HOST", "MYSQL_DATABASE", "MYSQL_USER", "BACKUP_DIR"} <= set(service["environment"])
 
 
 def _paths_served() -> set[str]:
@@ -83,6 +110,12 @@ def test_compose_waits_long_enough_for_a_graceful_stop() -> None:
     assert _seconds(kami["stop_grace_period"]) > _shutdown_budget(defaults)
     observability = {n for n, s in compose["services"].items() if "observability" in s.get("profiles", [])}
     assert observability == {"otel-collector", "jaeger"}
+    _worker_stops_gracefully(compose["services"]["worker"])
+    backup = compose["services"]["backup"]
+    assert backup["profiles"] == ["backup"]  # one-shot: docker compose run --rm backup
+    assert backup["restart"] == "no"
+    _backs_up_with_the_script(backup)
+    assert "./infra/backup:/opt/kami-backup:ro" in backup["volumes"]
     collector = yaml.safe_load((ROOT / "infra/observability/otel-collector.yaml").read_text())
     assert collector["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"].endswith(":4317")
 
@@ -127,6 +160,23 @@ def test_stack_promises(tmp_path: Path) -> None:
     assert all(s["networks"] == ["backend"] for s in stack["services"].values())
     assert all(secret.get("external") for secret in stack["secrets"].values())
     assert kami["command"] == ["serve", "--migrate"]  # migrations under the database lock, then serve
+    worker = stack["services"]["worker"]
+    _worker_stops_gracefully(worker)
+    assert worker["environment"] == kami["environment"]
+    assert worker["deploy"]["replicas"] >= 2
+    backup = stack["services"]["backup"]
+    _backs_up_with_the_script(backup)
+    assert backup["deploy"]["mode"] == "replicated-job"
+    (config,) = backup["configs"]
+    assert stack["configs"][config["source"]]["file"] == "../backup/mysql.sh"
+    assert (STACK_PATH.parent / "../backup/mysql.sh").resolve().is_file()
+    # Redis asks for the password it reads from a secret; kami reads the URL carrying it from one.
+    redis = stack["services"]["redis"]
+    assert "--requirepass" in " ".join(redis["command"])
+    assert "/run/secrets/kami_redis_password" in " ".join(redis["command"])
+    assert "REDISCLI_AUTH" in " ".join(redis["healthcheck"]["test"])
+    assert kami["environment"]["KAMI_REDIS_URL_FILE"] == "/run/secrets/kami_redis_url"
+    assert "KAMI_REDIS_URL" not in kami["environment"]
     assert "/health/live" in " ".join(kami["healthcheck"]["test"])
     assert kami["ports"][0]["target"] == PORT
     environment = {k: str(v) for k, v in kami["environment"].items()}
@@ -173,8 +223,9 @@ def one(docs: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[
 def test_overlay_renders_and_validates_against_the_kubernetes_schemas(overlay: str) -> None:
     docs = rendered(overlay)
     kinds = sorted(d["kind"] for d in docs)
-    expected = ["ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Ingress", "PodDisruptionBudget"]
-    expected += ["NetworkPolicy"] * 2 + ["Service"] * 3 + ["StatefulSet"] * 2
+    expected = ["CronJob", "HorizontalPodAutoscaler", "Ingress", "PersistentVolumeClaim"]
+    expected += ["ConfigMap"] * 2 + ["Deployment"] * 2 + ["PodDisruptionBudget"] * 2
+    expected += ["NetworkPolicy"] * 5 + ["Service"] * 3 + ["StatefulSet"] * 2
     assert kinds == sorted(expected)
     for doc in docs:
         kubernetes_validate.validate(doc, kubernetes_validate.latest_version(), strict=True)
@@ -192,6 +243,7 @@ def _fits_the_database(environment: dict[str, str], replicas: int, max_connectio
     """Every pool of every worker of every replica at once, plus a migration job and an operator's
     session, within the server's ``max_connections``: past it answers turn into 503/5001."""
     checked = {**environment, "KAMI_ENVIRONMENT": "development", "KAMI_ENV_FILE": "/nonexistent"}
+    checked.setdefault("KAMI_REDIS_URL", "redis://redis:6379/0")  # the real one is a secret file
     settings = load_settings(checked)  # the pool's settings; production's secrets are checked above
     database = settings.database
     assert settings.server.workers > 0, "one worker per CPU: the connection budget depends on the node"
@@ -203,7 +255,16 @@ def _fits_the_database(environment: dict[str, str], replicas: int, max_connectio
 
 
 def _config(docs: list[dict[str, Any]]) -> dict[str, str]:
-    return dict(one(docs, "ConfigMap")["data"])
+    return dict(one(docs, "ConfigMap", _config_name(docs))["data"])
+
+
+def _config_name(docs: list[dict[str, Any]]) -> str:
+    (name,) = [
+        d["metadata"]["name"]
+        for d in docs
+        if d["kind"] == "ConfigMap" and "backup" not in d["metadata"]["name"]
+    ]
+    return str(name)
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -259,7 +320,7 @@ def test_deployment_promises(overlay: str, tmp_path: Path) -> None:
         mounts = {m["mountPath"] for m in container["volumeMounts"]}
         assert IMAGE_ENV["KAMI_DATA_DIR"].startswith(tuple(mounts))  # writable data folder
         references = {e["configMapRef"]["name"] for e in container["envFrom"]}
-        assert references == {one(docs, "ConfigMap")["metadata"]["name"]}
+        assert references == {_config_name(docs)}
 
     secret_volume = next(v for v in pod["volumes"] if "secret" in v)
     assert secret_volume["secret"]["secretName"] == "kami-secrets"
@@ -317,4 +378,95 @@ def test_traffic_scaling_and_data_promises(overlay: str) -> None:
         (rule,) = policy["ingress"]
         assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "kami"}}}]
     assert config["KAMI_DATABASE_HOST"] == "kami-mysql"
-    assert config["KAMI_REDIS_URL"].startswith("redis://kami-redis:")
+    # Redis asks for a password from the secret; kami reads the URL carrying it from the secret too.
+    assert "KAMI_REDIS_URL" not in config
+    assert config["KAMI_REDIS_URL_FILE"] == "/run/secrets/kami/redis-url"
+    redis = one(docs, "StatefulSet", "kami-redis")["spec"]["template"]["spec"]
+    (server,) = redis["containers"]
+    assert "--requirepass" in server["command"][-1]
+    assert "REDISCLI_AUTH" in server["livenessProbe"]["exec"]["command"][-1]
+    mounted = {m["mountPath"] for m in server["volumeMounts"]}
+    assert any(f"{path}/redis-password" in server["command"][-1] for path in mounted)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_worker_promises(overlay: str) -> None:
+    docs = rendered(overlay)
+    worker = one(docs, "Deployment", "kami-worker")
+    api = one(docs, "Deployment", "kami")
+    pod = worker["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    (api_container,) = api["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["worker"]
+    assert container["image"] == api_container["image"]
+    assert container["envFrom"] == api_container["envFrom"]
+    assert worker["spec"]["replicas"] >= 2
+    (port,) = container["ports"]
+    assert port["containerPort"] == _worker_probe_port()
+    assert worker["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == str(
+        _worker_probe_port()
+    )
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/health/live", "port": port["name"]}
+    assert _longest_job() < pod["terminationGracePeriodSeconds"] <= _longest_job() + 15
+    assert pod["securityContext"]["runAsUser"] == IMAGE_USER
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    selector = worker["spec"]["selector"]["matchLabels"]
+    assert one(docs, "PodDisruptionBudget", "kami-worker")["spec"]["selector"]["matchLabels"] == selector
+    assert selector != api["spec"]["selector"]["matchLabels"]  # the API's Service never routes to it
+    secret_items = {i["key"] for v in pod["volumes"] if "secret" in v for i in v["secret"]["items"]}
+    config = _config(docs)
+    needed = {v.rsplit("/", 1)[1] for k, v in config.items() if k.endswith("_FILE")}
+    assert needed <= secret_items
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_backup_cronjob(overlay: str) -> None:
+    docs = rendered(overlay)
+    cron = one(docs, "CronJob", "kami-backup")["spec"]
+    assert cron["concurrencyPolicy"] == "Forbid"
+    pod = cron["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"].startswith("mysql:")
+    command = container["command"]
+    assert command[0] == "bash"
+    assert command[-1] == "backup"
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    script_folder, script = command[1].rsplit("/", 1)
+    scripts = one(
+        docs,
+        "ConfigMap",
+        volumes[next(n for n, p in mounts.items() if p == script_folder)]["configMap"]["name"],
+    )
+    assert scripts["data"][script] == (ROOT / "infra/backup" / script).read_text()  # the tested script
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["MYSQL_HOST"] == _config(docs)["KAMI_DATABASE_HOST"]
+    assert env["MYSQL_PASSWORD_FILE"].startswith(mounts["secrets"])
+    claim = volumes[next(n for n, p in mounts.items() if p == env["BACKUP_DIR"])]["persistentVolumeClaim"]
+    one(docs, "PersistentVolumeClaim", claim["claimName"])
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_network_policies_cover_every_kami_pod(overlay: str) -> None:
+    """Every pod kami runs (API, worker, backup) is selected by a policy that limits both ways."""
+    docs = rendered(overlay)
+    policies = [d["spec"] for d in docs if d["kind"] == "NetworkPolicy"]
+    pods = [d["spec"]["template"]["metadata"]["labels"] for d in docs if d["kind"] == "Deployment"]
+    pods.append(one(docs, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"])
+    for labels in pods:
+        (policy,) = [
+            p
+            for p in policies
+            if p["podSelector"]["matchLabels"].items() <= labels.items()
+            and "app.kubernetes.io/component" in p["podSelector"]["matchLabels"]
+        ]
+        assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
+        reached = {port["port"] for rule in policy["egress"] for port in rule["ports"]}
+        assert {3306, 53} <= reached
+    api = next(
+        p for p in policies if p["podSelector"]["matchLabels"].get("app.kubernetes.io/component") == "api"
+    )
+    (rule,) = api["ingress"]
+    assert [port["port"] for port in rule["ports"]] == ["http"]
+    assert len(rule["from"]) == 2  # the ingress controller and Prometheus, nothing else

@@ -17,14 +17,22 @@ from tests.conftest import tool_path
 ROOT = Path(__file__).parents[2]
 FOLDER = ROOT / "infra" / "observability"
 ALERTS = FOLDER / "alerts.yaml"
+SLO_ALERTS = FOLDER / "slo-alerts.yaml"  # generated from AppSpec.slo (tests/cli/test_reference.py)
 DASHBOARD = json.loads((FOLDER / "grafana-dashboard.json").read_text())
 
 
+def _rules() -> list[dict[str, str]]:
+    return [
+        rule
+        for path in (ALERTS, SLO_ALERTS)
+        for group in yaml.safe_load(path.read_text())["groups"]
+        for rule in group["rules"]
+    ]
+
+
 def _expressions() -> list[str]:
-    rules = yaml.safe_load(ALERTS.read_text())
-    alerting = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
     panels = [target["expr"] for panel in DASHBOARD["panels"] for target in panel["targets"]]
-    return alerting + panels
+    return [rule["expr"] for rule in _rules()] + panels
 
 
 def _exported_series(sqlite_settings: Settings) -> set[str]:
@@ -43,16 +51,35 @@ def _exported_series(sqlite_settings: Settings) -> set[str]:
 def test_alert_rules_pass_promtool() -> None:
     promtool = tool_path("promtool", provided_by="Debian's prometheus package")
     result = subprocess.run(
-        [promtool, "check", "rules", str(ALERTS)], capture_output=True, text=True, check=False
+        [promtool, "check", "rules", str(ALERTS), str(SLO_ALERTS)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 8 rules found" in result.stdout
+    assert result.stdout.count("SUCCESS") == 2
+    alerts = [rule for rule in _rules() if "alert" in rule]
+    assert {rule["labels"]["severity"] for rule in alerts} == {"critical", "warning"}
+
+
+def test_every_app_has_burn_rate_alerts_in_both_tiers() -> None:
+    from kami.app_spec import load_apps
+    from kami.settings import load_settings
+
+    apps = {spec.name for spec in load_apps(load_settings({"KAMI_ENV_FILE": "/nonexistent"}).app.apps)}
+    burn = [rule for rule in _rules() if rule.get("alert", "").startswith("KamiSlo")]
+    for app in apps:
+        tiers = {
+            (rule["labels"]["slo"], rule["labels"]["severity"])
+            for rule in burn
+            if rule["labels"]["app"] == app
+        }
+        assert tiers == {(slo, tier) for slo in ("errors", "slow") for tier in ("critical", "warning")}, app
 
 
 def test_every_alert_has_a_runbook_entry() -> None:
     runbook = (ROOT / "docs" / "runbook.md").read_text().lower()
-    rules = yaml.safe_load(ALERTS.read_text())
-    for rule in (r for group in rules["groups"] for r in group["rules"]):
+    for rule in (r for r in _rules() if "alert" in r):
         anchor = rule["annotations"]["runbook"].split("#", 1)[1]
         assert f"### {rule['alert'].lower()}" in runbook or anchor in runbook.replace(" / ", ""), rule[
             "alert"
@@ -76,6 +103,10 @@ def test_dashboard_is_well_formed() -> None:
         "cache hit",
         "dropped spans",
         "readiness",
+        "job queue",
+        "dead letters",
+        "job duration",
+        "database query",
     ):
         assert topic in titles, topic
     for panel in DASHBOARD["panels"]:
@@ -85,9 +116,10 @@ def test_dashboard_is_well_formed() -> None:
 
 def test_dashboard_and_alerts_use_only_what_kami_exports(sqlite_settings: Settings) -> None:
     exported = _exported_series(sqlite_settings)
+    exported |= {rule["record"] for rule in _rules() if "record" in rule}  # recording rules' series
     sources = "\n".join(p.read_text() for p in (ROOT / "kami").rglob("*.py"))
     for expression in _expressions():
-        for name in re.findall(r"\b(kami_[a-z_]+)", expression):
+        for name in re.findall(r"\b(kami_[a-z_:0-9]+)", expression):
             assert name in exported, f"{name} is not exported (in: {expression})"
         for names in re.findall(r'event=~?"([^"]+)"', expression):
             for event in names.split("|"):
