@@ -127,6 +127,7 @@ class Codes:
     SERVICE_UNAVAILABLE = _r(5004, "Service unavailable", 503)
     TRANSACTION_CONFLICT = _r(5005, "The operation collided with a concurrent one; retry it", 503)
     OVERLOADED = _r(5006, "The server is at capacity; retry shortly", 503)
+    DEADLINE_EXCEEDED = _r(5007, "The request took longer than its deadline and was stopped", 504)
     UNKNOWN = _r(9000, "Unknown error", 500)
 
 
@@ -146,6 +147,7 @@ _FOR_STATUS: dict[int, BusinessCode] = {
     500: Codes.UNKNOWN,
     502: Codes.EXTERNAL_SERVICE_ERROR,
     503: Codes.SERVICE_UNAVAILABLE,
+    504: Codes.DEADLINE_EXCEEDED,
 }
 
 

@@ -115,18 +115,26 @@ class RouteOptions:
     rate_limit: RateLimit | None = None
     cache: ResponseCache | None = None
     idempotent: bool = False
+    deadline: float | None = None
 
 
 def route_options(
-    *, rate_limit: RateLimit | None = None, cache: ResponseCache | None = None, idempotent: bool = False
+    *,
+    rate_limit: RateLimit | None = None,
+    cache: ResponseCache | None = None,
+    idempotent: bool = False,
+    deadline: float | None = None,
 ) -> dict[str, Any]:
     """The ``opt`` of a route: ``@get("/", opt=route_options(cache=ResponseCache(ttl=60)))``.
 
     ``idempotent=True`` (unsafe methods only) makes the request one database transaction: it honours
     ``Idempotency-Key`` (the key's record commits with the work, so a retry replays the answer or runs
     for the first time, never twice) and is run again when it loses a lock conflict
-    (:mod:`kami.pipeline.idempotency`)."""
-    return {OPT_KEY: RouteOptions(rate_limit=rate_limit, cache=cache, idempotent=idempotent)}
+    (:mod:`kami.pipeline.idempotency`). ``deadline`` (seconds) replaces
+    ``KAMI_SERVER_REQUEST_TIMEOUT`` for this route (:mod:`kami.pipeline.deadline`)."""
+    return {
+        OPT_KEY: RouteOptions(rate_limit=rate_limit, cache=cache, idempotent=idempotent, deadline=deadline)
+    }
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,7 @@ class RoutePolicy:
     rate_bucket: str  # whose window a request counts in: ``app:route``, ``app`` or ``global``
     cache: ResponseCache | None
     idempotent: bool = False
+    deadline: float | None = None  # seconds the request may take; None: no deadline
 
 
 _PLATFORM_POLICY = RoutePolicy(PLATFORM_APP, None, "global", None)
@@ -171,9 +180,12 @@ def _handlers(app: Litestar) -> Iterator[tuple[str, BaseRouteHandler]]:
             yield getattr(route, "path_format", route.path), handler
 
 
-def resolve_route_policies(app: Litestar, app_rate_limits: dict[str, RateLimit | None]) -> None:
+def resolve_route_policies(
+    app: Litestar, app_rate_limits: dict[str, RateLimit | None], default_deadline: float = 0
+) -> None:
     """Check every app route's declarations and store its :class:`RoutePolicy` (call once, after the
-    application is built). ``app_rate_limits`` maps each mounted app to its ``AppSpec.rate_limit``."""
+    application is built). ``app_rate_limits`` maps each mounted app to its ``AppSpec.rate_limit``;
+    ``default_deadline`` is ``KAMI_SERVER_REQUEST_TIMEOUT`` (0: none)."""
     problems: list[str] = []
     for path, handler in _handlers(app):
         owner = handler.opt.get(APP_KEY)
@@ -203,12 +215,21 @@ def resolve_route_policies(app: Litestar, app_rate_limits: dict[str, RateLimit |
         if declared.idempotent and not methods <= UNSAFE_METHODS:
             problems.append(f"{where}: only unsafe methods (POST, PUT, PATCH, DELETE) can be idempotent")
             continue
+        deadline = declared.deadline
+        if deadline is not None and (
+            isinstance(deadline, bool) or not isinstance(deadline, int | float) or not deadline > 0
+        ):
+            problems.append(f"{where}: deadline must be a positive number of seconds, not {deadline!r}")
+            continue
         rate: RateLimit | None = declared.rate_limit
         bucket = f"{owner}:{path}"
         if rate is None:
             rate, bucket = app_rate_limits.get(owner), owner
         if rate is None:
             bucket = "global"
-        handler.opt[_POLICY_KEY] = RoutePolicy(owner, rate, bucket, declared.cache, declared.idempotent)
+        deadline = deadline if deadline is not None else (default_deadline or None)
+        handler.opt[_POLICY_KEY] = RoutePolicy(
+            owner, rate, bucket, declared.cache, declared.idempotent, float(deadline) if deadline else None
+        )
     if problems:
         raise RouteDeclarationError("invalid route declarations:\n" + "\n".join(f"  {p}" for p in problems))

@@ -10,9 +10,9 @@ from typing import Any
 from advanced_alchemy.config import AlembicAsyncConfig, AsyncSessionConfig
 from advanced_alchemy.extensions.litestar import EngineConfig, SQLAlchemyAsyncConfig
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from kami.db.liveness import ping_when_idle
+from kami.db.engines import EngineSetup, make_engine
 from kami.overrides.lean_session import LeanSession
 from kami.overrides.replica_routing import routing_session_maker
 from kami.settings import Settings
@@ -67,15 +67,17 @@ def engine_options(settings: Settings, url: str) -> dict[str, Any]:
 
 
 def _engine_maker(settings: Settings) -> Callable[..., AsyncEngine]:
-    """advanced-alchemy's ``create_engine_callable``: its engine options (JSON codecs included) plus,
-    unless every use is pinged, kami.db.liveness's test of idle connections."""
+    """advanced-alchemy's ``create_engine_callable``: its engine options (JSON codecs included), set
+    up by :func:`kami.db.engines.make_engine` (idle test unless every use is pinged, statement limit)."""
     db = settings.database
 
     def create(url: str, **options: Any) -> AsyncEngine:
-        engine = create_async_engine(url, **options)
-        if db.pre_ping and db.pre_ping_after > 0:
-            ping_when_idle(engine, db.pre_ping_after)
-        return engine
+        setup = EngineSetup(
+            connect_args=options.pop("connect_args", {}),
+            ping_after=db.pre_ping_after if db.pre_ping and db.pre_ping_after > 0 else None,
+            statement_timeout=db.statement_timeout,
+        )
+        return make_engine(url, setup, **options)
 
     return create
 

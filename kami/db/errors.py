@@ -34,6 +34,7 @@ class DatabaseFailure(enum.Enum):
     LOCK_CONFLICT = "lock conflict"  # deadlock victim or lock wait timeout: the transaction may run again
     DUPLICATE = "duplicate"  # a unique key already holds this value
     INTEGRITY = "integrity"  # another constraint refused the write (foreign key, check)
+    TIMEOUT = "timeout"  # the server stopped a statement at KAMI_DATABASE_STATEMENT_TIMEOUT
 
 
 def exception_chain(exc: BaseException, depth: int = 8) -> Iterator[BaseException]:
@@ -50,6 +51,10 @@ _ASYNCPG_LOST = frozenset({"ConnectionDoesNotExistError", "ConnectionFailureErro
 _MYSQL_LOCK_CODES = frozenset({1205, 1213})  # lock wait timeout, deadlock
 _PG_LOCK_STATES = frozenset({"40P01", "55P03", "40001"})  # deadlock, lock not available, serialization
 _DUPLICATE_MARKERS = ("duplicate entry", "duplicate key", "unique constraint", "23505", "(1062")
+# MariaDB's max_statement_time, MySQL's max_execution_time; PostgreSQL's query_canceled (the
+# statement_timeout; a cancel request too, which kami never sends).
+_MYSQL_TIMEOUT_CODES = frozenset({1969, 3024})
+_PG_TIMEOUT_STATE = "57014"
 _UNREACHABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 
 
@@ -79,6 +84,12 @@ def _lock_conflict(exc: BaseException) -> bool:
     return type(exc).__name__ == "OperationalError" and "database is locked" in str(exc)  # SQLite
 
 
+def _statement_timeout(exc: BaseException) -> bool:
+    if _code(exc) in _MYSQL_TIMEOUT_CODES:
+        return True
+    return getattr(exc, "sqlstate", None) == _PG_TIMEOUT_STATE
+
+
 def is_disconnect(exc: BaseException, dialect: Dialect | None = None) -> bool:
     """The connection ``exc`` came from is dead (it must be discarded, not given back to the pool)."""
     if dialect is not None and dialect.is_disconnect(exc, None, None):  # type: ignore[arg-type]
@@ -91,6 +102,8 @@ def classify(exc: BaseException) -> DatabaseFailure | None:
     chain = list(exception_chain(exc))
     if any(_lock_conflict(cause) for cause in chain):
         return DatabaseFailure.LOCK_CONFLICT
+    if any(_statement_timeout(cause) for cause in chain):
+        return DatabaseFailure.TIMEOUT
     if any(isinstance(cause, _UNREACHABLE) or is_disconnect(cause) for cause in chain):
         return DatabaseFailure.UNAVAILABLE
     if not any(

@@ -38,12 +38,12 @@ from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_scoped_session,
-    create_async_engine,
 )
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
 from kami.db.driver_calls import Processor, python_default, statement_span
+from kami.db.engines import make_engine, setup_of
 from kami.db.errors import driver_error, is_disconnect
 from kami.db.transaction import in_transaction
 from kami.overrides.asyncpg_numeric import result_processor
@@ -60,7 +60,8 @@ _read_engines: weakref.WeakKeyDictionary[Engine, AsyncEngine] = weakref.WeakKeyD
 
 
 def read_engine_for(engine: Engine) -> AsyncEngine:
-    """The autocommit pool beside ``engine`` (same URL and pool size), created on first use."""
+    """The autocommit pool beside ``engine`` (same URL, pool size and set-up: connect options, idle
+    test, statement limit), created on first use."""
     reader = _read_engines.get(engine)
     if reader is None:
         pool = engine.pool
@@ -68,7 +69,7 @@ def read_engine_for(engine: Engine) -> AsyncEngine:
         if engine.dialect.name != "sqlite":
             options |= {"pool_size": pool.size(), "max_overflow": max_overflow(pool)}  # type: ignore[attr-defined]
             options |= {"pool_reset_on_return": None, "pool_recycle": recycle_seconds(pool)}
-        reader = create_async_engine(engine.url, **options)
+        reader = make_engine(engine.url.render_as_string(hide_password=False), setup_of(engine), **options)
         _read_engines[engine] = reader
     return reader
 

@@ -130,7 +130,9 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         logging_config=None,
     )
     runtime.attach(app)
-    resolve_route_policies(app, {spec.name: spec.rate_limit for spec in specs})
+    resolve_route_policies(
+        app, {spec.name: spec.rate_limit for spec in specs}, settings.server.request_timeout
+    )
     resolve_dependencies_in_order(app)
     app.asgi_handler = order.wrap_edge(app.asgi_handler, runtime, proxies)
     return app

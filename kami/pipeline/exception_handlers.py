@@ -100,6 +100,9 @@ def to_envelope_response(exc: BaseException, request: Request[Any, Any, Any] | N
     if failure is DatabaseFailure.UNAVAILABLE:
         log.warning("database unavailable", error=type(exc).__name__, detail=str(exc)[:200])
         return envelope_response(Codes.DATABASE_ERROR, "Database unavailable, retry later")
+    if failure is DatabaseFailure.TIMEOUT:
+        log.warning("statement stopped by the database's time limit", detail=str(exc)[:200])
+        return envelope_response(Codes.DEADLINE_EXCEEDED)
     if failure is DatabaseFailure.LOCK_CONFLICT:
         log.warning("transaction lost a lock conflict", error=type(exc).__name__, detail=str(exc)[:200])
         return envelope_response(Codes.TRANSACTION_CONFLICT, headers={"Retry-After": "1"})

@@ -28,6 +28,7 @@ from kami.overrides.options_allow import options_allow_header
 from kami.overrides.response_headers import SendHook
 from kami.pipeline.access_log import AccessLog, annotate_response
 from kami.pipeline.admission import AdmissionMiddleware
+from kami.pipeline.deadline import DeadlineMiddleware
 from kami.pipeline.head import HeadAsGet
 from kami.pipeline.header_limit import HeaderLimitMiddleware
 from kami.pipeline.idempotency import IdempotencyMiddleware
@@ -58,6 +59,7 @@ def app_route_middleware(runtime: Runtime, proxies: TrustedProxies) -> list[Midd
     settings = runtime.settings
     return [
         AdmissionMiddleware(settings.server.max_in_flight),
+        DeadlineMiddleware(),
         RateLimitMiddleware(settings.ratelimit, proxies),
         IdempotencyMiddleware(settings.server.max_body_size, proxies),
         ResponseCacheMiddleware(),

@@ -38,6 +38,7 @@ EXPLAINED_ANYWHERE = {
     500: "unexpected errors, never expected; tests/pipeline/test_exception_handlers.py forces one",
     503: "dependency outages; tests/deploy/test_fault_reports.py cuts MySQL and Redis mid-traffic",
     429: "rate limiting is off here; tests/pipeline/test_rate_limit.py and test_ratelimit_processes.py",
+    504: "requests past their deadline or the database's statement limit; tests/pipeline/test_deadline.py",
 }
 # Success on an existing resource: schemathesis' random ids and the admin token's made-up account
 # find none, so these are reached by the functional tests that create them first.
