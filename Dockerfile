@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
 # kami: build with uv, run on python:3.13-slim as a non-root user.
-ARG PYTHON_IMAGE=python:3.13.0-slim-bookworm
+# A current 3.13 patch release (the newest uv knew of when pinned; tests/deploy/test_container.py
+# fails when it falls more than two patches behind the uv in use).
+ARG PYTHON_IMAGE=python:3.13.18-slim-bookworm
 ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.9
 
 FROM ${UV_IMAGE} AS uv
