@@ -6,7 +6,8 @@
 
 Each client is one wrk connection that thinks 2-6 s between requests (``--think-ms``; 1,000 clients
 then offer about 250 requests/s) and follows the journey: browse the list, look at a product, now and then
-place an order. Reported: requests, p50/p95/p99 latency, non-2xx and socket errors, orders answered
+place an order. Reported: requests, p50/p95/p99 latency, non-2xx and socket errors, the requests refused
+503 by load shedding (``--max-in-flight``) and the admitted requests' p50/p95, orders answered
 201 against orders stored (an order answered 201 but not stored is lost; orders stored beyond the
 answered ones were still in flight when wrk stopped counting), and worker memory at the start and end
 of the soak.
@@ -36,7 +37,7 @@ JOURNEY = """
 local tokens = {%(tokens)s}
 local products = {%(products)s}
 local threads = {}
-step, created, failed = 0, 0, 0  -- globals: done() reads them with thread:get
+step, created, failed, refused = 0, 0, 0, 0  -- globals: done() reads them with thread:get
 
 function setup(thread)
   table.insert(threads, thread)
@@ -66,19 +67,27 @@ end
 
 function response(status, headers, body)
   if status == 201 then created = created + 1 elseif status >= 300 then failed = failed + 1 end
+  if status == 503 then refused = refused + 1 end
 end
 
 function done(summary, latency, requests)
-  local orders, bad = 0, 0
+  local orders, bad, shed = 0, 0, 0
   for _, thread in ipairs(threads) do
     orders = orders + thread:get("created")
     bad = bad + thread:get("failed")
+    shed = shed + thread:get("refused")
   end
+  -- Refusals are answered at once, so they are the fastest answers: the admitted requests' quantile q
+  -- is the overall quantile at refused share + q x the admitted share.
+  local r = shed / math.max(summary.requests, 1)
+  local function admitted(q) return latency:percentile(100 * (r + q * (1 - r))) / 1000 end
   io.write(string.format('SOAK {"requests": %%d, "p50_ms": %%.2f, "p95_ms": %%.2f, "p99_ms": %%.2f, ' ..
-    '"non_2xx": %%d, "socket_errors": %%d, "orders_201": %%d}\\n',
+    '"non_2xx": %%d, "refused_503": %%d, "admitted_p50_ms": %%.2f, "admitted_p95_ms": %%.2f, ' ..
+    '"socket_errors": %%d, "timeouts": %%d, "orders_201": %%d}\\n',
     summary.requests, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
-    latency:percentile(99) / 1000, bad,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, orders))
+    latency:percentile(99) / 1000, bad, shed, admitted(0.5), admitted(0.95),
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.timeout, orders))
 end
 """
 
@@ -115,6 +124,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--think-ms", default="2000-6000", help="each client's pause between requests")
+    parser.add_argument(
+        "--max-in-flight",
+        default=None,
+        help="KAMI_SERVER_MAX_IN_FLIGHT for the run (0 = no shedding; default: kami's own default)",
+    )
     args = parser.parse_args()
     think = tuple(int(part) for part in args.think_ms.split("-", 1))
     fixtures = seed(args.database_url)
@@ -132,6 +146,8 @@ def main() -> None:
             }
         )
         env = environment("kami", folder / "kami", args.database_url, args.redis_url, receiver.endpoint)
+        if args.max_in_flight is not None:
+            env["KAMI_SERVER_MAX_IN_FLIGHT"] = args.max_in_flight
         log = folder / "kami.log"
         with started("kami", args.workers, env, log, kami_python) as (url, main_process, ready):
             memory: list[float] = []
@@ -172,6 +188,8 @@ def main() -> None:
         "clients": args.clients,
         "seconds": args.seconds,
         "requests_per_second": round(report["requests"] / args.seconds, 1),
+        "refused_share": round(report["refused_503"] / max(report["requests"], 1), 3),
+        "max_in_flight": env.get("KAMI_SERVER_MAX_IN_FLIGHT", "default"),
         "orders_stored": stored,
         "orders_lost": max(0, report["orders_201"] - stored),
         "orders_in_flight_at_cutoff": max(0, stored - report["orders_201"]),
