@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ __all__ = [
     "engine_options",
     "migrations_path",
     "normalise_url",
+    "replica_engines",
 ]
 
 DB_SESSION_KEY = "db_session"
@@ -119,4 +121,16 @@ def build_sqlalchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
             for r in settings.database.replica_urls
         ]
         config.session_maker = routing_session_maker(primary, replicas, **session_options)
+        _replicas[config.session_maker] = replicas
     return config
+
+
+# By the routing session maker the replicas serve (advanced-alchemy's config is not hashable).
+_replicas: weakref.WeakKeyDictionary[Any, list[AsyncEngine]] = weakref.WeakKeyDictionary()
+
+
+def replica_engines(config: SQLAlchemyAsyncConfig) -> list[AsyncEngine]:
+    """The read replicas' engines of ``config`` (none without ``KAMI_DATABASE_REPLICA_URLS``): traced,
+    timed and disposed like the primary."""
+    maker = config.session_maker
+    return list(_replicas.get(maker, ())) if maker is not None else []

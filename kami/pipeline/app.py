@@ -19,7 +19,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.cors import CORSConfig
 
 from kami.app_spec import AppSpec, load_apps, mount
-from kami.db.config import build_sqlalchemy_config
+from kami.db.config import build_sqlalchemy_config, replica_engines
 from kami.db.migrations import head_revision, upgrade
 from kami.db.precompiled import dispose_read_engines
 from kami.jobs import PLATFORM_JOBS, Jobs, collect, redis_queue
@@ -83,7 +83,8 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         backend = runtime.backend
         store_connection = backend.redis if isinstance(backend, RedisBackend) else None
-        runtime.telemetry.instrument([runtime.engine], runtime.redis, store_connection)
+        engines = [runtime.engine, *replica_engines(runtime.database)]
+        runtime.telemetry.instrument(engines, runtime.redis, store_connection)
         if settings.should_auto_migrate:
             await anyio.to_thread.run_sync(upgrade, settings)
         polish(app, security=(BEARER_SCHEME, requires_token))
@@ -97,6 +98,8 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
             await watcher  # ends after the check it is running, if any (at most CHECK_TIMEOUT)
             await runtime.jobs.drain()
             await dispose_read_engines()
+            for replica in engines[1:]:  # advanced-alchemy's plugin disposes the primary only
+                await replica.dispose()
             await backend.close()
             await runtime.telemetry.shutdown()
 

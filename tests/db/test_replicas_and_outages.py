@@ -130,3 +130,22 @@ async def _assert_absent(url: str, folder: Path, name: str) -> None:
     async with config.get_session() as session:
         assert (await session.execute(select(Product).where(Product.name == name))).first() is None
     await config.get_engine().dispose()
+
+
+@pytest.mark.parametrize("backend", ["mysql", "postgres"])
+def test_statements_on_a_replica_are_timed_like_the_primarys(backend: str, tmp_path: Path) -> None:
+    from prometheus_client import REGISTRY
+
+    primary_url, replica_url = service_url(backend), service_url(f"{backend}_replica")
+    for url in (primary_url, replica_url):
+        reset_schema(settings_for(url, tmp_path))
+    settings = settings_for(primary_url, tmp_path, KAMI_DATABASE_REPLICA_URLS=replica_url)
+
+    def selects() -> float:
+        return REGISTRY.get_sample_value("kami_db_query_duration_seconds_count", {"kind": "select"}) or 0.0
+
+    with TestClient(create_app(settings)) as client:
+        before = selects()
+        for size in range(1, 6):  # five different pages: no cached answer, a query on the replica each
+            assert client.get("/app-b/v1/products", params={"page_size": size}).status_code == 200
+        assert selects() - before >= 5
