@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     )
     from kami.fields import decimal_meta, decimal_pattern, pattern, to_decimal
     from kami.observability.counters import counters as events
+    from kami.observability.slo import ServiceLevel
     from kami.pipeline.openapi import responses
     from kami.routes import RateLimit, ResponseCache, route_options
 
@@ -51,6 +52,7 @@ _WHERE = {  # public name -> (module, name there)
     "responses": ("kami.pipeline.openapi", "responses"),
     "RateLimit": ("kami.routes", "RateLimit"),
     "ResponseCache": ("kami.routes", "ResponseCache"),
+    "ServiceLevel": ("kami.observability.slo", "ServiceLevel"),
     "route_options": ("kami.routes", "route_options"),
 }
 
@@ -69,6 +71,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimit",
     "ResponseCache",
+    "ServiceLevel",
     "ValidationError",
     "decimal_meta",
     "decimal_pattern",
