@@ -245,6 +245,9 @@ def environment(name: str, folder: Path, database_url: str, redis_url: str, otlp
             KAMI_RATELIMIT_DEFAULT="1000000/second",
             KAMI_RATELIMIT_TIERS="free=1000000/second",
             KAMI_SERVER_DRAIN_SECONDS="0",
+            # Every one of the load generator's connections admitted: this suite measures serving;
+            # bench/soak.py measures shedding (and sets its own limit).
+            KAMI_SERVER_MAX_IN_FLIGHT="1000",
         )
     plain = "mysql://" + database_url.split("://", 1)[1]
     return {

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.http_suite import environment, seed, shipped_environment, started, worker_rss_mib  # noqa: E402
+from kami.settings import ServerSettings  # noqa: E402
 from tests.support.otlp import OtlpReceiver  # noqa: E402
 
 JOURNEY = """
@@ -142,8 +143,8 @@ def main() -> None:
     parser.add_argument("--think-ms", default="2000-6000", help="each client's pause between requests")
     parser.add_argument(
         "--max-in-flight",
-        default=None,
-        help="KAMI_SERVER_MAX_IN_FLIGHT for the run (0 = no shedding; default: kami's own default)",
+        default=str(ServerSettings().max_in_flight),
+        help="KAMI_SERVER_MAX_IN_FLIGHT for the run (0 = no shedding; default: kami's default)",
     )
     args = parser.parse_args()
     think = tuple(int(part) for part in args.think_ms.split("-", 1))
@@ -162,8 +163,7 @@ def main() -> None:
             }
         )
         env = environment("kami", folder / "kami", args.database_url, args.redis_url, receiver.endpoint)
-        if args.max_in_flight is not None:
-            env["KAMI_SERVER_MAX_IN_FLIGHT"] = args.max_in_flight
+        env["KAMI_SERVER_MAX_IN_FLIGHT"] = args.max_in_flight
         log = folder / "kami.log"
         with started("kami", args.workers, env, log, kami_python) as (url, main_process, ready):
             memory: list[float] = []
@@ -223,7 +223,7 @@ def main() -> None:
         "requests_per_second": round(report["requests"] / args.seconds, 1),
         "refused_share": round(report["refused_503"] / max(report["requests"], 1), 3),
         "probe": _probe_report(probed),
-        "max_in_flight": env.get("KAMI_SERVER_MAX_IN_FLIGHT", "default"),
+        "max_in_flight": int(args.max_in_flight),
         "orders_stored": stored,
         "orders_lost": max(0, report["orders_201"] - stored),
         "orders_in_flight_at_cutoff": max(0, stored - report["orders_201"]),

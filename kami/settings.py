@@ -109,9 +109,10 @@ class ServerSettings(_Group, frozen=True, kw_only=True):
         msgspec.Meta(
             ge=0,
             description="App requests one worker serves at once; beyond, 503 / 5006 with Retry-After at "
-            "once instead of a queue (health, metrics and docs are never refused). 0 = no limit.",
+            "once instead of a queue (health, metrics and docs are never refused). About a worker's "
+            "throughput times the latency you accept (bench/soak.py). 0 = no limit.",
         ),
-    ] = 200
+    ] = 32
     request_timeout: Annotated[
         float,
         msgspec.Meta(
