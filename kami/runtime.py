@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from kami.jobs import Jobs
     from kami.observability.telemetry import Telemetry
     from kami.security.tokens import TokenSigner
+    from kami.security.trusted_proxies import TrustedProxies
     from kami.settings import Settings
     from kami.store.backend import Backend
 
@@ -46,6 +47,7 @@ class Runtime:
     redis: Redis | None  # redis-py, for the job queue and server-side sessions
     jobs: Jobs
     signer: TokenSigner
+    proxies: TrustedProxies  # whom to believe about the client's address: one rule for every layer
     telemetry: Telemetry
     schema_head: str | None  # the newest migration: what /health/ready expects the database at
     health_checks: Mapping[str, HealthCheck]  # /health: every component

@@ -268,6 +268,15 @@ class SecuritySettings(_Group, frozen=True, kw_only=True):
     secret_key: Annotated[str, _doc("Signing key for tokens (>= 32 characters in production).")] = (
         DEFAULT_SECRET_KEY
     )
+    access_token_seconds: Annotated[
+        int, msgspec.Meta(ge=60, le=86400, description="Lifetime of an access token, in seconds.")
+    ] = 900
+    refresh_token_seconds: Annotated[
+        int,
+        msgspec.Meta(
+            ge=300, le=90 * 86400, description="Lifetime of a refresh token (each works once), in seconds."
+        ),
+    ] = 14 * 86400
     cors_origins: Annotated[list[str], _doc("Origins allowed by CORS, comma separated.")] = msgspec.field(
         default_factory=list
     )

@@ -60,15 +60,20 @@ class AuthController(Controller):
         status_code=200,
         summary="Log in",
         description="Access and refresh tokens for the right email and password. Wrong credentials are a "
-        "business failure: HTTP 200 with code 1001. Attempts are limited per account (10 per 15 minutes, "
-        "from any address) and per address (30 per minute): 429 / 4006 with `Retry-After` beyond.",
+        "business failure: HTTP 200 with code 1001. After 10 failed attempts at one account from one "
+        "address in 15 minutes, that address is refused for that account (a success clears the count; "
+        "other addresses are not affected); every address makes at most 30 attempts a minute: "
+        "429 / 4006 with `Retry-After` beyond.",
         opt=route_options(rate_limit=LOGIN_RATE_PER_ADDRESS),
         responses=responses(Codes.TOO_MANY_REQUESTS),
     )
     async def login(
-        self, accounts: NamedDependency[AccountService], data: JSONBody[LoginIn]
+        self,
+        accounts: NamedDependency[AccountService],
+        data: JSONBody[LoginIn],
+        client_address: NamedDependency[str],
     ) -> ApiResponse[Tokens]:
-        return success(await accounts.login(data))
+        return success(await accounts.login(data, client_address))
 
     @post(
         "/refresh",

@@ -43,7 +43,7 @@ from kami import (
 )
 from kami.cache import Store
 from kami.data import PageParams, Service
-from kami.security import AttemptLimiter, Identity, TokenSigner
+from kami.security import FailureLimiter, Identity, TokenSigner
 
 __all__ = ["AccountService", "OrderService"]
 
@@ -51,7 +51,7 @@ log = structlog.get_logger(__name__)
 tracer = trace.get_tracer(__name__)
 
 
-LOGIN_ATTEMPTS_PER_ACCOUNT = (10, 15 * 60.0)  # attempts, seconds
+LOGIN_FAILURES = (10, 15 * 60.0)  # failed logins per account and address, seconds
 LOGIN_RATE_PER_ADDRESS = RateLimit(30, per="minute")  # the login route's own (anonymous callers: by address)
 
 
@@ -76,15 +76,20 @@ class AccountService(Service[User, UserOut]):
             )
         return self.to_out(user)
 
-    async def login(self, data: LoginIn) -> Tokens:
-        """Tokens for the right password; a business failure (HTTP 200, 1001) otherwise. Each account
-        takes at most ``LOGIN_ATTEMPTS_PER_ACCOUNT`` attempts per window, from any address (429 after)."""
-        if self.store is not None:
-            limit, window = LOGIN_ATTEMPTS_PER_ACCOUNT
-            await AttemptLimiter(self.store, "login", limit, window).attempt(data.email)
+    async def login(self, data: LoginIn, address: str) -> Tokens:
+        """Tokens for the right password; a business failure (HTTP 200, 1001) otherwise. After
+        ``LOGIN_FAILURES`` failed attempts at one account from one address, that address is refused
+        (429) for that account until the window lets go; a success clears the count."""
+        limiter = FailureLimiter(self.store, "login", *LOGIN_FAILURES) if self.store is not None else None
+        if limiter is not None:
+            await limiter.check(data.email, address)
         user = await self.get_one_or_none(email=data.email.lower())
         if not await verify_password(user.password_hash if user else None, data.password) or user is None:
+            if limiter is not None:
+                await limiter.failed(data.email, address)
             raise BusinessError(code=Codes.LOGIN_FAILED, message="Wrong email or password")
+        if limiter is not None:
+            await limiter.succeeded(data.email, address)
         return self._tokens(user)
 
     async def refresh(self, refresh_token: str) -> Tokens:

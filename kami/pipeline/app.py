@@ -63,8 +63,13 @@ def build_runtime(settings: Settings, specs: Sequence[AppSpec], database: SQLAlc
         redis=redis,
         jobs=Jobs(collect(specs, PLATFORM_JOBS), backend, queue, settings),
         signer=TokenSigner(
-            settings.security.secret_key, issuer=settings.app.name, audience=settings.app.name
+            settings.security.secret_key,
+            issuer=settings.app.name,
+            audience=settings.app.name,
+            access_ttl=settings.security.access_token_seconds,
+            refresh_ttl=settings.security.refresh_token_seconds,
         ),
+        proxies=TrustedProxies(settings.ratelimit.trusted_proxies),
         telemetry=build_telemetry(settings),
         schema_head=head_revision(),
         health_checks=health_checks(redis is not None),
@@ -77,7 +82,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
     specs = list(apps) if apps is not None else load_apps(settings.app.apps)
     db_config = build_sqlalchemy_config(settings)
     runtime = build_runtime(settings, specs, db_config)
-    proxies = TrustedProxies(settings.ratelimit.trusted_proxies)  # whom to believe: one rule for all
+    proxies = runtime.proxies
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

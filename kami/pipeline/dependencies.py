@@ -49,6 +49,12 @@ def _jobs(request: Request[Any, Any, Any]) -> Jobs:
     return runtime_of(request.app).jobs
 
 
+def _client_address(request: Request[Any, Any, Any]) -> str:
+    """The caller's address: the peer, or behind trusted proxies the address they report (the rule
+    the rate limit and the logs use)."""
+    return runtime_of(request.app).proxies.client_address(request.scope)
+
+
 def dependencies(apps: Sequence[AppSpec]) -> dict[str, Provide]:
     """kami's dependencies and every app's exported services; an export under a name kami already
     provides (or two apps exporting one name) stops start-up."""
@@ -60,6 +66,7 @@ def dependencies(apps: Sequence[AppSpec]) -> dict[str, Provide]:
         "cache": Provide(_cache, sync_to_thread=False),
         "flags": Provide(_flags, sync_to_thread=False),
         "jobs": Provide(_jobs, sync_to_thread=False),
+        "client_address": Provide(_client_address, sync_to_thread=False),
     }
     services = exported_services(apps)
     taken = set(services) & {*platform, DB_SESSION_KEY}

@@ -1,6 +1,6 @@
 """Authentication primitives shared by every app: signed tokens, the caller's identity, guards."""
 
-from kami.security.attempts import AttemptLimiter
+from kami.security.attempts import FailureLimiter
 from kami.security.identity import (
     Identity,
     current_identity,
@@ -12,7 +12,7 @@ from kami.security.identity import (
 from kami.security.tokens import TokenClaims, TokenSigner
 
 __all__ = [
-    "AttemptLimiter",
+    "FailureLimiter",
     "Identity",
     "TokenClaims",
     "TokenSigner",

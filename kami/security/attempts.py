@@ -1,13 +1,18 @@
-"""Attempts per subject (e.g. logins per account) counted in the shared store, so every replica agrees.
+"""Failed attempts per subject (e.g. wrong passwords for one account from one address) counted in the
+shared store, so every replica agrees.
 
-The request rate limiter counts by caller (user or address); this counts by what is being attacked:
-an attacker rotating addresses still gets only ``limit`` guesses at one account per ``window``.
+Only failures count, and a success clears them: a user who logs in now and then never comes near the
+limit, and nobody can lock an account by logging into it. The subject names what is attacked *and*
+from where (``login`` uses account + address), so an attacker who keeps failing from one address
+locks only that address out of that account; the owner logs in from anywhere else. The request rate
+limiter bounds how many attempts one address makes at all.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import time
 
 import structlog
 from redis.exceptions import RedisError
@@ -16,14 +21,15 @@ from kami.errors import RateLimitedError
 from kami.observability.counters import counters
 from kami.store.namespace import Store
 
-__all__ = ["AttemptLimiter"]
+__all__ = ["FailureLimiter"]
 
 log = structlog.get_logger("kami.attempts")
 
 
-class AttemptLimiter:
-    """At most ``limit`` attempts per subject in ``window`` seconds; the next answers 429 / 4006 with
-    ``Retry-After``. A store outage lets attempts through (logged and counted), as the rate limiter does."""
+class FailureLimiter:
+    """At most ``limit`` failures per subject in ``window`` seconds (a sliding window); after the
+    last, attempts answer 429 / 4006 with ``Retry-After`` until the oldest failure leaves the window.
+    A store outage lets attempts through (logged and counted), as the rate limiter does."""
 
     def __init__(self, store: Store, action: str, limit: int, window: float) -> None:
         self.store = store
@@ -31,21 +37,50 @@ class AttemptLimiter:
         self.limit = limit
         self.window = window
 
-    async def attempt(self, subject: str) -> None:
-        digest = hashlib.sha256(subject.strip().lower().encode()).hexdigest()[:32]  # no emails in keys
-        key = self.store.key("attempts", self.action, digest)
+    def _key(self, kind: str, *subject: str) -> str:
+        text = "\x1f".join(part.strip().lower() for part in subject)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:32]  # no emails or addresses in keys
+        return self.store.key("attempts", self.action, kind, digest)
+
+    async def check(self, *subject: str) -> None:
+        """Refuse (429) while ``subject`` is locked out; count nothing."""
         try:
-            result = await self.store.backend.hit_window(key, self.limit, self.window)
+            until = await self.store.backend.get(self._key("locked", *subject))
         except (RedisError, OSError) as exc:
-            counters.increment("ratelimit_store_errors")
-            log.warning(
-                "attempt limiter unavailable, letting through", action=self.action, error=type(exc).__name__
-            )
+            self._unavailable(exc)
             return
-        if not result.allowed:
-            retry = max(1, math.ceil(result.retry_after))
-            raise RateLimitedError(
-                f"Too many {self.action} attempts; retry in {retry} s",
-                data={"retry_after": retry},
-                headers={"Retry-After": str(retry)},
+        if until is None:
+            return
+        retry = max(1, math.ceil(float(until) - time.time()))
+        raise RateLimitedError(
+            f"Too many failed {self.action} attempts; retry in {retry} s",
+            data={"retry_after": retry},
+            headers={"Retry-After": str(retry)},
+        )
+
+    async def failed(self, *subject: str) -> None:
+        """Count a failure; the one that reaches the limit locks ``subject`` out."""
+        try:
+            result = await self.store.backend.hit_window(
+                self._key("failures", *subject), self.limit, self.window
             )
+            if result.remaining == 0 or not result.allowed:
+                lock_for = max(result.reset_after, 1.0)
+                until = str(time.time() + lock_for).encode()
+                await self.store.backend.set(self._key("locked", *subject), until, ttl=lock_for)
+                counters.increment("attempts_locked", action=self.action)
+        except (RedisError, OSError) as exc:
+            self._unavailable(exc)
+
+    async def succeeded(self, *subject: str) -> None:
+        """A success clears ``subject``'s failures."""
+        try:
+            await self.store.backend.delete(self._key("failures", *subject), self._key("locked", *subject))
+        except (RedisError, OSError) as exc:
+            self._unavailable(exc)
+
+    def _unavailable(self, exc: BaseException) -> None:
+        counters.increment("ratelimit_store_errors")
+        log.warning(
+            "attempt limiter unavailable, letting through", action=self.action, error=type(exc).__name__
+        )

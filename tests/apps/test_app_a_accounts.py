@@ -136,21 +136,44 @@ def test_create_admin_command(db_settings: Settings, client: Client) -> None:
     assert client.get("/app-a/v1/users", headers=headers).json()["data"]["items"][0]["role"] == "admin"
 
 
-def test_login_attempts_are_limited_per_account_from_any_address(shop: Shop, client: Client) -> None:
+def test_failed_logins_lock_out_one_address_from_one_account(shop: Shop, client: Client) -> None:
     shop.register("target")
     wrong = {"email": "target@example.com", "password": "not it"}
-    for n in range(10):  # each from another address, as an attacker rotating proxies would
-        answer = client.post("/app-a/v1/auth/login", json=wrong, headers={"X-Forwarded-For": f"10.0.0.{n}"})
+    right = {"email": "TARGET@example.com", "password": "correct horse"}
+    attacker = {"X-Forwarded-For": "10.0.0.66"}
+    for _ in range(10):
+        answer = client.post("/app-a/v1/auth/login", json=wrong, headers=attacker)
         assert answer.json()["code"] == 1001
-    blocked = client.post(
-        "/app-a/v1/auth/login", json={"email": "TARGET@example.com", "password": "correct horse"}
-    )
+    blocked = client.post("/app-a/v1/auth/login", json=right, headers=attacker)
     assert blocked.status_code == 429
     assert blocked.json()["code"] == 4006
     assert int(blocked.headers["Retry-After"]) > 0
     assert blocked.json()["data"]["retry_after"] == int(blocked.headers["Retry-After"])
+    # The owner, anywhere else, is not locked out by the attacker's failures.
+    owner = client.post("/app-a/v1/auth/login", json=right, headers={"X-Forwarded-For": "192.0.2.7"})
+    assert owner.status_code == 200
+    assert owner.json()["code"] == 0
     shop.register("bystander")
     assert shop.login("bystander")  # other accounts are not affected
+
+
+def test_only_failures_count_and_a_success_clears_them(shop: Shop, client: Client) -> None:
+    shop.register("regular")
+    right = {"email": "regular@example.com", "password": "correct horse"}
+    wrong = {"email": "regular@example.com", "password": "typo"}
+
+    def login(body: dict[str, str], address: str) -> tuple[int, int]:
+        answer = client.post("/app-a/v1/auth/login", json=body, headers={"X-Forwarded-For": address})
+        return answer.status_code, answer.json()["code"]
+
+    ok, failed, refused = (200, 0), (200, 1001), (429, 4006)
+    assert [login(right, "10.0.0.8") for _ in range(11)] == [ok] * 11  # successes never count
+    # Nine failures, a success, then ten more: the success cleared the nine, so only the tenth after it
+    # locks this address out.
+    assert [login(wrong, "10.0.0.9") for _ in range(9)] == [failed] * 9
+    assert login(right, "10.0.0.9") == ok
+    assert [login(wrong, "10.0.0.9") for _ in range(10)] == [failed] * 10
+    assert login(right, "10.0.0.9") == refused
 
 
 def test_login_attempts_are_limited_per_address(shop: Shop, client: Client) -> None:
@@ -162,3 +185,20 @@ def test_login_attempts_are_limited_per_address(shop: Shop, client: Client) -> N
     ]
     assert statuses[:30] == [200] * 30  # business failures (1001), each for another account
     assert statuses[30] == 429
+
+
+def test_token_lifetimes_are_settings(make_settings: Callable[..., Settings]) -> None:
+    import jwt
+    from litestar.testing import TestClient
+
+    from kami.pipeline.app import create_app
+
+    settings = make_settings(KAMI_ACCESS_TOKEN_SECONDS="120", KAMI_REFRESH_TOKEN_SECONDS="3600")
+    with TestClient(create_app(settings)) as client:
+        body = {"email": "short@example.com", "username": "short", "password": "correct horse"}
+        assert client.post("/app-a/v1/users", json=body).status_code == 201
+        tokens = client.post("/app-a/v1/auth/login", json=body).json()["data"]
+    assert tokens["expires_in"] == 120
+    for token, lifetime in ((tokens["access_token"], 120), (tokens["refresh_token"], 3600)):
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert claims["exp"] - claims["iat"] == lifetime
