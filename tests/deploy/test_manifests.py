@@ -470,3 +470,34 @@ def test_network_policies_cover_every_kami_pod(overlay: str) -> None:
     (rule,) = api["ingress"]
     assert [port["port"] for port in rule["ports"]] == ["http"]
     assert len(rule["from"]) == 2  # the ingress controller and Prometheus, nothing else
+
+
+_PINNED = re.compile(r"^(?P<name>[\w./-]+):(?P<tag>[\w.-]+)@sha256:[0-9a-f]{64}$")
+_OWN_OR_EXACT = {"${KAMI_IMAGE:-kami:latest}"}  # kami's own image: per release, set by each overlay
+# The observability profile's images: exact versions, no digest record at hand (infra/README.md).
+_VERSION_TAGGED = ("otel/opentelemetry-collector-contrib:", "jaegertracing/jaeger:")
+
+
+def _images(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [str(node["image"])] if isinstance(node.get("image"), str) else []
+        return found + [image for value in node.values() for image in _images(value)]
+    if isinstance(node, list):
+        return [image for item in node for image in _images(item)]
+    return []
+
+
+def test_third_party_images_are_pinned_by_digest_with_their_tag() -> None:
+    documents: list[Any] = [yaml.safe_load((ROOT / "compose.yaml").read_text())]
+    documents.append(yaml.safe_load(STACK_PATH.read_text()))
+    documents += [doc for overlay in OVERLAYS for doc in rendered(overlay)]
+    digests: dict[str, set[str]] = {}
+    for image in (image for doc in documents for image in _images(doc)):
+        if image in _OWN_OR_EXACT or image.startswith(("kami:", *_VERSION_TAGGED)):
+            continue
+        match = _PINNED.match(image)
+        assert match, f"{image}: pin it as name:tag@sha256:<digest>"
+        digests.setdefault(match.group("name"), set()).add(image)
+    assert set(digests) == {"mysql", "redis"}
+    for name, references in digests.items():
+        assert len(references) == 1, f"{name} is pinned to different builds: {sorted(references)}"
