@@ -73,24 +73,16 @@ def slo_rules(objectives: Sequence[tuple[str, ServiceLevel]]) -> dict[str, Any]:
         selector = f'app="{app}"'
         le = _bucket_label(level.latency_seconds)
         for window in _WINDOWS:
-            total = f"sum(rate(kami_requests_total{{{selector}}}[{window}]))"
-            recording.append(
-                {
-                    "record": f"kami_slo:errors:ratio_rate{window}",
-                    "expr": f'sum(rate(kami_requests_total{{{selector},status=~"5.."}}[{window}])) '
-                    f"/ clamp_min({total}, 1e-9)",
-                    "labels": {"app": app},
-                }
-            )
-            counted = f"sum(rate(kami_request_duration_seconds_count{{{selector}}}[{window}]))"
-            recording.append(
-                {
-                    "record": f"kami_slo:slow:ratio_rate{window}",
-                    "expr": f'1 - sum(rate(kami_request_duration_seconds_bucket{{{selector},le="{le}"}}'
-                    f"[{window}])) / clamp_min({counted}, 1e-9)",
-                    "labels": {"app": app},
-                }
-            )
+            ratios = {  # the share of bad requests in the window: answered 5xx, or slower than the threshold
+                "errors": f'sum(rate(kami_requests_total{{{selector},status=~"5.."}}[{window}])) '
+                f"/ clamp_min(sum(rate(kami_requests_total{{{selector}}}[{window}])), 1e-9)",
+                "slow": f'1 - sum(rate(kami_request_duration_seconds_bucket{{{selector},le="{le}"}}'
+                f"[{window}])) / clamp_min(sum(rate(kami_request_duration_seconds_count{{{selector}}}[{window}])), 1e-9)",
+            }
+            recording += [
+                {"record": f"kami_slo:{kind}:ratio_rate{window}", "expr": expr, "labels": {"app": app}}
+                for kind, expr in ratios.items()
+            ]
         for kind, budget, what in (
             ("errors", 1 - level.availability, f"{level.availability:.1%} of requests without a 5xx"),
             (
