@@ -77,7 +77,8 @@ def slo_rules(objectives: Sequence[tuple[str, ServiceLevel]]) -> dict[str, Any]:
                 "errors": f'sum(rate(kami_requests_total{{{selector},status=~"5.."}}[{window}])) '
                 f"/ clamp_min(sum(rate(kami_requests_total{{{selector}}}[{window}])), 1e-9)",
                 "slow": f'1 - sum(rate(kami_request_duration_seconds_bucket{{{selector},le="{le}"}}'
-                f"[{window}])) / clamp_min(sum(rate(kami_request_duration_seconds_count{{{selector}}}[{window}])), 1e-9)",
+                f"[{window}])) / clamp_min(sum(rate(kami_request_duration_seconds_count{{{selector}}}"
+                f"[{window}])), 1e-9)",
             }
             recording += [
                 {"record": f"kami_slo:{kind}:ratio_rate{window}", "expr": expr, "labels": {"app": app}}
