@@ -76,6 +76,16 @@ class AccountService(Service[User, UserOut]):
             )
         return self.to_out(user)
 
+    async def promote(self, email: str) -> UserOut | None:
+        """Make the account with ``email`` an administrator; None when there is no such account."""
+        async with self.transaction():
+            user = await self.get_one_or_none(email=email.lower())
+            if user is None:
+                return None
+            user.role = "admin"
+            await self.session.flush()
+        return self.to_out(user)
+
     async def login(self, data: LoginIn, address: str) -> Tokens:
         """Tokens for the right password; a business failure (HTTP 200, 1001) otherwise. After
         ``LOGIN_FAILURES`` failed attempts at one account from one address, that address is refused

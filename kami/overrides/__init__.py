@@ -14,6 +14,7 @@
 | ``asyncpg_numeric`` | asyncpg's ``Numeric`` needs a type OID to process results | none filed |
 | ``otel_internals`` | OTel's private logs SDK, env sampler, queue-drop log; SQLAlchemy < 2.1 | contrib#2971 |
 | ``granian_drain`` | Granian closes its listener on SIGTERM, with no drain first | granian#518 |
+| ``compression_close`` | Litestar leaves a ``GzipFile`` open when an error bypasses it | cpython#122727 |
 | ``response_headers`` | Litestar's ``MutableScopeHeaders`` rescans all headers per header set | none filed |
 | ``upstream_warnings`` | libraries' deprecation warnings about their own code | sqlalchemy#12346 |
 

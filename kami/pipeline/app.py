@@ -26,6 +26,7 @@ from kami.jobs import PLATFORM_JOBS, Jobs, collect, redis_queue
 from kami.observability.logging import configure_logging
 from kami.observability.metrics import metrics_endpoint
 from kami.observability.telemetry import build_telemetry
+from kami.overrides.compression_close import ClosingCompressionMiddleware
 from kami.overrides.dependency_order import resolve_dependencies_in_order
 from kami.overrides.json_request import KamiRequest
 from kami.overrides.openapi_document import polish
@@ -132,7 +133,12 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         stores={
             spec.session_store: session_store(runtime.redis, spec.name) for spec in specs if spec.sessions
         },
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6),
+        compression_config=CompressionConfig(
+            backend="gzip",
+            minimum_size=1024,
+            gzip_compress_level=6,
+            middleware_class=ClosingCompressionMiddleware,
+        ),
         request_max_body_size=settings.server.max_body_size,
         debug=settings.app.debug,
         logging_config=None,

@@ -135,6 +135,41 @@ def test_create_admin_command(db_settings: Settings, client: Client) -> None:
     headers = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
     assert client.get("/app-a/v1/users", headers=headers).json()["data"]["items"][0]["role"] == "admin"
 
+    # An existing account is promoted; a new one needs a username; an unknown email is refused.
+    body = {"email": "Later@example.com", "username": "later", "password": "correct horse"}
+    assert client.post("/app-a/v1/users", json=body).status_code == 201
+    promoted = CliRunner().invoke(
+        main, ["users", "create-admin", "--email", "later@example.com", "--promote"], env=env
+    )
+    assert promoted.exit_code == 0, promoted.output
+    assert "later (later@example.com) is now an admin" in promoted.output
+    relogin = client.post(
+        "/app-a/v1/auth/login", json={"email": "later@example.com", "password": "correct horse"}
+    )
+    later = {"Authorization": f"Bearer {relogin.json()['data']['access_token']}"}
+    assert client.get("/app-a/v1/users", headers=later).status_code == 200  # admins only
+    unknown = CliRunner().invoke(
+        main, ["users", "create-admin", "--email", "no@example.com", "--promote"], env=env
+    )
+    assert unknown.exit_code == 1
+    assert "no account with email no@example.com" in unknown.output
+    taken = CliRunner().invoke(
+        main,
+        [
+            "users",
+            "create-admin",
+            "--email",
+            "later@example.com",
+            "--username",
+            "later2",
+            "--password",
+            "long enough",
+        ],
+        env=env,
+    )
+    assert taken.exit_code == 1, taken.output
+    assert "--promote" in taken.output
+
 
 def test_login_attempts_are_limited_per_address(shop: Shop, client: Client) -> None:
     statuses = [

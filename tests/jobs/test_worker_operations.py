@@ -13,8 +13,10 @@ from pathlib import Path
 
 import anyio
 import httpx
+from click.testing import CliRunner, Result
 from litestar.testing import TestClient
 
+from kami.cli import main
 from kami.jobs.dead_letters import read_all
 from kami.pipeline.app import create_app
 from kami.settings import load_settings
@@ -34,15 +36,9 @@ def _wait(condition: str, check: object, seconds: float = 30) -> None:
     raise AssertionError(f"timed out waiting for {condition}")
 
 
-def _kami(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kami", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def _kami(env: dict[str, str], *args: str) -> Result:
+    """A ``kami`` command in this process (the worker is the real process under test here)."""
+    return CliRunner().invoke(main, list(args), env=env)
 
 
 def _sample(text: str, name: str, **labels: str) -> float | None:
@@ -77,7 +73,7 @@ def test_worker_probes_metrics_dead_letters_and_replay(tmp_path: Path) -> None:
 
     def dead_letters() -> list[dict[str, object]]:
         listed = _kami(env, "jobs", "dead", "--json")
-        assert listed.returncode == 0, listed.stderr
+        assert listed.exit_code == 0, listed.output
         return [json.loads(line) for line in listed.stdout.splitlines()]
 
     def dead_keys() -> list[str]:  # polled: read directly, not through a command per poll
@@ -118,7 +114,7 @@ def test_worker_probes_metrics_dead_letters_and_replay(tmp_path: Path) -> None:
         )
 
         replayed = _kami(env, "jobs", "replay", first)
-        assert replayed.returncode == 0, replayed.stderr
+        assert replayed.exit_code == 0, replayed.output
         second = replayed.stdout.split(" as ")[1].strip()
         assert second != first
         # The replay ran the same job with the same arguments: it failed again, as a new letter.
@@ -126,7 +122,7 @@ def test_worker_probes_metrics_dead_letters_and_replay(tmp_path: Path) -> None:
         assert dead_letters()[0]["kwargs"] == {"order": 7}
 
         again = _kami(env, "jobs", "replay", first)
-        assert again.returncode == 1
+        assert again.exit_code == 1
         assert "no dead letter" in again.stderr
 
         started = time.monotonic()
@@ -144,5 +140,5 @@ def test_worker_probes_metrics_dead_letters_and_replay(tmp_path: Path) -> None:
 
 def test_jobs_command_needs_redis(tmp_path: Path) -> None:
     result = _kami(kami_env(tmp_path), "jobs", "dead")
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert "KAMI_REDIS_URL" in result.stderr
