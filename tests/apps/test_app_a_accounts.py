@@ -106,7 +106,7 @@ def test_update_me_changes_username_and_password(shop: Shop, client: Client) -> 
 def test_create_admin_command(db_settings: Settings, client: Client) -> None:
     import os
 
-    from click.testing import CliRunner
+    from click.testing import CliRunner, Result
 
     from kami.cli import main
 
@@ -115,58 +115,32 @@ def test_create_admin_command(db_settings: Settings, client: Client) -> None:
         "KAMI_DATABASE_AUTO_MIGRATE": "false",
         "KAMI_ENV_FILE": os.devnull,
     }
-    result = CliRunner().invoke(
-        main,
-        [
-            "users",
-            "create-admin",
-            "--email",
-            "root@example.com",
-            "--username",
-            "root",
-            "--password",
-            "s3cret pass",
-        ],
-        env=env,
-    )
+
+    def create_admin(email: str, *options: str) -> Result:
+        return CliRunner().invoke(main, ["users", "create-admin", "--email", email, *options], env=env)
+
+    def role_after_login(email: str, password: str) -> int:
+        login = client.post("/app-a/v1/auth/login", json={"email": email, "password": password})
+        headers = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
+        return client.get("/app-a/v1/users", headers=headers).status_code  # admins only
+
+    result = create_admin("root@example.com", "--username", "root", "--password", "s3cret pass")
     assert result.exit_code == 0, result.output
     assert "admin root created" in result.output
-    login = client.post("/app-a/v1/auth/login", json={"email": "root@example.com", "password": "s3cret pass"})
-    headers = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
-    assert client.get("/app-a/v1/users", headers=headers).json()["data"]["items"][0]["role"] == "admin"
+    assert role_after_login("root@example.com", "s3cret pass") == 200
 
-    # An existing account is promoted; a new one needs a username; an unknown email is refused.
+    # An existing account is promoted; an unknown email is refused; a taken one points to --promote.
     body = {"email": "Later@example.com", "username": "later", "password": "correct horse"}
     assert client.post("/app-a/v1/users", json=body).status_code == 201
-    promoted = CliRunner().invoke(
-        main, ["users", "create-admin", "--email", "later@example.com", "--promote"], env=env
-    )
+    assert role_after_login("later@example.com", "correct horse") == 403
+    promoted = create_admin("later@example.com", "--promote")
     assert promoted.exit_code == 0, promoted.output
     assert "later (later@example.com) is now an admin" in promoted.output
-    relogin = client.post(
-        "/app-a/v1/auth/login", json={"email": "later@example.com", "password": "correct horse"}
-    )
-    later = {"Authorization": f"Bearer {relogin.json()['data']['access_token']}"}
-    assert client.get("/app-a/v1/users", headers=later).status_code == 200  # admins only
-    unknown = CliRunner().invoke(
-        main, ["users", "create-admin", "--email", "no@example.com", "--promote"], env=env
-    )
+    assert role_after_login("later@example.com", "correct horse") == 200
+    unknown = create_admin("no@example.com", "--promote")
     assert unknown.exit_code == 1
     assert "no account with email no@example.com" in unknown.output
-    taken = CliRunner().invoke(
-        main,
-        [
-            "users",
-            "create-admin",
-            "--email",
-            "later@example.com",
-            "--username",
-            "later2",
-            "--password",
-            "long enough",
-        ],
-        env=env,
-    )
+    taken = create_admin("later@example.com", "--username", "later2", "--password", "long enough")
     assert taken.exit_code == 1, taken.output
     assert "--promote" in taken.output
 

@@ -29,22 +29,21 @@ from tests.support.servers import kami_env
 SCRIPTS = Path(__file__).parents[2] / "infra" / "backup"
 
 
+# The variables each backup script reads, as the manifests set them, from the test database's URL.
+_VARIABLES = {
+    "mysql": ("MYSQL_HOST", "MYSQL_PORT", "MYSQL_USER", "MYSQL_PASSWORD", "MYSQL_DATABASE", 3306),
+    "postgresql": ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", 5432),
+}
+
+
 def _tool_environment(url: URL) -> dict[str, str]:
-    """The variables the backup script of ``url``'s database reads (as the manifests set them)."""
-    if url.get_backend_name() == "mysql":
-        return {
-            "MYSQL_HOST": url.host or "127.0.0.1",
-            "MYSQL_PORT": str(url.port or 3306),
-            "MYSQL_USER": url.username or "",
-            "MYSQL_PASSWORD": url.password or "",
-            "MYSQL_DATABASE": url.database or "",
-        }
+    host, port, user, password, database, default_port = _VARIABLES[url.get_backend_name()]
     return {
-        "PGHOST": url.host or "127.0.0.1",
-        "PGPORT": str(url.port or 5432),
-        "PGUSER": url.username or "",
-        "PGPASSWORD": url.password or "",
-        "PGDATABASE": url.database or "",
+        host: url.host or "127.0.0.1",
+        port: str(url.port or default_port),
+        user: url.username or "",
+        password: url.password or "",
+        database: url.database or "",
     }
 
 
