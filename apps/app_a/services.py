@@ -90,16 +90,14 @@ class AccountService(Service[User, UserOut]):
         """Tokens for the right password; a business failure (HTTP 200, 1001) otherwise. After
         ``LOGIN_FAILURES`` failed attempts at one account from one address, that address is refused
         (429) for that account until the window lets go; a success clears the count."""
-        limiter = FailureLimiter(self.store, "login", *LOGIN_FAILURES) if self.store is not None else None
-        if limiter is not None:
-            await limiter.check(data.email, address)
+        assert self.store is not None  # the request's provider gives one, as for refresh
+        limiter = FailureLimiter(self.store, "login", *LOGIN_FAILURES)
+        await limiter.check(data.email, address)
         user = await self.get_one_or_none(email=data.email.lower())
         if not await verify_password(user.password_hash if user else None, data.password) or user is None:
-            if limiter is not None:
-                await limiter.failed(data.email, address)
+            await limiter.failed(data.email, address)
             raise BusinessError(code=Codes.LOGIN_FAILED, message="Wrong email or password")
-        if limiter is not None:
-            await limiter.succeeded(data.email, address)
+        await limiter.succeeded(data.email, address)
         return self._tokens(user)
 
     async def refresh(self, refresh_token: str) -> Tokens:
