@@ -46,16 +46,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kami.db.config import normalise_url  # noqa: E402
-from kami.security import TokenSigner  # noqa: E402
 from tests.support.backends import reset_schema  # noqa: E402
 from tests.support.databases import settings_for  # noqa: E402
 from tests.support.proxy import TcpProxy  # noqa: E402
-from tests.support.servers import KamiProcess, free_port, kami_env, start_kami, stop_kami  # noqa: E402
+from tests.support.servers import (  # noqa: E402
+    KamiProcess,
+    admin_session,
+    free_port,
+    kami_env,
+    start_kami,
+    stop_kami,
+)
 
 SECRET = "r" * 40
-ADMIN = {
-    "Authorization": f"Bearer {TokenSigner(SECRET, issuer='kami', audience='kami').issue('a', 'admin')[0]}"
-}
 NOT_FINAL_CODES = {4009, 5001, 5003, 5004, 5005}
 STOCK, PRICE, BALANCE = 100_000, Decimal("1.00"), Decimal("100000.00")
 
@@ -108,21 +111,21 @@ class _Server:
         stop_kami(self.process)
 
 
-def _seed(url: str, buyers: int) -> tuple[list[str], list[dict[str, str]]]:
+def _seed(url: str, buyers: int, admin: dict[str, str]) -> tuple[list[str], list[dict[str, str]]]:
     with httpx.Client(base_url=url, timeout=30) as client:
         products = []
         for n in range(3):
             made = client.post(
                 "/app-b/v1/products",
                 json={"name": f"rehearsal {n}", "price": str(PRICE), "stock": STOCK},
-                headers=ADMIN,
+                headers=admin,
             )
             products.append(made.json()["data"]["id"])
         heads = []
         for n in range(buyers):
             account = {"email": f"buyer{n}@example.com", "username": f"buyer{n}", "password": "correct horse"}
             user = client.post("/app-a/v1/users", json=account).json()["data"]
-            client.post(f"/app-a/v1/users/{user['id']}/credit", json={"amount": str(BALANCE)}, headers=ADMIN)
+            client.post(f"/app-a/v1/users/{user['id']}/credit", json={"amount": str(BALANCE)}, headers=admin)
             login = client.post(
                 "/app-a/v1/auth/login", json={"email": account["email"], "password": "correct horse"}
             )
@@ -202,7 +205,8 @@ async def _stored(database_url: str) -> tuple[list[str], bool, bool]:
             spent = dict(
                 (await db.execute(text("SELECT user_id, SUM(total) FROM app_a_order GROUP BY user_id"))).all()
             )
-            balances = (await db.execute(text("SELECT id, balance FROM app_a_user"))).all()
+            buyers = text("SELECT id, balance FROM app_a_user WHERE role = 'user'")  # not the admin
+            balances = (await db.execute(buyers)).all()
             balance_ok = all(Decimal(left) + Decimal(spent.get(uid, 0)) == BALANCE for uid, left in balances)
     finally:
         await engine.dispose()
@@ -233,7 +237,7 @@ def rehearse(
         )
         server = _Server(env)
         try:
-            products, buyers = _seed(server.url, clients)
+            products, buyers = _seed(server.url, clients, admin_session(server.process, env))
             told: dict[str, set[str]] = {}
             lock = threading.Lock()
             start = time.monotonic()

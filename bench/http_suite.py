@@ -57,9 +57,9 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kami.security import TokenSigner  # noqa: E402
 from tests.support.otlp import OtlpReceiver  # noqa: E402
 from tests.support.servers import free_port, kami_env  # noqa: E402
+from tests.support.tokens import bearer  # noqa: E402
 
 SECRET = "bench-" + "k" * 40
 BUYERS = 400
@@ -114,7 +114,7 @@ class Results:
 # --- seeding ----------------------------------------------------------------------------------------
 
 
-def seed(database_url: str) -> dict[str, Any]:
+def seed(database_url: str, redis_url: str) -> dict[str, Any]:
     """Migrate, then add the rows every contender reads and writes: products and funded buyers."""
     import anyio
     from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
@@ -149,11 +149,11 @@ def seed(database_url: str) -> dict[str, Any]:
             await engine.dispose()
 
     anyio.run(write)
-    signer = TokenSigner(SECRET, issuer="kami", audience="kami")
+    sessions = [bearer(SECRET, redis_url, "user", str(b.id)) for b in buyers]  # kami's, in its Redis
     return {
         "product": str(products[0].id),
         "products": [str(p.id) for p in products],
-        "tokens": [signer.issue(str(b.id), "user")[0] for b in buyers],
+        "tokens": [headers["Authorization"].split()[1] for headers in sessions],
     }
 
 
@@ -574,7 +574,7 @@ def main() -> None:
         sys.exit("wrk is missing: apt-get install wrk")
     endpoints = [e for e in args.endpoints.split(",") if e]
     contenders = [c for c in args.contenders.split(",") if c]
-    fixtures = seed(args.database_url)
+    fixtures = seed(args.database_url, args.redis_url)
     counters = DatabaseCounters(args.database_url)
     kami_python = shipped_environment(args.output / "kami-env") if "kami" in contenders else sys.executable
     compile_bytecode(kami_python, ROOT / "kami", ROOT / "apps")

@@ -50,14 +50,19 @@ def _environment(database_url: str, redis_url: str, otlp_endpoint: str) -> dict[
     return env
 
 
-async def _drive(app: Any, path: str, count: int, order: Order | None = None) -> tuple[float, float]:
+async def _drive(
+    app: Any, path: str, count: int, order: Order | None = None, token: bytes | None = None
+) -> tuple[float, float]:
     """Seconds for ``count`` sequential requests through the full ASGI stack: wall clock, and CPU of
-    this thread (the difference is mostly waiting for MySQL and Redis). GETs of ``path``, or with
-    ``order`` POSTs of that body as that buyer."""
+    this thread (the difference is mostly waiting for MySQL and Redis). GETs of ``path`` (as the
+    buyer whose ``token`` is given, if one is), or with ``order`` POSTs of that body as that buyer."""
     raw_path, _, query = path.partition("?")
     headers = [(b"host", b"127.0.0.1"), (b"accept", b"application/json")]
     if order is not None:
-        headers += [(b"content-type", b"application/json"), (b"authorization", b"Bearer " + order.token)]
+        headers += [(b"content-type", b"application/json")]
+        token = order.token
+    if token is not None:
+        headers += [(b"authorization", b"Bearer " + token)]
     scope_base = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -109,10 +114,11 @@ class Order:
 
 
 async def main(args: argparse.Namespace) -> None:
-    order = None
-    if "{product}" in args.path or args.order:  # the suite's seed: migrated, products and buyers added
-        fixtures = await asyncio.to_thread(seed, args.database_url)
+    order, token = None, None
+    if "{product}" in args.path or args.order or args.as_buyer:  # the suite's seed: products, buyers
+        fixtures = await asyncio.to_thread(seed, args.database_url, args.redis_url)
         args.path = args.path.replace("{product}", fixtures["product"])
+        token = fixtures["tokens"][0].encode() if args.as_buyer else None
         if args.order:
             item = {"product_id": fixtures["product"], "quantity": 1}
             order = Order(json.dumps({"items": [item]}).encode(), fixtures["tokens"][0].encode())
@@ -126,8 +132,8 @@ async def main(args: argparse.Namespace) -> None:
     app = create_app()
     _silence_stderr_logs(args.keep_logs)
     async with app.lifespan():  # type: ignore[attr-defined]
-        await _drive(app, args.path, min(200, args.requests), order)  # warm caches and pools
-        rounds = [await _drive(app, args.path, args.requests, order) for _ in range(args.rounds)]
+        await _drive(app, args.path, min(200, args.requests), order, token)  # warm caches and pools
+        rounds = [await _drive(app, args.path, args.requests, order, token) for _ in range(args.rounds)]
         per_request = [(wall / args.requests * 1e6, cpu / args.requests * 1e6) for wall, cpu in rounds]
         best = min(per_request)
         median = statistics.median(wall for wall, _ in per_request)
@@ -140,7 +146,7 @@ async def main(args: argparse.Namespace) -> None:
 
             profiler = Profiler(interval=0.0002, async_mode="disabled")
             profiler.start()
-            await _drive(app, args.path, args.requests, order)
+            await _drive(app, args.path, args.requests, order, token)
             profiler.stop()
             print(profiler.output_text(unicode=True, color=False, show_all=False))
         if args.functions or args.by_package:
@@ -149,7 +155,7 @@ async def main(args: argparse.Namespace) -> None:
 
             profile = cProfile.Profile()
             profile.enable()
-            await _drive(app, args.path, args.requests, order)
+            await _drive(app, args.path, args.requests, order, token)
             profile.disable()
             stats = pstats.Stats(profile)
             if args.by_package:
@@ -198,6 +204,9 @@ if __name__ == "__main__":
     )
     parser.add_argument(
         "--order", action="store_true", help="POST /app-a/v1/orders (one line) as a seeded buyer instead"
+    )
+    parser.add_argument(
+        "--as-buyer", action="store_true", help="send a seeded buyer's access token with the GETs"
     )
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)

@@ -148,7 +148,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     think = tuple(int(part) for part in args.think_ms.split("-", 1))
-    fixtures = seed(args.database_url)
+    fixtures = seed(args.database_url, args.redis_url)
     kami_python = shipped_environment(ROOT / "bench" / "results" / "kami-env")
     with tempfile.TemporaryDirectory() as scratch, OtlpReceiver() as receiver:
         folder = Path(scratch)

@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kami.app_spec import AppSpec
+    from kami.app_spec import AppSpec, offline_access
     from kami.codes import BusinessCode, Codes
     from kami.envelope import ApiResponse, ErrorResponse, Page, error, success
     from kami.errors import (
@@ -27,9 +27,11 @@ if TYPE_CHECKING:
     from kami.observability.slo import ServiceLevel
     from kami.pipeline.openapi import responses
     from kami.routes import RateLimit, ResponseCache, route_options
+    from kami.security.permissions import Permission
 
 _WHERE = {  # public name -> (module, name there)
     "AppSpec": ("kami.app_spec", "AppSpec"),
+    "offline_access": ("kami.app_spec", "offline_access"),
     "BusinessCode": ("kami.codes", "BusinessCode"),
     "Codes": ("kami.codes", "Codes"),
     "decimal_meta": ("kami.fields", "decimal_meta"),
@@ -53,6 +55,7 @@ _WHERE = {  # public name -> (module, name there)
     "RateLimit": ("kami.routes", "RateLimit"),
     "ResponseCache": ("kami.routes", "ResponseCache"),
     "ServiceLevel": ("kami.observability.slo", "ServiceLevel"),
+    "Permission": ("kami.security.permissions", "Permission"),
     "route_options": ("kami.routes", "route_options"),
 }
 
@@ -68,6 +71,7 @@ __all__ = [
     "KamiError",
     "NotFoundError",
     "Page",
+    "Permission",
     "PermissionDeniedError",
     "RateLimit",
     "ResponseCache",
@@ -77,6 +81,7 @@ __all__ = [
     "decimal_pattern",
     "error",
     "events",
+    "offline_access",
     "pattern",
     "responses",
     "route_options",

@@ -7,7 +7,8 @@ module in ``KAMI_APPS`` mounts it; removing it unmounts it. Nothing in ``kami/``
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,9 +24,14 @@ from kami.db.config import APPS_PACKAGE, migrations_path
 from kami.observability.slo import ServiceLevel
 from kami.routes import APP_KEY, RateLimit
 from kami.runtime import runtime_of
+from kami.security.permissions import Permission, PermissionCatalog
+from kami.security.sessions import LoginSessions
+from kami.settings import get_settings
+from kami.store.client import build_backend
 from kami.store.namespace import Store
 
 __all__ = [
+    "AccountAccess",
     "AppLoadError",
     "AppSpec",
     "ServiceFactory",
@@ -33,6 +39,8 @@ __all__ = [
     "import_every_app",
     "load_apps",
     "mount",
+    "offline_access",
+    "permission_catalog",
     "register_codes",
 ]
 
@@ -69,6 +77,7 @@ class AppSpec:
     sessions: bool = False  # server-side cookie sessions (``request.session``) in the shared store
     session_max_age: int = 14 * 86400
     slo: ServiceLevel = field(default_factory=ServiceLevel)  # alerts: infra/observability/slo-alerts.yaml
+    permissions: Sequence[Permission] = ()  # what its guards may ask for (kami.security.require)
 
     @property
     def session_store(self) -> str:
@@ -138,6 +147,11 @@ def _provider(owner: str, factory: ServiceFactory) -> Callable[..., Any]:
     return provide
 
 
+def permission_catalog(specs: Sequence[AppSpec]) -> PermissionCatalog:
+    """What the apps declare, each permission named after the app that lists it."""
+    return PermissionCatalog((spec.name, p) for spec in specs for p in spec.permissions)
+
+
 def register_codes(spec: AppSpec, registry: CodeRegistry = code_registry) -> None:
     """Reserve the app's code range and register its codes (a clash is a startup error)."""
     registry.reserve(spec.name, spec.code_range)
@@ -174,3 +188,29 @@ def mount(
         guards=list(spec.guards),
         opt={APP_KEY: spec.name},
     )
+
+
+@dataclass(frozen=True)
+class AccountAccess:
+    """What changing an account's access needs outside a server: the login sessions, in the store the
+    servers use, and what the mounted apps declare."""
+
+    sessions: LoginSessions
+    permissions: PermissionCatalog
+
+
+@asynccontextmanager
+async def offline_access() -> AsyncIterator[AccountAccess]:
+    """For the command line: the configured store's sessions and the ``KAMI_APPS`` permissions. With the
+    embedded in-memory store the sessions are the server process's own and out of reach: changes then
+    apply to sessions opened afterwards (each new login reads the account)."""
+    settings = get_settings()
+    backend = build_backend(settings)
+    specs = load_apps(settings.app.apps)
+    try:
+        yield AccountAccess(
+            LoginSessions(backend, settings.security.refresh_token_seconds),
+            permission_catalog(specs),
+        )
+    finally:
+        await backend.close()

@@ -103,6 +103,7 @@ class Codes:
     TOKEN_EXPIRED = _r(1002, "Token expired", 401)
     PERMISSION_DENIED = _r(1003, "Insufficient permissions", 403)
     UNAUTHENTICATED = _r(1004, "Missing or invalid credentials", 401)
+    SESSION_ENDED = _r(1005, "The session has ended (logged out or revoked); log in again", 401)
     ORDER_CREATION_FAILED = _r(2001, "Order creation failed")
     PAYMENT_FAILED = _r(2002, "Payment failed")
     INSUFFICIENT_BALANCE = _r(2003, "Insufficient balance")

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from kami.app_spec import AppSpec
     from kami.jobs import Jobs
     from kami.observability.telemetry import Telemetry
+    from kami.security.permissions import PermissionCatalog
+    from kami.security.sessions import LoginSessions
     from kami.security.tokens import TokenSigner
     from kami.security.trusted_proxies import TrustedProxies
     from kami.settings import Settings
@@ -47,6 +49,8 @@ class Runtime:
     redis: Redis | None  # redis-py, for the job queue and server-side sessions
     jobs: Jobs
     signer: TokenSigner
+    login_sessions: LoginSessions  # what every token belongs to: checked on each authenticated request
+    permissions: PermissionCatalog  # what the mounted apps declare; the built-in roles
     proxies: TrustedProxies  # whom to believe about the client's address: one rule for every layer
     telemetry: Telemetry
     schema_head: str | None  # the newest migration: what /health/ready expects the database at

@@ -250,6 +250,11 @@ class RateLimitSettings(_Group, frozen=True, kw_only=True):
         list[str], _doc("Peers (IPs or CIDRs) whose X-Forwarded-For is believed, comma separated.")
     ] = msgspec.field(default_factory=list)
 
+    @property
+    def tier_names(self) -> frozenset[str]:
+        """The tiers an account may be in: those ``tiers`` names, and ``free`` (every new account's)."""
+        return frozenset({"free", *(t.partition("=")[0].strip() for t in self.tiers)})
+
 
 class TelemetrySettings(_Group, frozen=True, kw_only=True):
     env_prefix: ClassVar[str] = "TELEMETRY_"

@@ -85,7 +85,7 @@ def test_the_development_key_satisfies_pyjwt_without_a_warning(
     signer = TokenSigner(make_settings().security.secret_key, issuer="kami", audience="kami")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        token, _ = signer.issue("someone", "user")
+        token, _ = signer.issue("someone", "session-1")
         assert signer.verify(token).sub == "someone"
 
 

@@ -1,8 +1,15 @@
-"""App A: accounts, authentication and orders, mounted at ``/app-a``."""
+"""App A: accounts, sessions, roles and orders, mounted at ``/app-a``."""
 
-from apps.app_a.cli import users
+from apps.app_a.cli import roles, users
 from apps.app_a.codes import CODES
-from apps.app_a.controllers import AccountController, AuthController, OrderController
+from apps.app_a.controllers import (
+    AccountController,
+    AuthController,
+    OrderController,
+    RoleController,
+    SessionController,
+)
+from apps.app_a.permissions import PERMISSIONS
 from kami import AppSpec
 
 __all__ = ["app"]
@@ -14,7 +21,8 @@ app = AppSpec(
     description="Registration, login, profiles, balances and orders.",
     code_range=range(10000, 20000),
     codes=CODES,
-    route_handlers=[AuthController, AccountController, OrderController],
+    route_handlers=[AuthController, SessionController, AccountController, RoleController, OrderController],
+    permissions=PERMISSIONS,
     models=["apps.app_a.models"],
-    commands=[users],
+    commands=[users, roles],
 )

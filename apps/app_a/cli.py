@@ -1,16 +1,38 @@
-"""``kami users ...``: App A's command line."""
+"""``kami users ...`` and ``kami roles ...``: App A's command line. Changes reach live sessions through
+the configured store (see :func:`kami.offline_access`)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 import anyio
 import click
+import msgspec
 from advanced_alchemy.exceptions import IntegrityError
 
-from apps.app_a.schemas import Registration
-from apps.app_a.services import AccountService
+from apps.app_a.schemas import Registration, RoleIn
+from apps.app_a.services import AccountService, RoleService
+from kami import KamiError, offline_access
 from kami.data import session_scope
 
-__all__ = ["users"]
+__all__ = ["roles", "users"]
+
+T = TypeVar("T")
+
+
+def _run(action: Callable[[AccountService, RoleService], Awaitable[T]]) -> T:
+    """Run ``action`` with the services on one database session and the servers' login sessions."""
+
+    async def run() -> T:
+        async with offline_access() as access, session_scope() as session:
+            role_service = RoleService(session=session, catalog=access.permissions, sessions=access.sessions)
+            return await action(AccountService(session, access.sessions, role_service), role_service)
+
+    try:
+        return anyio.run(run)
+    except KamiError as exc:
+        raise click.ClickException(exc.message) from exc
 
 
 @click.group("users")
@@ -27,39 +49,53 @@ def create_admin(email: str, username: str | None, password: str | None, promote
     """Create an administrator account (the first admin is made this way), or with --promote make an
     existing account one."""
     if promote:
-        _promote(email)
+        user = _run(lambda accounts, _: accounts.promote(email))
+        if user is None:
+            raise click.ClickException(f"no account with email {email}")
+        click.echo(f"{user.username} ({email}) is now an admin")
         return
     if not username:
         raise click.UsageError("--username is needed for a new account (or --promote an existing one)")
     password = password or click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    import msgspec
-
     try:
         data = msgspec.convert({"email": email, "username": username, "password": password}, Registration)
     except msgspec.ValidationError as exc:
         raise click.BadParameter(str(exc)) from exc
-
-    async def run() -> str:
-        async with session_scope() as session:
-            user = await AccountService(session=session).register(data, role="admin")
-            return str(user.id)
-
     try:
-        user_id = anyio.run(run)
+        created = _run(lambda accounts, _: accounts.register(data, role="admin"))
     except IntegrityError as exc:  # DuplicateKeyError, or a bare unique violation (PostgreSQL)
         raise click.ClickException(
             f"an account with email {email} or username {username} exists (--promote makes it an admin)"
         ) from exc
-    click.echo(f"admin {username} created with id {user_id}")
+    click.echo(f"admin {username} created with id {created.id}")
 
 
-def _promote(email: str) -> None:
-    async def run() -> str | None:
-        async with session_scope() as session:
-            user = await AccountService(session=session).promote(email)
-            return user.username if user is not None else None
+@click.group("roles")
+def roles() -> None:
+    """Define the roles admins give accounts (``user`` and ``admin`` are built in)."""
 
-    username = anyio.run(run)
-    if username is None:
-        raise click.ClickException(f"no account with email {email}")
-    click.echo(f"{username} ({email}) is now an admin")
+
+@roles.command("list")
+def list_roles() -> None:
+    """Every role and its permissions."""
+    for role in _run(lambda _, role_service: role_service.roles()):
+        click.echo(f"{role.name}: {' '.join(role.permissions) or '-'}")
+
+
+@roles.command("define")
+@click.argument("name")
+@click.option("--permission", "permissions", multiple=True, help="A declared permission (repeat the option).")
+@click.option("--description", default="")
+def define_role(name: str, permissions: tuple[str, ...], description: str) -> None:
+    """Create or replace role NAME with these permissions; its holders' sessions change at once."""
+    data = RoleIn(permissions=list(permissions), description=description)
+    role = _run(lambda _, role_service: role_service.define(name, data))
+    click.echo(f"role {role.name}: {' '.join(role.permissions) or '-'}")
+
+
+@roles.command("remove")
+@click.argument("name")
+def remove_role(name: str) -> None:
+    """Remove role NAME (refused while an account holds it)."""
+    _run(lambda _, role_service: role_service.remove(name))
+    click.echo(f"role {name} removed")

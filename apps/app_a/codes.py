@@ -2,8 +2,20 @@
 
 from kami import BusinessCode
 
-__all__ = ["CODES", "ORDER_ALREADY_CANCELLED", "REFRESH_TOKEN_REUSED"]
+__all__ = [
+    "ACCOUNT_DISABLED",
+    "CODES",
+    "ORDER_ALREADY_CANCELLED",
+    "REFRESH_TOKEN_REUSED",
+    "ROLE_BUILT_IN",
+    "ROLE_IN_USE",
+]
 
-REFRESH_TOKEN_REUSED = BusinessCode(10002, "Refresh token already used", 401)
+REFRESH_TOKEN_REUSED = BusinessCode(
+    10002, "Refresh token already used: its session has ended, log in again", 401
+)
 ORDER_ALREADY_CANCELLED = BusinessCode(10003, "Order already cancelled", 409)
-CODES = (REFRESH_TOKEN_REUSED, ORDER_ALREADY_CANCELLED)
+ACCOUNT_DISABLED = BusinessCode(10004, "This account is deactivated", 403)
+ROLE_BUILT_IN = BusinessCode(10005, "The built-in roles 'user' and 'admin' cannot be changed", 409)
+ROLE_IN_USE = BusinessCode(10006, "Accounts still hold this role: give them another one first", 409)
+CODES = (REFRESH_TOKEN_REUSED, ORDER_ALREADY_CANCELLED, ACCOUNT_DISABLED, ROLE_BUILT_IN, ROLE_IN_USE)

@@ -5,13 +5,27 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, get, post, put
+from litestar import Controller, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody, Parameter
+from litestar.params import HeaderParameter, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apps.app_a.codes import ORDER_ALREADY_CANCELLED, REFRESH_TOKEN_REUSED
+from apps.app_a.codes import (
+    ACCOUNT_DISABLED,
+    ORDER_ALREADY_CANCELLED,
+    REFRESH_TOKEN_REUSED,
+    ROLE_BUILT_IN,
+    ROLE_IN_USE,
+)
+from apps.app_a.permissions import (
+    ACCOUNTS_CREDIT,
+    ACCOUNTS_MANAGE,
+    ACCOUNTS_READ,
+    ORDERS_PLACE,
+    ROLES_MANAGE,
+)
 from apps.app_a.schemas import (
+    AccountChange,
     Credit,
     LoginIn,
     OrderIn,
@@ -19,25 +33,49 @@ from apps.app_a.schemas import (
     ProfileUpdate,
     RefreshIn,
     Registration,
+    RoleIn,
+    RoleOut,
+    SessionOut,
     Tokens,
     UserOut,
 )
-from apps.app_a.services import LOGIN_RATE_PER_ADDRESS, AccountService, OrderService
+from apps.app_a.services import LOGIN_RATE_PER_ADDRESS, AccountService, OrderService, RoleService
 from apps.app_b.services import ProductService
 from kami import ApiResponse, Codes, Page, responses, route_options, success
 from kami.cache import Store
 from kami.data import PageParams
-from kami.security import Identity, TokenSigner, require_admin, require_user
+from kami.security import Identity, LoginSessions, PermissionCatalog, TokenSigner, require, require_user
 
-__all__ = ["AccountController", "AuthController", "OrderController"]
+__all__ = ["AccountController", "AuthController", "OrderController", "RoleController", "SessionController"]
+
+
+async def provide_roles(
+    db_session: NamedDependency[AsyncSession],
+    permission_catalog: NamedDependency[PermissionCatalog],
+    login_sessions: NamedDependency[LoginSessions],
+) -> RoleService:
+    return RoleService(session=db_session, catalog=permission_catalog, sessions=login_sessions)
 
 
 async def provide_accounts(
     db_session: NamedDependency[AsyncSession],
     token_signer: NamedDependency[TokenSigner],
     store: NamedDependency[Store],
+    login_sessions: NamedDependency[LoginSessions],
+    roles: NamedDependency[RoleService],
+    rate_tiers: NamedDependency[frozenset[str]],
 ) -> AccountService:
-    return AccountService(session=db_session, signer=token_signer, store=store)
+    return AccountService(
+        session=db_session,
+        signer=token_signer,
+        store=store,
+        sessions=login_sessions,
+        roles=roles,
+        tiers=rate_tiers,
+    )
+
+
+ACCOUNT_DEPENDENCIES = {"accounts": Provide(provide_accounts), "roles": Provide(provide_roles)}
 
 
 async def provide_orders(
@@ -48,49 +86,116 @@ async def provide_orders(
 
 
 UserId = Annotated[UUID, Parameter(description="The user's id (UUID).")]
+UserAgent = Annotated[
+    str, HeaderParameter(name="user-agent", required=False, description="Shown in the session list.")
+]
+RolePath = Annotated[
+    str,
+    Parameter(
+        description="The role's name: lowercase letters, digits and '-', from a letter.",
+        pattern=r"^[a-z][a-z0-9-]*$",
+        min_length=2,
+        max_length=50,
+    ),
+]
+SessionId = Annotated[str, Parameter(description="A session's id, as the session list gives it.")]
 OrderId = Annotated[UUID, Parameter(description="The order's id (UUID).")]
 
 
 class AuthController(Controller):
     path = "/v1/auth"
-    dependencies = {"accounts": Provide(provide_accounts)}
+    dependencies = ACCOUNT_DEPENDENCIES
 
     @post(
         "/login",
         status_code=200,
         summary="Log in",
-        description="Access and refresh tokens for the right email and password. Wrong credentials are a "
-        "business failure: HTTP 200 with code 1001. After 10 failed attempts at one account from one "
+        description="Opens a session: access and refresh tokens for the right email and password. Wrong "
+        "credentials are a business failure: HTTP 200 with code 1001; a deactivated account is refused "
+        "(403 / 10004). After 10 failed attempts at one account from one "
         "address in 15 minutes, that address is refused for that account (a success clears the count; "
         "other addresses are not affected); every address makes at most 30 attempts a minute: "
         "429 / 4006 with `Retry-After` beyond.",
         opt=route_options(rate_limit=LOGIN_RATE_PER_ADDRESS),
-        responses=responses(Codes.TOO_MANY_REQUESTS),
+        responses=responses(Codes.TOO_MANY_REQUESTS, ACCOUNT_DISABLED),
     )
     async def login(
         self,
         accounts: NamedDependency[AccountService],
         data: JSONBody[LoginIn],
         client_address: NamedDependency[str],
+        user_agent: UserAgent = "",
     ) -> ApiResponse[Tokens]:
-        return success(await accounts.login(data, client_address))
+        return success(await accounts.login(data, client_address, user_agent))
 
     @post(
         "/refresh",
         status_code=200,
         summary="Refresh tokens",
-        description="New tokens for a refresh token. Each refresh token works once (401 / 10002 after).",
-        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, REFRESH_TOKEN_REUSED),
+        description="New tokens in the same session for a refresh token. Each refresh token works once: "
+        "presenting it again ends its whole session (401 / 10002), since only a copy can be presented "
+        "twice. An ended session's tokens are refused (401 / 1005).",
+        responses=responses(
+            Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.SESSION_ENDED, REFRESH_TOKEN_REUSED
+        ),
     )
     async def refresh(
         self, accounts: NamedDependency[AccountService], data: JSONBody[RefreshIn]
     ) -> ApiResponse[Tokens]:
         return success(await accounts.refresh(data.refresh_token))
 
+    @post(
+        "/logout",
+        status_code=200,
+        summary="Log out",
+        description="Ends this session: its access and refresh tokens are refused from now on.",
+        guards=[require_user],
+        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.SESSION_ENDED),
+    )
+    async def logout(
+        self, accounts: NamedDependency[AccountService], identity: NamedDependency[Identity]
+    ) -> ApiResponse[None]:
+        await accounts.logout(identity)
+        return success(None, "Logged out")
+
+
+class SessionController(Controller):
+    path = "/v1/sessions"
+    guards = [require_user]
+    dependencies = ACCOUNT_DEPENDENCIES
+
+    @get(
+        "/",
+        summary="My sessions",
+        description="The caller's live sessions, newest first: when each began and was last used, from "
+        "which address and user agent; `current` marks the one this request belongs to.",
+        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.SESSION_ENDED),
+    )
+    async def my_sessions(
+        self, accounts: NamedDependency[AccountService], identity: NamedDependency[Identity]
+    ) -> ApiResponse[list[SessionOut]]:
+        return success(await accounts.my_sessions(identity))
+
+    @delete(
+        "/{session_id:str}",
+        status_code=200,
+        summary="End one of my sessions",
+        description="Its tokens are refused from now on (404 when the caller has no such live session).",
+        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.SESSION_ENDED, Codes.NOT_FOUND),
+    )
+    async def revoke_session(
+        self,
+        accounts: NamedDependency[AccountService],
+        identity: NamedDependency[Identity],
+        session_id: SessionId,
+    ) -> ApiResponse[None]:
+        await accounts.revoke_session(identity, session_id)
+        return success(None, "Session ended")
+
 
 class AccountController(Controller):
     path = "/v1/users"
-    dependencies = {"accounts": Provide(provide_accounts)}
+    dependencies = ACCOUNT_DEPENDENCIES
 
     @post(
         "/",
@@ -119,7 +224,7 @@ class AccountController(Controller):
     @put(
         "/me",
         summary="Change my account",
-        description="Change the username and/or the password.",
+        description="Change the username and/or the password. A new password ends every other session.",
         guards=[require_user],
         responses=responses(
             Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.NOT_FOUND, Codes.ALREADY_EXISTS
@@ -136,8 +241,8 @@ class AccountController(Controller):
     @get(
         "/",
         summary="List accounts",
-        description="Admin only; paginated.",
-        guards=[require_admin],
+        description="Paginated.",
+        guards=[require(ACCOUNTS_READ)],
         responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED),
     )
     async def list_users(
@@ -148,8 +253,7 @@ class AccountController(Controller):
     @get(
         "/{user_id:uuid}",
         summary="Get an account",
-        description="Admin only.",
-        guards=[require_admin],
+        guards=[require(ACCOUNTS_READ)],
         responses=responses(
             Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED, Codes.NOT_FOUND
         ),
@@ -163,9 +267,8 @@ class AccountController(Controller):
         "/{user_id:uuid}/credit",
         status_code=200,
         summary="Credit an account",
-        description="Admin only. Adds `amount` to the user's balance; send an `Idempotency-Key` to make "
-        "a retry safe.",
-        guards=[require_admin],
+        description="Adds `amount` to the user's balance; send an `Idempotency-Key` to make a retry safe.",
+        guards=[require(ACCOUNTS_CREDIT)],
         opt=route_options(idempotent=True),
         responses=responses(
             Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED, Codes.NOT_FOUND
@@ -176,6 +279,99 @@ class AccountController(Controller):
     ) -> ApiResponse[UserOut]:
         return success(await accounts.credit(user_id, data))
 
+    @patch(
+        "/{user_id:uuid}",
+        summary="Change an account's status, role or tier",
+        description="`status: disabled` ends every session of the account at once and refuses its logins "
+        "until `status: active`; a new role or tier applies to its live sessions at once. A role that does "
+        "not exist, or a tier not configured (KAMI_RATELIMIT_TIERS, or `free`), is 404 / 4001.",
+        guards=[require(ACCOUNTS_MANAGE)],
+        responses=responses(
+            Codes.UNAUTHENTICATED,
+            Codes.TOKEN_EXPIRED,
+            Codes.PERMISSION_DENIED,
+            Codes.NOT_FOUND,
+            Codes.INVALID_INPUT,
+        ),
+    )
+    async def change_account(
+        self, accounts: NamedDependency[AccountService], user_id: UserId, data: JSONBody[AccountChange]
+    ) -> ApiResponse[UserOut]:
+        return success(await accounts.change(user_id, data))
+
+    @delete(
+        "/{user_id:uuid}",
+        status_code=200,
+        summary="Delete an account",
+        description="Anonymises it: the email, username and password are erased and its sessions end; its "
+        "orders stay, no longer naming anyone.",
+        guards=[require(ACCOUNTS_MANAGE)],
+        responses=responses(
+            Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED, Codes.NOT_FOUND
+        ),
+    )
+    async def delete_account(
+        self, accounts: NamedDependency[AccountService], user_id: UserId
+    ) -> ApiResponse[None]:
+        await accounts.remove(user_id)
+        return success(None, "Deleted")
+
+
+class RoleController(Controller):
+    path = "/v1/roles"
+    dependencies = {"roles": Provide(provide_roles)}
+    guards = [require(ROLES_MANAGE)]
+
+    @get(
+        "/",
+        summary="Roles",
+        description="The built-in roles (`user`, `admin`) and those defined, with their permissions.",
+        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED),
+    )
+    async def list_roles(self, roles: NamedDependency[RoleService]) -> ApiResponse[list[RoleOut]]:
+        return success(await roles.roles())
+
+    @put(
+        "/{name:str}",
+        summary="Define a role",
+        description="Creates or replaces the role: a set of declared permissions (one no mounted app "
+        "declares is 404 / 4001). Everyone holding it gets the new set at once.",
+        opt=route_options(idempotent=True),
+        responses=responses(
+            Codes.UNAUTHENTICATED,
+            Codes.TOKEN_EXPIRED,
+            Codes.PERMISSION_DENIED,
+            Codes.NOT_FOUND,
+            ROLE_BUILT_IN,
+        ),
+    )
+    async def define_role(
+        self,
+        roles: NamedDependency[RoleService],
+        name: RolePath,
+        data: JSONBody[RoleIn],
+    ) -> ApiResponse[RoleOut]:
+        return success(await roles.define(name, data))
+
+    @delete(
+        "/{name:str}",
+        status_code=200,
+        summary="Remove a role",
+        description="Only a defined role nobody holds (409 / 10006 while someone does).",
+        opt=route_options(idempotent=True),
+        responses=responses(
+            Codes.UNAUTHENTICATED,
+            Codes.TOKEN_EXPIRED,
+            Codes.PERMISSION_DENIED,
+            Codes.NOT_FOUND,
+            ROLE_BUILT_IN,
+            ROLE_IN_USE,
+        ),
+    )
+    async def remove_role(self, roles: NamedDependency[RoleService], name: RolePath) -> ApiResponse[None]:
+        await roles.remove(name)
+        return success(None, "Removed")
+
 
 class OrderController(Controller):
     path = "/v1/orders"
@@ -184,6 +380,7 @@ class OrderController(Controller):
 
     @post(
         "/",
+        guards=[require(ORDERS_PLACE)],
         summary="Place an order",
         description="Reserves the stock and debits the balance in one transaction. Not enough stock: HTTP "
         "200 with code 2001; not enough balance: 2003; in both cases nothing is written. Send an "
@@ -192,6 +389,7 @@ class OrderController(Controller):
         responses=responses(
             Codes.UNAUTHENTICATED,
             Codes.TOKEN_EXPIRED,
+            Codes.PERMISSION_DENIED,
             business=[Codes.ORDER_CREATION_FAILED, Codes.INSUFFICIENT_BALANCE],
         ),
     )
@@ -220,7 +418,7 @@ class OrderController(Controller):
     @get(
         "/{order_id:uuid}",
         summary="Get an order",
-        description="For its owner or an admin; anybody else gets 404.",
+        description="For its owner, or a caller with `app-a:orders.read-any`; anybody else gets 404.",
         responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.NOT_FOUND),
     )
     async def get_order(

@@ -6,12 +6,14 @@ from decimal import Decimal
 from uuid import UUID
 
 from advanced_alchemy.types import GUID
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kami.data import Model
 
-__all__ = ["Order", "OrderLine", "User"]
+__all__ = ["ACTIVE", "DELETED", "DISABLED", "Order", "OrderLine", "Role", "User"]
+
+ACTIVE, DISABLED, DELETED = "active", "disabled", "deleted"  # User.status
 
 
 class User(Model):
@@ -24,6 +26,18 @@ class User(Model):
     role: Mapped[str] = mapped_column(String(20), default="user", server_default="user")
     tier: Mapped[str] = mapped_column(String(20), default="free", server_default="free")
     balance: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0), server_default="0")
+    status: Mapped[str] = mapped_column(String(20), default=ACTIVE, server_default=ACTIVE)
+
+
+class Role(Model):
+    """A role an admin defined: a named set of declared permissions (``user`` and ``admin`` are built
+    in, never stored)."""
+
+    __tablename__ = "app_a_role"
+
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class Order(Model):

@@ -8,10 +8,10 @@ from uuid import UUID
 
 from sqlalchemy import bindparam, update
 
-from apps.app_a.models import Order, OrderLine, User
+from apps.app_a.models import Order, OrderLine, Role, User
 from kami.data import Precompiled, Repository
 
-__all__ = ["OrderLineRepository", "OrderRepository", "UserRepository"]
+__all__ = ["OrderLineRepository", "OrderRepository", "RoleRepository", "UserRepository"]
 
 _DEBIT = Precompiled(
     update(User)
@@ -49,3 +49,7 @@ class OrderRepository(Repository[Order]):
 
 class OrderLineRepository(Repository[OrderLine]):
     model_type = OrderLine
+
+
+class RoleRepository(Repository[Role]):
+    model_type = Role

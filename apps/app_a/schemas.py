@@ -12,6 +12,7 @@ import msgspec
 from kami import decimal_meta, pattern
 
 __all__ = [
+    "AccountChange",
     "Credit",
     "LoginIn",
     "OrderIn",
@@ -21,6 +22,10 @@ __all__ = [
     "ProfileUpdate",
     "RefreshIn",
     "Registration",
+    "RoleIn",
+    "RoleName",
+    "RoleOut",
+    "SessionOut",
     "Tokens",
     "UserOut",
 ]
@@ -82,8 +87,62 @@ class UserOut(msgspec.Struct):
     username: str
     role: str
     tier: str
+    status: Literal["active", "disabled", "deleted"]
     balance: Decimal
     created_at: datetime
+
+
+RoleName = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=2,
+        max_length=50,
+        pattern=pattern(r"^[a-z][a-z0-9-]*$", means="lowercase letters, digits and '-', from a letter"),
+        examples=["support"],
+    ),
+]
+Tier = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=20,
+        description="A tier named in KAMI_RATELIMIT_TIERS, or `free`.",
+        examples=["premium"],
+    ),
+]
+
+
+class AccountChange(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """What an admin changes; fields not sent stay as they are."""
+
+    status: Literal["active", "disabled"] | msgspec.UnsetType = msgspec.UNSET
+    role: RoleName | msgspec.UnsetType = msgspec.UNSET
+    tier: Tier | msgspec.UnsetType = msgspec.UNSET
+
+
+class SessionOut(msgspec.Struct):
+    id: str
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    address: str
+    user_agent: str
+    current: bool  # the session this request belongs to
+
+
+class RoleIn(msgspec.Struct, forbid_unknown_fields=True):
+    permissions: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=120)]],
+        msgspec.Meta(max_length=200, description="Declared permissions, e.g. `app-a:accounts.read`."),
+    ]
+    description: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class RoleOut(msgspec.Struct):
+    name: str
+    description: str
+    permissions: list[str]  # `*` (the admin role): every permission
+    built_in: bool
 
 
 class ProfileUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

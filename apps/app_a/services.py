@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -13,11 +14,19 @@ from opentelemetry import trace
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apps.app_a.codes import ORDER_ALREADY_CANCELLED, REFRESH_TOKEN_REUSED
-from apps.app_a.models import Order, OrderLine, User
+from apps.app_a.codes import (
+    ACCOUNT_DISABLED,
+    ORDER_ALREADY_CANCELLED,
+    REFRESH_TOKEN_REUSED,
+    ROLE_BUILT_IN,
+    ROLE_IN_USE,
+)
+from apps.app_a.models import ACTIVE, DELETED, DISABLED, Order, OrderLine, Role, User
 from apps.app_a.passwords import hash_password, verify_password
-from apps.app_a.repositories import OrderLineRepository, OrderRepository, UserRepository
+from apps.app_a.permissions import ORDERS_READ_ANY
+from apps.app_a.repositories import OrderLineRepository, OrderRepository, RoleRepository, UserRepository
 from apps.app_a.schemas import (
+    AccountChange,
     Credit,
     LoginIn,
     OrderIn,
@@ -25,6 +34,9 @@ from apps.app_a.schemas import (
     OrderOut,
     ProfileUpdate,
     Registration,
+    RoleIn,
+    RoleOut,
+    SessionOut,
     Tokens,
     UserOut,
 )
@@ -37,15 +49,26 @@ from kami import (
     ConflictError,
     NotFoundError,
     Page,
+    PermissionDeniedError,
     RateLimit,
     events,
     to_decimal,
 )
 from kami.cache import Store
 from kami.data import PageParams, Service
-from kami.security import FailureLimiter, Identity, TokenSigner
+from kami.security import (
+    ADMIN_ROLE,
+    BUILT_IN_ROLES,
+    USER_ROLE,
+    FailureLimiter,
+    Identity,
+    LoginSessions,
+    PermissionCatalog,
+    TokenSigner,
+    UndeclaredPermissionError,
+)
 
-__all__ = ["AccountService", "OrderService"]
+__all__ = ["AccountService", "OrderService", "RoleService"]
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -55,19 +78,112 @@ LOGIN_FAILURES = (10, 15 * 60.0)  # failed logins per account and address, secon
 LOGIN_RATE_PER_ADDRESS = RateLimit(30, per="minute")  # the login route's own (anonymous callers: by address)
 
 
+class RoleService(Service[Role, RoleOut]):
+    """Roles: the built-in ``user`` and ``admin`` (from the apps' declarations) and those admins define.
+    Changing a role changes the sessions of everyone who holds it, at once."""
+
+    repository_type = RoleRepository
+    out_type = RoleOut
+    repository: RoleRepository
+
+    def __init__(self, session: AsyncSession, catalog: PermissionCatalog, sessions: LoginSessions) -> None:
+        super().__init__(session)
+        self.catalog = catalog
+        self.sessions = sessions
+
+    async def permissions_of(self, role: str) -> frozenset[str]:
+        """What ``role`` may do now: a built-in role's set, a defined role's permissions that some
+        mounted app still declares, nothing for a role that no longer exists."""
+        built_in = self.catalog.built_in(role)
+        if built_in is not None:
+            return built_in
+        found = await self.get_one_or_none(name=role)
+        return frozenset(found.permissions) & frozenset(self.catalog.declared) if found else frozenset()
+
+    async def is_defined(self, role: str) -> bool:
+        return role in BUILT_IN_ROLES or await self.get_one_or_none(name=role) is not None
+
+    async def roles(self) -> list[RoleOut]:
+        built_in = [
+            RoleOut(
+                name=name,
+                description=f"Built in ({name})",
+                permissions=sorted(self.catalog.built_in(name) or ()),
+                built_in=True,
+            )
+            for name in BUILT_IN_ROLES
+        ]
+        defined = sorted(await self.repository.get_many(), key=lambda role: role.name)
+        return [*built_in, *(self._out(role) for role in defined)]
+
+    async def define(self, name: str, data: RoleIn) -> RoleOut:
+        """Create or replace the role ``name``; its holders' sessions change at once."""
+        if name in BUILT_IN_ROLES:
+            raise ConflictError(code=ROLE_BUILT_IN)
+        try:
+            self.catalog.check(data.permissions)
+        except UndeclaredPermissionError as exc:  # a reference to nothing, like an unknown role
+            raise NotFoundError(str(exc)) from exc
+        async with self.transaction():
+            role = await self.get_one_or_none(name=name)
+            if role is None:
+                role = await self.create(Role(name=name))
+            role.description = data.description
+            role.permissions = sorted(set(data.permissions))
+            await self.session.flush()
+        await self._refresh_holders(name)
+        return self._out(role)
+
+    async def remove(self, name: str) -> None:
+        """Remove a defined role nobody holds (409 while someone does)."""
+        if name in BUILT_IN_ROLES:
+            raise ConflictError(code=ROLE_BUILT_IN)
+        async with self.transaction():
+            role = await self.get_one_or_none(name=name)
+            if role is None:
+                raise NotFoundError("No such role")
+            if await UserRepository(session=self.session).count(User.role == name):
+                raise ConflictError(code=ROLE_IN_USE)
+            await self.delete(role.id)
+
+    async def _refresh_holders(self, name: str) -> None:
+        permissions = await self.permissions_of(name)
+        for user in await UserRepository(session=self.session).get_many(User.role == name):
+            await self.sessions.update_account(Identity(str(user.id), user.role, user.tier, permissions))
+
+    @staticmethod
+    def _out(role: Role) -> RoleOut:
+        return RoleOut(
+            name=role.name, description=role.description, permissions=list(role.permissions), built_in=False
+        )
+
+
 class AccountService(Service[User, UserOut]):
+    """Accounts and their login sessions. Each change to an account reaches its sessions in the same
+    call: a deactivated or deleted account's sessions end (before and after the commit, so a login
+    racing the change cannot keep one), a new role or tier is written into them after the commit."""
+
     repository_type = UserRepository
     out_type = UserOut
     repository: UserRepository
 
     def __init__(
-        self, session: AsyncSession, signer: TokenSigner | None = None, store: Store | None = None
+        self,
+        session: AsyncSession,
+        sessions: LoginSessions,
+        roles: RoleService,
+        signer: TokenSigner | None = None,
+        store: Store | None = None,
+        tiers: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(session)
         self.signer = signer
         self.store = store
+        self.sessions = sessions
+        self.roles = roles
+        self.tiers = tiers
 
-    async def register(self, data: Registration, role: str = "user") -> UserOut:
+    async def register(self, data: Registration, role: str = USER_ROLE) -> UserOut:
         """A new account; a taken email or username is answered 409 / 4002."""
         password_hash = await hash_password(data.password)
         async with self.transaction():
@@ -78,19 +194,14 @@ class AccountService(Service[User, UserOut]):
 
     async def promote(self, email: str) -> UserOut | None:
         """Make the account with ``email`` an administrator; None when there is no such account."""
-        async with self.transaction():
-            user = await self.get_one_or_none(email=email.lower())
-            if user is None:
-                return None
-            user.role = "admin"
-            await self.session.flush()
-        return self.to_out(user)
+        user = await self.get_one_or_none(email=email.lower())
+        return None if user is None else await self.change(user.id, AccountChange(role=ADMIN_ROLE))
 
-    async def login(self, data: LoginIn, address: str) -> Tokens:
-        """Tokens for the right password; a business failure (HTTP 200, 1001) otherwise. After
-        ``LOGIN_FAILURES`` failed attempts at one account from one address, that address is refused
-        (429) for that account until the window lets go; a success clears the count."""
-        assert self.store is not None  # the request's provider gives one, as for refresh
+    async def login(self, data: LoginIn, address: str, user_agent: str) -> Tokens:
+        """A new session and its tokens for the right password; a business failure (HTTP 200, 1001)
+        otherwise. After ``LOGIN_FAILURES`` failed attempts at one account from one address, that
+        address is refused (429) for that account until the window lets go; a success clears the count."""
+        assert self.store is not None  # the request's provider gives it (the command line has none)
         limiter = FailureLimiter(self.store, "login", *LOGIN_FAILURES)
         await limiter.check(data.email, address)
         user = await self.get_one_or_none(email=data.email.lower())
@@ -98,10 +209,14 @@ class AccountService(Service[User, UserOut]):
             await limiter.failed(data.email, address)
             raise BusinessError(code=Codes.LOGIN_FAILED, message="Wrong email or password")
         await limiter.succeeded(data.email, address)
-        return self._tokens(user)
+        if user.status != ACTIVE:
+            raise PermissionDeniedError(code=ACCOUNT_DISABLED)
+        record = await self.sessions.open(await self._identity(user), address, user_agent)
+        return self._tokens(user, record.id)
 
     async def refresh(self, refresh_token: str) -> Tokens:
-        """New tokens for a refresh token, which is then spent: using it twice is refused."""
+        """New tokens in the same session for a refresh token, which is then spent. Presenting a spent
+        one again means it was copied: the whole session ends (401 / 10002)."""
         assert self.signer is not None
         assert self.store is not None
         claims = self.signer.verify(refresh_token, expected="refresh")
@@ -109,22 +224,53 @@ class AccountService(Service[User, UserOut]):
         if not await self.store.backend.set(
             spent, b"1", ttl=float(self.signer.ttl["refresh"]), only_if_absent=True
         ):
+            await self.sessions.revoke(claims.sub, claims.sid)
+            log.warning("refresh token reused: session revoked", user_id=claims.sub, session_id=claims.sid)
             raise AuthenticationError(code=REFRESH_TOKEN_REUSED)
-        user = await self.get_one_or_none(id=UUID(claims.sub))
-        if user is None:
-            raise AuthenticationError("The account no longer exists")
-        return self._tokens(user)
+        record = await self.sessions.find(claims.sid)
+        if record is None or record.user_id != claims.sub:
+            raise AuthenticationError(code=Codes.SESSION_ENDED)
+        if await self.sessions.touch(record, extend=True) is None:
+            raise AuthenticationError(code=Codes.SESSION_ENDED)
+        return self._tokens_for(claims.sub, claims.sid)
 
-    def _tokens(self, user: User) -> Tokens:
+    async def logout(self, identity: Identity) -> None:
+        await self.sessions.revoke(identity.user_id, identity.session_id)
+
+    async def my_sessions(self, identity: Identity) -> list[SessionOut]:
+        return [
+            SessionOut(
+                id=r.id,
+                created_at=_time(r.created_at),
+                last_used_at=_time(r.last_used_at),
+                expires_at=_time(r.expires_at),
+                address=r.address,
+                user_agent=r.user_agent,
+                current=r.id == identity.session_id,
+            )
+            for r in await self.sessions.of_account(identity.user_id)
+        ]
+
+    async def revoke_session(self, identity: Identity, session_id: str) -> None:
+        if not await self.sessions.revoke(identity.user_id, session_id):
+            raise NotFoundError("No such session")
+
+    def _tokens(self, user: User, session_id: str) -> Tokens:
+        return self._tokens_for(str(user.id), session_id)
+
+    def _tokens_for(self, user_id: str, session_id: str) -> Tokens:
         assert self.signer is not None
-        access, _ = self.signer.issue(str(user.id), user.role, "access", tier=user.tier)
-        refresh, _ = self.signer.issue(str(user.id), user.role, "refresh", tier=user.tier)
+        access, _ = self.signer.issue(user_id, session_id, "access")
+        refresh, _ = self.signer.issue(user_id, session_id, "refresh")
         return Tokens(
             access_token=access,
             refresh_token=refresh,
             token_type="Bearer",
             expires_in=self.signer.ttl["access"],
         )
+
+    async def _identity(self, user: User) -> Identity:
+        return Identity(str(user.id), user.role, user.tier, await self.roles.permissions_of(user.role))
 
     async def profile(self, identity: Identity) -> UserOut:
         return await self.account(UUID(identity.user_id))
@@ -136,6 +282,7 @@ class AccountService(Service[User, UserOut]):
         return self.to_out(user)
 
     async def update_profile(self, identity: Identity, data: ProfileUpdate) -> UserOut:
+        """A new password ends every other session of the account (this one goes on)."""
         changes = msgspec.to_builtins(data)
         new_hash = await hash_password(data.password) if isinstance(data.password, str) else None
         async with self.transaction():
@@ -145,7 +292,50 @@ class AccountService(Service[User, UserOut]):
             if new_hash:
                 user.password_hash = new_hash
             await self.session.flush()
+        if new_hash:
+            await self.sessions.revoke_all(identity.user_id, keep=identity.session_id)
         return self.to_out(user)
+
+    async def change(self, user_id: UUID, data: AccountChange) -> UserOut:
+        """An admin's change of status, role or tier, checked against what exists."""
+        if isinstance(data.role, str) and not await self.roles.is_defined(data.role):
+            raise NotFoundError(f"No role named {data.role!r}")
+        if isinstance(data.tier, str) and data.tier not in self.tiers:
+            raise NotFoundError(
+                f"No rate-limit tier named {data.tier!r} (tiers: {', '.join(sorted(self.tiers))})"
+            )
+        disabling = data.status == DISABLED
+        async with self.transaction():
+            user = await self.get_one_or_none(id=user_id)
+            if user is None or user.status == DELETED:
+                raise NotFoundError("No such user")
+            for name in ("status", "role", "tier"):
+                value = getattr(data, name)
+                if isinstance(value, str):
+                    setattr(user, name, value)
+            await self.session.flush()
+            if disabling:
+                await self.sessions.revoke_all(str(user_id))
+        if disabling:
+            await self.sessions.revoke_all(str(user_id))
+        else:
+            await self.sessions.update_account(await self._identity(user))
+        return self.to_out(user)
+
+    async def remove(self, user_id: UUID) -> None:
+        """Anonymise the account: its orders stay (for the books), nothing names the person, nobody can
+        log in to it, its sessions end."""
+        async with self.transaction():
+            user = await self.get_one_or_none(id=user_id)
+            if user is None or user.status == DELETED:
+                raise NotFoundError("No such user")
+            user.email = f"deleted-{user.id}@deleted.invalid"
+            user.username = f"deleted-{user.id.hex[:24]}"
+            user.password_hash = "!"  # matches no password
+            user.status = DELETED
+            await self.session.flush()
+            await self.sessions.revoke_all(str(user_id))
+        await self.sessions.revoke_all(str(user_id))
 
     async def accounts(self, params: PageParams) -> Page[UserOut]:
         return await self.page(params)
@@ -155,6 +345,10 @@ class AccountService(Service[User, UserOut]):
             if not await self.repository.credit(user_id, to_decimal(data.amount)):
                 raise NotFoundError("No such user")
         return await self.account(user_id)
+
+
+def _time(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
 
 
 class OrderService(Service[Order, OrderOut]):
@@ -249,7 +443,7 @@ class OrderService(Service[Order, OrderOut]):
 
     @staticmethod
     def _visible(identity: Identity) -> list[ColumnElement[bool]]:
-        return [] if identity.is_admin else [Order.user_id == UUID(identity.user_id)]
+        return [] if identity.can(ORDERS_READ_ANY) else [Order.user_id == UUID(identity.user_id)]
 
     @staticmethod
     def _out(order: Order, lines: Sequence[OrderLine]) -> OrderOut:

@@ -3,6 +3,7 @@
 from apps.app_b.codes import CODES
 from apps.app_b.controllers import InventoryController, ProductController, ReportController
 from apps.app_b.jobs import JOBS
+from apps.app_b.permissions import PERMISSIONS
 from apps.app_b.services import product_service
 from kami import AppSpec
 
@@ -19,4 +20,5 @@ app = AppSpec(
     jobs=JOBS,
     exports={"products": product_service},
     models=["apps.app_b.models"],
+    permissions=PERMISSIONS,
 )

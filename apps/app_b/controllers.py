@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
 from apps.app_b.jobs import REPORT_KEY, low_stock_report
+from apps.app_b.permissions import PRODUCTS_WRITE, REPORTS_RUN, STOCK_WRITE
 from apps.app_b.schemas import (
     InventoryOut,
     InventoryUpdate,
@@ -35,7 +36,7 @@ from kami import (
 from kami.cache import Store
 from kami.data import PageParams
 from kami.jobs import Jobs
-from kami.security import require_admin
+from kami.security import require
 
 __all__ = ["InventoryController", "ProductController", "ReportController"]
 
@@ -94,8 +95,8 @@ class ProductController(Controller):
     @post(
         "/",
         summary="Create a product",
-        description="Admin only. A product name is unique (409 / 4002 otherwise).",
-        guards=[require_admin],
+        description="A product name is unique (409 / 4002 otherwise).",
+        guards=[require(PRODUCTS_WRITE)],
         responses=responses(
             Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED, Codes.ALREADY_EXISTS
         ),
@@ -108,8 +109,8 @@ class ProductController(Controller):
     @patch(
         "/{product_id:uuid}",
         summary="Change a product",
-        description="Admin only. Only the fields sent are changed.",
-        guards=[require_admin],
+        description="Only the fields sent are changed.",
+        guards=[require(PRODUCTS_WRITE)],
         responses=responses(
             Codes.UNAUTHENTICATED,
             Codes.TOKEN_EXPIRED,
@@ -127,8 +128,8 @@ class ProductController(Controller):
     @delete(
         "/{product_id:uuid}",
         summary="Delete a product",
-        description="Admin only. Answers 204 with no body.",
-        guards=[require_admin],
+        description="Answers 204 with no body.",
+        guards=[require(PRODUCTS_WRITE)],
         responses=responses(
             Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED, Codes.NOT_FOUND
         ),
@@ -154,9 +155,9 @@ class InventoryController(Controller):
     @put(
         "/{product_id:uuid}",
         summary="Set the stock of a product",
-        description="Admin only. Send the version you read; if someone changed the product since, the "
+        description="Send the version you read; if someone changed the product since, the "
         "answer is 409 / 4003 with the current version in `data`.",
-        guards=[require_admin],
+        guards=[require(STOCK_WRITE)],
         responses=responses(
             Codes.UNAUTHENTICATED,
             Codes.TOKEN_EXPIRED,
@@ -176,13 +177,13 @@ class InventoryController(Controller):
 
 class ReportController(Controller):
     path = "/v1/reports"
-    guards = [require_admin]
+    guards = [require(REPORTS_RUN)]
 
     @post(
         "/low-stock",
         status_code=202,
         summary="Queue the low-stock report",
-        description="Admin only. The report is written by a background job (also every 10 minutes).",
+        description="The report is written by a background job (also every 10 minutes).",
         responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED),
     )
     async def queue_low_stock(
@@ -194,7 +195,7 @@ class ReportController(Controller):
     @get(
         "/low-stock",
         summary="The latest low-stock report",
-        description="Admin only. 404 until a report has been written.",
+        description="404 until a report has been written.",
         responses=responses(
             Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED, Codes.NOT_FOUND
         ),

@@ -76,9 +76,12 @@ _MODULE_PATH = re.compile(r"(?<=_)(?:[a-z_][a-z0-9_]*\.)+")
 
 
 def _clean_name(key: str) -> str:
-    """``ApiResponse_kami.envelope.Page_apps.b.ProductOut__`` -> ``ProductOutPageResponse``."""
-    if "_" not in key or "." not in key:
+    """``ApiResponse_kami.envelope.Page_apps.b.ProductOut__`` -> ``ProductOutPageResponse``;
+    ``ApiResponse_list_apps.a.RoleOut_`` -> ``RoleOutListResponse``; ``ApiResponse_NoneType_`` ->
+    ``EmptyResponse``."""
+    if "_" not in key or ("." not in key and "NoneType" not in key):
         return key
+    key = re.sub(r"(?<=_)list_", "List_", key.replace("NoneType", "Empty"))
     parts = [p for p in _MODULE_PATH.sub("", key).split("_") if p]
     parts = ["Response" if p == "ApiResponse" else p[:1].upper() + p[1:] for p in parts]
     return "".join(reversed(parts))
@@ -236,9 +239,11 @@ def _add_success_examples(document: Any) -> None:
                     media.examples = {"success": Example(summary="Success", value=value)}
 
 
-def polish(app: Litestar, security: tuple[str, Callable[[BaseRouteHandler], bool]] | None = None) -> None:
+def polish(
+    app: Litestar, security: tuple[str, Callable[[BaseRouteHandler], list[str] | None]] | None = None
+) -> None:
     """Rewrite the cached OpenAPI document in place (call once, at startup, before it is served).
-    ``security``: a security scheme's name, and which handlers need it."""
+    ``security``: a security scheme's name, and what each handler asks of it (None: nothing)."""
     document = app.openapi_schema
     components = document.components if isinstance(document.components, Components) else Components()
     schemas = components.schemas if components.schemas is not None else {}
@@ -370,11 +375,21 @@ def _operations_of(app: Litestar, document: Any) -> Iterator[tuple[BaseRouteHand
 
 
 def _document_security(
-    app: Litestar, document: Any, scheme: str, needs: Callable[[BaseRouteHandler], bool]
+    app: Litestar, document: Any, scheme: str, needs: Callable[[BaseRouteHandler], list[str] | None]
 ) -> None:
+    """Every app operation states its requirement: ``[]`` when public, else the scheme with the
+    permissions it needs as the requirement's roles (OpenAPI 3.1 allows role names for any scheme)."""
     for handler, operation in _operations_of(app, document):
-        if needs(handler):
-            operation.security = [{scheme: []}]
+        required = needs(handler)
+        if required is None:
+            operation.security = []
+            continue
+        operation.security = [{scheme: required}]
+        if required:
+            needed = ", ".join(f"`{name}`" for name in required)
+            operation.description = (
+                f"{operation.description or ''}\n\nNeeds the permission {needed}.".lstrip()
+            )
 
 
 def _document_idempotency(app: Litestar, document: Any) -> None:

@@ -18,7 +18,7 @@ from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.cors import CORSConfig
 
-from kami.app_spec import AppSpec, load_apps, mount
+from kami.app_spec import AppSpec, load_apps, mount, permission_catalog
 from kami.db.config import build_sqlalchemy_config, replica_engines
 from kami.db.migrations import head_revision, upgrade
 from kami.db.precompiled import dispose_read_engines
@@ -38,7 +38,8 @@ from kami.pipeline.index import IndexController
 from kami.pipeline.openapi import BEARER_SCHEME, build_openapi_config, docs_assets_router
 from kami.routes import resolve_route_policies
 from kami.runtime import Runtime
-from kami.security.identity import requires_token
+from kami.security.identity import access_of, check_route_permissions
+from kami.security.sessions import LoginSessions
 from kami.security.tokens import TokenSigner
 from kami.security.trusted_proxies import TrustedProxies
 from kami.settings import Settings, get_settings
@@ -70,6 +71,8 @@ def build_runtime(settings: Settings, specs: Sequence[AppSpec], database: SQLAlc
             access_ttl=settings.security.access_token_seconds,
             refresh_ttl=settings.security.refresh_token_seconds,
         ),
+        login_sessions=LoginSessions(backend, settings.security.refresh_token_seconds),
+        permissions=permission_catalog(specs),
         proxies=TrustedProxies(settings.ratelimit.trusted_proxies),
         telemetry=build_telemetry(settings),
         schema_head=head_revision(),
@@ -93,7 +96,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         runtime.telemetry.instrument(engines, runtime.redis, store_connection)
         if settings.should_auto_migrate:
             await anyio.to_thread.run_sync(upgrade, settings)
-        polish(app, security=(BEARER_SCHEME, requires_token))
+        polish(app, security=(BEARER_SCHEME, access_of))
         log.info("kami started", apps=[s.name for s in specs], environment=settings.app.environment)
         stop_watching = asyncio.Event()
         watcher = asyncio.create_task(watch_readiness(runtime, stop_watching), name="kami readiness")
@@ -147,6 +150,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
     resolve_route_policies(
         app, {spec.name: spec.rate_limit for spec in specs}, settings.server.request_timeout
     )
+    check_route_permissions(app, runtime.permissions)
     resolve_dependencies_in_order(app)
     app.asgi_handler = order.wrap_edge(app.asgi_handler, runtime, proxies)
     return app

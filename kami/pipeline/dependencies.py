@@ -20,6 +20,8 @@ from kami.jobs import Jobs
 from kami.routes import policy_of
 from kami.runtime import runtime_of
 from kami.security.identity import provide_identity
+from kami.security.permissions import PermissionCatalog
+from kami.security.sessions import LoginSessions
 from kami.security.tokens import TokenSigner
 from kami.store.cache import Cache
 from kami.store.flags import FeatureFlags
@@ -49,6 +51,19 @@ def _jobs(request: Request[Any, Any, Any]) -> Jobs:
     return runtime_of(request.app).jobs
 
 
+def _login_sessions(request: Request[Any, Any, Any]) -> LoginSessions:
+    return runtime_of(request.app).login_sessions
+
+
+def _permission_catalog(request: Request[Any, Any, Any]) -> PermissionCatalog:
+    return runtime_of(request.app).permissions
+
+
+def _rate_tiers(request: Request[Any, Any, Any]) -> frozenset[str]:
+    """The tiers an account may be given: those ``KAMI_RATELIMIT_TIERS`` names, and ``free``."""
+    return runtime_of(request.app).settings.ratelimit.tier_names
+
+
 def _client_address(request: Request[Any, Any, Any]) -> str:
     """The caller's address: the peer, or behind trusted proxies the address they report (the rule
     the rate limit and the logs use)."""
@@ -67,6 +82,9 @@ def dependencies(apps: Sequence[AppSpec]) -> dict[str, Provide]:
         "flags": Provide(_flags, sync_to_thread=False),
         "jobs": Provide(_jobs, sync_to_thread=False),
         "client_address": Provide(_client_address, sync_to_thread=False),
+        "login_sessions": Provide(_login_sessions, sync_to_thread=False),
+        "permission_catalog": Provide(_permission_catalog, sync_to_thread=False),
+        "rate_tiers": Provide(_rate_tiers, sync_to_thread=False),
     }
     services = exported_services(apps)
     taken = set(services) & {*platform, DB_SESSION_KEY}

@@ -7,7 +7,8 @@
    failure from here on into the envelope. Unknown routes and wrong methods stop here (404/405).
 4. On a matched route, ``HeaderLimitMiddleware`` (431); then on an app's route (mounted under its
    prefix; kami's own routes pay nothing for these), in order: ``AdmissionMiddleware`` (503 beyond the
-   worker's capacity), ``RateLimitMiddleware`` (429),
+   worker's capacity), ``DeadlineMiddleware`` (504 past the route's deadline),
+   ``AuthenticationMiddleware`` (reads the credentials and their session once), ``RateLimitMiddleware`` (429),
    ``IdempotencyMiddleware`` (a replay answers the stored response), ``ResponseCacheMiddleware`` (a
    hit answers with a fresh trace id).
 5. The guards, then the handler: a controller parses, calls one service, wraps with ``success()``.
@@ -28,6 +29,7 @@ from kami.overrides.options_allow import options_allow_header
 from kami.overrides.response_headers import SendHook
 from kami.pipeline.access_log import AccessLog, annotate_response
 from kami.pipeline.admission import AdmissionMiddleware
+from kami.pipeline.authentication import AuthenticationMiddleware
 from kami.pipeline.deadline import DeadlineMiddleware
 from kami.pipeline.head import HeadAsGet
 from kami.pipeline.header_limit import HeaderLimitMiddleware
@@ -60,6 +62,7 @@ def app_route_middleware(runtime: Runtime, proxies: TrustedProxies) -> list[Midd
     return [
         AdmissionMiddleware(settings.server.max_in_flight),
         DeadlineMiddleware(),
+        AuthenticationMiddleware(),
         RateLimitMiddleware(settings.ratelimit, proxies),
         IdempotencyMiddleware(settings.server.max_body_size, proxies),
         ResponseCacheMiddleware(),

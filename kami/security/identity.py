@@ -1,62 +1,76 @@
-"""The caller's identity, read from ``Authorization: Bearer <access token>``, and the guards using it."""
+"""The caller's identity and the guards using it.
+
+:class:`kami.pipeline.authentication.AuthenticationMiddleware` reads the credentials once per request
+(on the apps' routes) and leaves the outcome in the scope; everything after it reads it from there.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import msgspec
+from litestar import Litestar
 from litestar.connection import ASGIConnection, Request
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 
 from kami.errors import AuthenticationError, KamiError, NotFoundError, PermissionDeniedError
-from kami.routes import policy_of
+from kami.routes import RouteDeclarationError, policy_of
 from kami.runtime import runtime_of
+from kami.security.permissions import EVERYTHING, Permission, PermissionCatalog
 from kami.security.trusted_proxies import TrustedProxies
 from kami.store.flags import FeatureFlags
 
 __all__ = [
     "Caller",
+    "Credentials",
     "Identity",
+    "PermissionGuard",
+    "access_of",
     "caller_of",
+    "check_route_permissions",
     "current_identity",
     "identity_of",
     "identity_or_none",
+    "permissions_required",
     "provide_identity",
-    "require_admin",
+    "remember_credentials",
+    "require",
     "require_flag",
     "require_user",
-    "requires_token",
 ]
 
 _SCOPE_KEY = "kami_identity"
 
 
 class Identity(msgspec.Struct, frozen=True):
+    """Who is calling, as of the account's latest change (read from its session, not from the token)."""
+
     user_id: str
     role: str
     tier: str = "free"
+    permissions: frozenset[str] = frozenset()
+    session_id: str = ""
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
+    def can(self, permission: Permission) -> bool:
+        return EVERYTHING in self.permissions or permission.name in self.permissions
+
+
+Credentials = Identity | KamiError | None
+"""What the authentication step found: an identity, the error to answer if one is needed, or nothing."""
+
+
+def remember_credentials(connection: ASGIConnection[Any, Any, Any, Any], found: Credentials) -> None:
+    connection.scope[_SCOPE_KEY] = found  # type: ignore[literal-required]
 
 
 def identity_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity | None:
-    """The verified identity of the request, or ``None`` when it sent no token (raises on a bad one)."""
-    if _SCOPE_KEY in connection.scope:
-        return connection.scope[_SCOPE_KEY]  # type: ignore[literal-required,no-any-return]
-    header = connection.headers.get("authorization", "")
-    identity: Identity | None = None
-    if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise AuthenticationError("Authorization must be 'Bearer <token>'")
-        signer = runtime_of(connection.app).signer
-        claims = signer.verify(token.strip())
-        identity = Identity(user_id=claims.sub, role=claims.role, tier=claims.tier)
-    connection.scope[_SCOPE_KEY] = identity  # type: ignore[literal-required]
-    return identity
+    """The verified identity of the request, or ``None`` when it sent no credentials (raises on bad
+    ones). Only the apps' routes authenticate: on kami's own it is always ``None``."""
+    found: Credentials = connection.scope.get(_SCOPE_KEY)  # type: ignore[assignment]
+    if isinstance(found, KamiError):
+        raise found
+    return found
 
 
 def identity_or_none(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity | None:
@@ -98,9 +112,45 @@ async def require_user(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRo
     current_identity(connection)
 
 
-async def require_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    if not current_identity(connection).is_admin:
-        raise PermissionDeniedError()
+class PermissionGuard:
+    """The guard :func:`require` builds; start-up reads ``permission`` to check some app declares it."""
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+
+    async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if not current_identity(connection).can(self.permission):
+            raise PermissionDeniedError(f"This needs the permission {self.permission.name}")
+
+    def __repr__(self) -> str:
+        return f"require({self.permission.name})"
+
+
+def require(permission: Permission) -> PermissionGuard:
+    """A route guard: 401 without valid credentials, 403 unless the caller holds ``permission``."""
+    return PermissionGuard(permission)
+
+
+def permissions_required(handler: BaseRouteHandler) -> list[Permission]:
+    """The permissions a route's guards ask for (read from the declarations, at start-up)."""
+    return [g.permission for g in handler.resolve_guards() if isinstance(g, PermissionGuard)]
+
+
+def check_route_permissions(app: Litestar, catalog: PermissionCatalog) -> None:
+    """Refuse to start when a route's guard asks for a permission no mounted app declares."""
+    declared = set(catalog.declared.values())
+    problems = sorted(
+        {
+            f"{'/'.join(sorted(getattr(handler, 'http_methods', ())))} {route.path}: "
+            f"require({permission.action}) names a permission no mounted app declares"
+            for route in app.routes
+            for handler in getattr(route, "route_handlers", ())
+            for permission in permissions_required(handler)
+            if permission not in declared
+        }
+    )
+    if problems:
+        raise RouteDeclarationError("; ".join(problems))
 
 
 def require_flag(name: str) -> Any:
@@ -123,11 +173,14 @@ async def _provide(request: Request[Any, Any, Any]) -> Identity:
 provide_identity = Provide(_provide)
 
 
-def requires_token(handler: BaseRouteHandler) -> bool:
-    """Whether the route answers 401 without an access token: it has a guard that needs the caller, or
-    its handler receives the ``identity`` dependency (read from the declarations, at startup)."""
-    guards = set(handler.resolve_guards())
-    if guards & {require_user, require_admin}:
-        return True
+def access_of(handler: BaseRouteHandler) -> list[str] | None:
+    """What a route asks of its caller (read from the declarations, at start-up): None when anybody
+    may call it; else the permissions it needs (none beyond valid credentials: ``[]``). A route needs
+    credentials when a guard asks for a caller or a permission, or its handler takes ``identity``."""
+    guards = handler.resolve_guards()
+    permissions = [p.name for p in permissions_required(handler)]
     parameter = handler.parsed_fn_signature.parameters.get("identity")
-    return parameter is not None and parameter.annotation is Identity
+    takes_identity = parameter is not None and parameter.annotation is Identity
+    if permissions or require_user in guards or takes_identity:
+        return permissions
+    return None

@@ -1,6 +1,8 @@
-"""Signed JWTs (HS256 only) with audience, issuer, expiry and a token type.
+"""Signed JWTs (HS256 only) with audience, issuer, expiry, a token type and the session they belong to.
 
-Only HS256 is accepted, so ``alg: none`` and HS/RS confusion are refused by construction.
+Only HS256 is accepted, so ``alg: none`` and HS/RS confusion are refused by construction. A token
+names its account and session only: role, tier and permissions are read from the session on each
+request (:mod:`kami.security.sessions`), so an old token never carries an old role.
 """
 
 from __future__ import annotations
@@ -22,12 +24,11 @@ ALGORITHM = "HS256"
 
 
 class TokenClaims(msgspec.Struct, frozen=True):
-    sub: str
-    role: str
+    sub: str  # the account
+    sid: str  # its session
     type: TokenType
     exp: int
     jti: str
-    tier: str = "free"
 
 
 class TokenSigner:
@@ -40,16 +41,15 @@ class TokenSigner:
         self.ttl = {"access": access_ttl, "refresh": refresh_ttl}
 
     def issue(
-        self, subject: str, role: str, token_type: TokenType = "access", tier: str = "free"
+        self, subject: str, session_id: str, token_type: TokenType = "access"
     ) -> tuple[str, TokenClaims]:
         now = int(time.time())
         claims = TokenClaims(
             sub=subject,
-            role=role,
+            sid=session_id,
             type=token_type,
             exp=now + self.ttl[token_type],
             jti=secrets.token_hex(16),
-            tier=tier,
         )
         payload: dict[str, Any] = {
             **msgspec.to_builtins(claims),
@@ -68,7 +68,7 @@ class TokenSigner:
                 algorithms=[ALGORITHM],
                 audience=self.audience,
                 issuer=self.issuer,
-                options={"require": ["exp", "iat", "sub", "aud", "iss", "jti"]},
+                options={"require": ["exp", "iat", "sub", "aud", "iss", "jti", "sid"]},
             )
         except jwt.ExpiredSignatureError as exc:
             raise AuthenticationError(code=Codes.TOKEN_EXPIRED) from exc

@@ -50,6 +50,10 @@ class Backend(Protocol):
         """The members of an index set (written by ``set_if_unchanged``)."""
         ...
 
+    async def remove_members(self, key: str, *members: str) -> None:
+        """Take ``members`` out of an index set."""
+        ...
+
     async def set_if_unchanged(
         self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None], index: Index | None = None
     ) -> bool:
@@ -170,6 +174,10 @@ class RedisBackend:
     async def members(self, key: str) -> list[str]:
         return sorted(member.decode() for member in await self.redis.execute("SMEMBERS", key))
 
+    async def remove_members(self, key: str, *members: str) -> None:
+        if members:
+            await self.redis.execute("SREM", key, *members)
+
     async def set_if_unchanged(
         self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None], index: Index | None = None
     ) -> bool:
@@ -260,6 +268,12 @@ class MemoryBackend:
     async def members(self, key: str) -> list[str]:
         found = self._live(key)
         return sorted(found) if isinstance(found, set) else []
+
+    async def remove_members(self, key: str, *members: str) -> None:
+        async with self._lock:
+            found = self._live(key)
+            if isinstance(found, set):
+                found.difference_update(members)
 
     async def set_if_unchanged(
         self, key: str, value: bytes, ttl: float, guards: dict[str, bytes | None], index: Index | None = None

@@ -10,7 +10,7 @@ from tests.support.shop import Client, Shop
 
 def test_register_hides_the_password_and_refuses_duplicates(shop: Shop, client: Client) -> None:
     account = shop.register("ada")
-    assert set(account) == {"id", "email", "username", "role", "tier", "balance", "created_at"}
+    assert set(account) == {"id", "email", "username", "role", "tier", "status", "balance", "created_at"}
     assert account["role"] == "user"
     assert account["balance"] == "0.00"
     for body in (
@@ -65,7 +65,7 @@ def test_refresh_tokens_work_once(shop: Shop, client: Client) -> None:
     assert access_as_refresh.status_code == 401
 
 
-def test_admin_routes(shop: Shop, client: Client, token: Callable[[str, str], str]) -> None:
+def test_admin_routes(shop: Shop, client: Client) -> None:
     account, user = shop.user("joan")
     for path in ("/app-a/v1/users", f"/app-a/v1/users/{account['id']}"):
         forbidden = client.get(path, headers=user)

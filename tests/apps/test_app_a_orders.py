@@ -10,6 +10,7 @@ from kami import events
 from kami.pipeline.app import create_app
 from kami.settings import Settings
 from tests.support.shop import Client, Shop
+from tests.support.tokens import open_session
 
 
 def test_order_debits_balance_and_takes_stock(shop: Shop, client: Client) -> None:
@@ -106,10 +107,9 @@ def test_idempotent_retry_returns_the_first_answer(shop: Shop, client: Client) -
     assert (different.status_code, different.json()["code"]) == (409, 4008)  # key reused
 
 
-async def test_racing_retries_place_one_order(
-    db_settings: Settings, make_shop: type[Shop], admin_headers: dict[str, str]
-) -> None:
+async def test_racing_retries_place_one_order(db_settings: Settings, make_shop: type[Shop]) -> None:
     async with AsyncTestClient(create_app(db_settings)) as client:
+        admin_headers = await open_session(client.app)
         product = (
             await client.post(
                 "/app-b/v1/products",

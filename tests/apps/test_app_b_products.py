@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from litestar.testing import TestClient
+
+from tests.support.tokens import session_headers
 
 Client = TestClient  # type: ignore[type-arg]
 
@@ -111,11 +112,11 @@ def test_validation_names_the_field(client: Client, admin_headers: dict[str, str
         assert field in response.json()["message"], (body, response.text)
 
 
-def test_writes_need_an_admin(client: Client, token: Callable[[str, str], str]) -> None:
+def test_writes_need_the_permission(client: Client) -> None:
     body = {"name": "Nope", "price": "1.00"}
     anonymous = client.post("/app-b/v1/products", json=body)
     assert (anonymous.status_code, anonymous.json()["code"]) == (401, 1004)
-    user = {"Authorization": f"Bearer {token('00000000-0000-0000-0000-000000000002', 'user')}"}
+    user = session_headers(client, "user")
     forbidden = client.post("/app-b/v1/products", json=body, headers=user)
     assert (forbidden.status_code, forbidden.json()["code"]) == (403, 1003)
     tampered = {"Authorization": user["Authorization"][:-2] + "xx"}

@@ -8,11 +8,11 @@ from pathlib import Path
 from litestar.testing import AsyncTestClient
 
 from kami.pipeline.app import create_app
-from kami.security import TokenSigner
 from tests.conftest import service_url
 from tests.support.backends import reset_schema
 from tests.support.databases import settings_for
 from tests.support.shop import Client, Shop
+from tests.support.tokens import open_session
 
 STOCK, BUYERS = 7, 200
 
@@ -47,9 +47,8 @@ async def test_concurrent_orders_never_oversell(tmp_path: Path) -> None:
         service_url("mysql"), tmp_path, KAMI_RATELIMIT_ENABLED="false"
     )  # one buyer, 200 calls
     await asyncio.to_thread(reset_schema, settings)
-    signer = TokenSigner(settings.security.secret_key, issuer="kami", audience="kami")
-    admin = {"Authorization": f"Bearer {signer.issue('00000000-0000-0000-0000-000000000001', 'admin')[0]}"}
     async with AsyncTestClient(create_app(settings), timeout=60) as client:
+        admin = await open_session(client.app)
         product = (
             await client.post(
                 "/app-b/v1/products",
@@ -64,7 +63,7 @@ async def test_concurrent_orders_never_oversell(tmp_path: Path) -> None:
             )
         ).json()["data"]
         await client.post(f"/app-a/v1/users/{account['id']}/credit", json={"amount": "1000"}, headers=admin)
-        buyer = {"Authorization": f"Bearer {signer.issue(account['id'], 'user')[0]}"}
+        buyer = await open_session(client.app, "user", account["id"])
         body = {"items": [{"product_id": product, "quantity": 1}]}
         answers = await asyncio.gather(
             *(client.post("/app-a/v1/orders", json=body, headers=buyer) for _ in range(BUYERS))

@@ -20,13 +20,13 @@ from apps.app_b.repositories import ProductRepository
 from kami.data import Precompiled
 from kami.db.config import build_sqlalchemy_config
 from kami.pipeline.app import create_app
-from kami.security import TokenSigner
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.backends import reset_schema
 from tests.support.databases import mysql_behind_a_proxy, settings_for
 from tests.support.otlp import OtlpReceiver, ReceivedSpan
 from tests.support.proxy import TcpProxy
+from tests.support.tokens import session_headers
 from tests.support.waiting import wait_until
 
 RENAME = Precompiled(update(Product).where(Product.id == bindparam("pid")).values(name=bindparam("new_name")))
@@ -143,9 +143,8 @@ def test_sampled_orders_show_each_statement_as_a_client_span(
             KAMI_TELEMETRY_OTLP_ENDPOINT=receiver.endpoint,
         )
         reset_schema(settings)
-        admin = TokenSigner(key, issuer="kami", audience="kami").issue("a", "admin")[0]
         with TestClient(create_app(settings)) as client:
-            headers = {"Authorization": f"Bearer {admin}"}
+            headers = session_headers(client)
             product = client.post(
                 "/app-b/v1/products", json={"name": "Traced", "price": "2.00", "stock": 5}, headers=headers
             ).json()["data"]["id"]
@@ -154,7 +153,7 @@ def test_sampled_orders_show_each_statement_as_a_client_span(
                 json={"email": "tracer@example.com", "username": "tracer", "password": "correct horse"},
             ).json()["data"]
             client.post(f"/app-a/v1/users/{account['id']}/credit", json={"amount": "10"}, headers=headers)
-            buyer = TokenSigner(key, issuer="kami", audience="kami").issue(account["id"], "user")[0]
+            buyer = session_headers(client, "user", account["id"])["Authorization"].split()[1]
             placed = client.post(
                 "/app-a/v1/orders",
                 json={"items": [{"product_id": product, "quantity": 2}]},

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
-from apps.app_a.services import AccountService
+from apps.app_a.services import AccountService, RoleService
 from apps.app_b.errors import InsufficientStockError
 from apps.app_b.models import Product
 from apps.app_b.schemas import ProductCreate
@@ -25,7 +25,9 @@ from kami import BusinessError, Codes
 from kami.data import AppScoped, Repository, TransactionAbortedError
 from kami.db.config import build_sqlalchemy_config
 from kami.pipeline.exception_handlers import to_envelope_response
+from kami.security import LoginSessions, PermissionCatalog
 from kami.settings import Settings
+from kami.store.backend import MemoryBackend
 
 
 @asynccontextmanager
@@ -87,7 +89,9 @@ async def test_a_service_called_inside_another_commits_only_with_it(db_settings:
     one joins, so a failure after it leaves nothing of either stored."""
     (stocked,) = await add_products(db_settings, 5)
     async with session_for(db_settings) as session:
-        accounts, products = AccountService(session), ProductService(session)
+        sessions = LoginSessions(MemoryBackend(), 60)
+        roles = RoleService(session, PermissionCatalog([]), sessions)
+        accounts, products = AccountService(session, sessions, roles), ProductService(session)
 
         async def compose() -> None:
             async with accounts.transaction():

@@ -19,12 +19,12 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from kami.pipeline.app import create_app
-from kami.security import TokenSigner
 from kami.settings import Settings
 from tests.conftest import service_url, tool_path
 from tests.support.backends import reset_schema
 from tests.support.databases import settings_for
 from tests.support.servers import kami_env
+from tests.support.tokens import session_headers
 
 SCRIPTS = Path(__file__).parents[2] / "infra" / "backup"
 
@@ -92,9 +92,8 @@ def test_restore_drill(backend: str, tmp_path: Path) -> None:
     url = service_url(backend)
     settings = settings_for(url, tmp_path)
     reset_schema(settings)
-    signer = TokenSigner(settings.security.secret_key, issuer="kami", audience="kami")
-    admin = {"Authorization": f"Bearer {signer.issue('00000000-0000-0000-0000-000000000001', 'admin')[0]}"}
     with TestClient(create_app(settings)) as client:
+        admin = session_headers(client)
         for name, price, stock in (("Kettle", "30.00", 4), ("Teapot", "18.50", 0), ("Cup", "4.25", 120)):
             created = client.post(
                 "/app-b/v1/products", json={"name": name, "price": price, "stock": stock}, headers=admin

@@ -18,11 +18,7 @@ import httpx
 import psutil
 import pytest
 
-from kami.security import TokenSigner
-from kami.settings import DEFAULT_SECRET_KEY
-from tests.support.servers import kami_env, run_kami, start_kami, stop_kami
-
-ADMIN = TokenSigner(DEFAULT_SECRET_KEY, issuer="kami", audience="kami").issue("admin", "admin")[0]
+from tests.support.servers import admin_session, kami_env, run_kami, start_kami, stop_kami
 
 
 def call(method: str, url: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
@@ -34,7 +30,8 @@ def call(method: str, url: str, token: str | None = None, **kwargs: Any) -> http
 
 def test_the_embedded_default_runs_one_worker_and_keeps_its_promises(tmp_path: Path) -> None:
     assert (os.cpu_count() or 1) >= 2, "the point is a machine where 'one per CPU' would mean several"
-    with run_kami(kami_env(tmp_path), workers=None) as kami:
+    env = kami_env(tmp_path)
+    with run_kami(env, workers=None) as kami:
         server = psutil.Process(kami.process.pid)
         workers = [p for p in server.children(recursive=True) if "python" in p.name().lower()]
         assert len(workers) == 1, [p.cmdline() for p in workers]
@@ -46,14 +43,15 @@ def test_the_embedded_default_runs_one_worker_and_keeps_its_promises(tmp_path: P
         refresh = call("POST", f"{base}/auth/login", json=login).json()["data"]["refresh_token"]
         spent = [call("POST", f"{base}/auth/refresh", json={"refresh_token": refresh}) for _ in range(8)]
         assert sorted(answer.json()["code"] for answer in spent) == [0] + [10002] * 7
+        admin = admin_session(kami, env)["Authorization"].split()[1]  # created with `kami users create-admin`
 
         product = call(
             "POST",
             kami.url + "/app-b/v1/products",
-            ADMIN,
+            admin,
             json={"name": "Lamp", "price": "5.00", "stock": 50},
         ).json()["data"]
-        call("POST", f"{base}/users/{user['id']}/credit", ADMIN, json={"amount": "100.00"})
+        call("POST", f"{base}/users/{user['id']}/credit", admin, json={"amount": "100.00"})
         buyer = call("POST", f"{base}/auth/login", json=login).json()["data"]["access_token"]
         order = {"items": [{"product_id": product["id"], "quantity": 1}]}
         answers = [
@@ -70,7 +68,7 @@ def test_the_embedded_default_runs_one_worker_and_keeps_its_promises(tmp_path: P
 
         url = f"{kami.url}/app-b/v1/products/{product['id']}"
         assert call("GET", url).json()["data"]["price"] == "5.00"  # cached now
-        assert call("PATCH", url, ADMIN, json={"price": "7.00"}).status_code == 200
+        assert call("PATCH", url, admin, json={"price": "7.00"}).status_code == 200
         assert {call("GET", url).json()["data"]["price"] for _ in range(10)} == {"7.00"}
     assert "workers=1" in kami.output()
 

@@ -25,16 +25,15 @@ import pytest
 from redis import Redis
 from sqlalchemy.engine import make_url
 
-from kami.security import TokenSigner
 from tests.conftest import service_url
 from tests.support.backends import reset_schema
 from tests.support.databases import settings_for
 from tests.support.proxy import TcpProxy
-from tests.support.servers import KamiProcess, kami_env, run_kami
+from tests.support.redis import forget
+from tests.support.servers import KamiProcess, admin_session, kami_env, run_kami
 from tests.support.waiting import wait_until
 
 KEY = "x" * 40
-ADMIN = {"Authorization": f"Bearer {TokenSigner(KEY, issuer='kami', audience='kami').issue('a', 'admin')[0]}"}
 DEFAULT_PORTS = {"mysql": 3306, "postgres": 5432}
 
 
@@ -49,21 +48,27 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[s
         yield real.set(port=proxy.port).render_as_string(hide_password=False), proxy
 
 
-def _shop(kami: KamiProcess, name: str, stock: int = 50) -> tuple[str, dict[str, str]]:
+def _shop(kami: KamiProcess, env: dict[str, str], name: str, stock: int = 50) -> tuple[str, dict[str, str]]:
     """A product and a buyer with money, through the API; the product id and the buyer's headers."""
+    admin = admin_session(kami, env)
     with httpx.Client(base_url=kami.url, timeout=20) as client:
         product = client.post(
-            "/app-b/v1/products", json={"name": name, "price": "2.00", "stock": stock}, headers=ADMIN
+            "/app-b/v1/products", json={"name": name, "price": "2.00", "stock": stock}, headers=admin
         )
         assert product.status_code == 201, product.text
         account = {"email": f"{name}@example.com", "username": name, "password": "correct horse"}
         user = client.post("/app-a/v1/users", json=account).json()["data"]
-        client.post(f"/app-a/v1/users/{user['id']}/credit", json={"amount": "500.00"}, headers=ADMIN)
-        login = client.post(
-            "/app-a/v1/auth/login", json={"email": account["email"], "password": account["password"]}
-        )
-        token = login.json()["data"]["access_token"]
-    return product.json()["data"]["id"], {"Authorization": f"Bearer {token}"}
+        client.post(f"/app-a/v1/users/{user['id']}/credit", json={"amount": "500.00"}, headers=admin)
+    return product.json()["data"]["id"], _login(kami, name)
+
+
+def _login(kami: KamiProcess, name: str) -> dict[str, str]:
+    """A new session of the buyer ``name`` (a lost store ended the old ones: everyone logs in again)."""
+    body = {"email": f"{name}@example.com", "password": "correct horse"}
+    token = httpx.post(kami.url + "/app-a/v1/auth/login", json=body, timeout=20).json()["data"][
+        "access_token"
+    ]
+    return {"Authorization": f"Bearer {token}"}
 
 
 def _ready(kami: KamiProcess) -> bool:
@@ -84,7 +89,7 @@ def test_a_worker_killed_after_commit_leaves_one_order_the_retry_replays(
     url, proxy = database
     env = kami_env(tmp_path, KAMI_DATABASE_URL=url, KAMI_SECRET_KEY=KEY, KAMI_DATABASE_PRE_PING="false")
     with run_kami(env, workers=1, ready_path="/health/ready") as kami:
-        product, buyer = _shop(kami, "killed")
+        product, buyer = _shop(kami, env, "killed")
         order = {"items": [{"product_id": product, "quantity": 3}]}
         keyed = {**buyer, "Idempotency-Key": "order-after-commit"}
         worker = next(iter(psutil.Process(kami.process.pid).children()))
@@ -107,6 +112,8 @@ def test_a_worker_killed_after_commit_leaves_one_order_the_retry_replays(
         proxy.release()
         assert "answer" not in outcome, "the client was answered before the kill"
         assert wait_until(lambda: _ready(kami), 30), "the respawned worker never became ready"
+        buyer = _login(kami, "killed")  # the worker's in-memory sessions died with it
+        keyed = {**buyer, "Idempotency-Key": "order-after-commit"}
         retry = httpx.post(kami.url + "/app-a/v1/orders", json=order, headers=keyed, timeout=30)
         assert (retry.status_code, retry.headers.get("idempotent-replayed")) == (201, "true"), retry.text
         orders = _orders(kami, buyer)
@@ -118,14 +125,17 @@ def test_a_worker_killed_after_commit_leaves_one_order_the_retry_replays(
 def test_a_flushed_redis_does_not_run_a_key_twice(tmp_path: Path, database: tuple[str, TcpProxy]) -> None:
     url, _ = database
     redis_url = service_url("redis")
+    forget(redis_url, "ratelimit:*")  # earlier tests' logins from this address
     env = kami_env(tmp_path, KAMI_DATABASE_URL=url, KAMI_SECRET_KEY=KEY, KAMI_REDIS_URL=redis_url)
     with run_kami(env, workers=1, ready_path="/health/ready") as kami:
-        product, buyer = _shop(kami, "flushed")
+        product, buyer = _shop(kami, env, "flushed")
         order = {"items": [{"product_id": product, "quantity": 1}]}
         keyed = {**buyer, "Idempotency-Key": "order-before-flush"}
         first = httpx.post(kami.url + "/app-a/v1/orders", json=order, headers=keyed, timeout=20)
         assert first.status_code == 201, first.text
-        Redis.from_url(redis_url).flushdb()  # a Redis restart without persistence
+        Redis.from_url(redis_url).flushdb()  # a Redis restart without persistence: sessions are gone too
+        buyer = _login(kami, "flushed")
+        keyed = {**buyer, "Idempotency-Key": "order-before-flush"}
         again = httpx.post(kami.url + "/app-a/v1/orders", json=order, headers=keyed, timeout=20)
         assert (again.status_code, again.headers.get("idempotent-replayed")) == (201, "true"), again.text
         assert again.json()["data"]["id"] == first.json()["data"]["id"]
@@ -138,12 +148,12 @@ def test_orders_and_cancels_in_parallel_never_answer_a_deadlock(
     url, _ = database
     env = kami_env(tmp_path, KAMI_DATABASE_URL=url, KAMI_SECRET_KEY=KEY, KAMI_RATELIMIT_ENABLED="false")
     with run_kami(env, workers=1, ready_path="/health/ready") as kami:
-        first, buyer = _shop(kami, "contended", stock=100_000)
+        first, buyer = _shop(kami, env, "contended", stock=100_000)
         with httpx.Client(base_url=kami.url, timeout=20) as admin:
             second = admin.post(
                 "/app-b/v1/products",
                 json={"name": "contended-2", "price": "1.00", "stock": 100_000},
-                headers=ADMIN,
+                headers=admin_session(kami, env),
             ).json()["data"]["id"]
         lines = {"items": [{"product_id": second, "quantity": 1}, {"product_id": first, "quantity": 1}]}
         placed: list[str] = []

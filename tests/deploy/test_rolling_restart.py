@@ -155,7 +155,7 @@ def test_rolling_restart_under_load_loses_nothing(tmp_path: Path, mysql_at_head:
             instances[name] = start_kami(envs[name], workers=2, ready_path="/health/ready", port=free_port())
         ports = {name: int(running.url.rsplit(":", 1)[1]) for name, running in instances.items()}
         with run_haproxy(ports, tmp_path) as balancer:
-            admin = bearer(KEY)
+            admin = bearer(KEY, redis_url)
             product_id, tokens = _prepare(balancer.url, admin)
             _, stock_before = anyio.run(_stored, mysql_at_head.database_url)
 
@@ -185,7 +185,7 @@ def test_rolling_restart_under_load_loses_nothing(tmp_path: Path, mysql_at_head:
 
 def _rate_limit_is_shared(balancer: Balancer) -> None:
     """One caller's limit is counted once across the three instances HAProxy spreads it over."""
-    probe = bearer(KEY, "user", tier="probe")
+    probe = bearer(KEY, service_url("redis"), "user", tier="probe")
     with httpx.Client(base_url=balancer.url, timeout=10) as client:
         statuses = Counter(
             client.get("/app-b/v1/products", headers=probe).status_code for _ in range(2 * PROBE_LIMIT)

@@ -21,7 +21,6 @@ from kami import ApiResponse, AppSpec, success
 from kami.envelope import current_trace_id
 from kami.jobs import DeadLetter, JobContext, Jobs, JobSpec, build_worker, collect, redis_queue
 from kami.pipeline.app import create_app
-from kami.security import TokenSigner
 from kami.settings import Settings
 from kami.store.backend import RedisBackend
 from kami.store.pipelined import PipelinedRedis
@@ -30,20 +29,15 @@ from tests.support.backends import reset_schema
 from tests.support.databases import settings_for
 from tests.support.redis import forget
 from tests.support.servers import kami_env
+from tests.support.tokens import session_headers
 
 KEY = "j" * 40
-
-
-def admin() -> dict[str, str]:
-    return {
-        "Authorization": f"Bearer {TokenSigner(KEY, issuer='kami', audience='kami').issue('a', 'admin')[0]}"
-    }
 
 
 def wait_for_report(client: TestClient, seconds: float = 30) -> dict[str, Any]:  # type: ignore[type-arg]
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        response = client.get("/app-b/v1/reports/low-stock", headers=admin())
+        response = client.get("/app-b/v1/reports/low-stock", headers=session_headers(client))
         if response.status_code == 200:
             return dict(response.json()["data"])
         time.sleep(0.2)
@@ -53,7 +47,9 @@ def wait_for_report(client: TestClient, seconds: float = 30) -> dict[str, Any]: 
 def add_products(client: TestClient) -> None:  # type: ignore[type-arg]
     for name, stock in (("Plenty", 50), ("Few", 2), ("None left", 0)):
         client.post(
-            "/app-b/v1/products", json={"name": name, "price": "1.00", "stock": stock}, headers=admin()
+            "/app-b/v1/products",
+            json={"name": name, "price": "1.00", "stock": stock},
+            headers=session_headers(client),
         )
 
 
@@ -61,7 +57,9 @@ def test_embedded_default_runs_jobs_in_process(make_settings: Callable[..., Sett
     settings = make_settings(KAMI_SECRET_KEY=KEY)
     with TestClient(create_app(settings)) as client:
         add_products(client)
-        queued = client.post("/app-b/v1/reports/low-stock", params={"threshold": 5}, headers=admin())
+        queued = client.post(
+            "/app-b/v1/reports/low-stock", params={"threshold": 5}, headers=session_headers(client)
+        )
         assert queued.status_code == 202
         report = wait_for_report(client)
     assert [p["name"] for p in report["products"]] == ["None left", "Few"]
@@ -91,7 +89,9 @@ def test_a_worker_process_runs_queued_jobs(tmp_path: Path) -> None:
     try:
         with TestClient(create_app(settings)) as client:
             add_products(client)
-            assert client.post("/app-b/v1/reports/low-stock", headers=admin()).status_code == 202
+            assert (
+                client.post("/app-b/v1/reports/low-stock", headers=session_headers(client)).status_code == 202
+            )
             report = wait_for_report(client)
             assert [p["name"] for p in report["products"]] == ["None left", "Few"]
     finally:

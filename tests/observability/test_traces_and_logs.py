@@ -9,11 +9,11 @@ import pytest
 from litestar.testing import TestClient
 
 from kami.pipeline.app import create_app
-from kami.security import TokenSigner
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.otlp import OtlpReceiver, ReceivedSpan
 from tests.support.servers import free_port
+from tests.support.tokens import session_headers
 from tests.support.waiting import wait_until
 
 KEY = "o" * 40
@@ -45,9 +45,7 @@ def spans_of(receiver: OtlpReceiver, trace_id: str) -> list[ReceivedSpan]:
 
 def test_server_sql_and_redis_spans_share_the_callers_trace(traced: tuple[TestClient, OtlpReceiver]) -> None:  # type: ignore[type-arg]
     client, receiver = traced
-    admin = {
-        "Authorization": f"Bearer {TokenSigner(KEY, issuer='kami', audience='kami').issue('a', 'admin')[0]}"
-    }
+    admin = session_headers(client)
     client.post("/app-b/v1/products", json={"name": "Traced", "price": "1.00"}, headers=admin)
     response = client.get("/app-b/v1/products", params={"name": "Trac"}, headers={"traceparent": TRACEPARENT})
     assert response.json()["trace_id"] == CALLER_TRACE
@@ -116,8 +114,7 @@ def test_collector_outage_degrades_health_and_export_resumes(make_settings: Call
 def test_server_span_names_the_authenticated_user(traced: tuple[TestClient, OtlpReceiver]) -> None:  # type: ignore[type-arg]
     client, receiver = traced
     user = "0191a2b3-c4d5-7e6f-8091-a2b3c4d5e6f7"
-    token = TokenSigner(KEY, issuer="kami", audience="kami").issue(user, "user")[0]
-    trace_id = client.get("/app-a/v1/users/me", headers={"Authorization": f"Bearer {token}"}).json()[
+    trace_id = client.get("/app-a/v1/users/me", headers=session_headers(client, "user", user)).json()[
         "trace_id"
     ]
     assert wait_until(lambda: any(s.name == "GET /app-a/v1/users/me" for s in spans_of(receiver, trace_id)))

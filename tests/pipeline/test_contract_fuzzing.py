@@ -6,7 +6,8 @@ Schema-valid requests must be accepted too: decimal strings (prices, amounts, pr
 emails carry the one pattern server and document share, and a product listed twice in an order is
 one line (JSON Schema cannot say "unique by product"). One check is excluded as a false positive:
 schemathesis links POST /users to PUT /users/me, but "me" is the token's account, not the one just
-created.
+created. Logout is left out of the run (it would end the session every other call uses); the
+session tests call it (tests/apps/test_app_a_sessions.py).
 
 Every status the document lists for an operation is then reached in this run (by schemathesis'
 traffic, recorded as HAR, or by probes every operation of a kind shares) or explained, with the test
@@ -29,6 +30,7 @@ from tests.support.status_coverage import documented, observed_in_har, probe_sha
 from tests.support.tokens import bearer
 
 KEY = "f" * 40
+LOGOUT = "/app-a/v1/auth/logout"
 KNOWN_GAPS = "ensure_resource_availability"
 BODY_LIMIT = 64 * 1024
 
@@ -51,6 +53,7 @@ STOCK = f"{PRODUCTS}::test_inventory_optimistic_concurrency"
 CANCEL = f"{ORDERS}::test_orders_are_private_and_cancel_restores_once"
 PROFILE = f"{ACCOUNTS}::test_update_me_changes_username_and_password"
 ADMIN = f"{ACCOUNTS}::test_admin_routes"
+SESSIONS = "tests/apps/test_app_a_sessions.py"
 EXPLAINED = {
     ("DELETE", "/app-b/v1/products/{product_id}", 204): CRUD,
     ("GET", "/app-b/v1/products/{product_id}", 200): CRUD,
@@ -70,6 +73,36 @@ EXPLAINED = {
     ("GET", "/app-a/v1/users/{user_id}", 200): ADMIN,
     ("POST", "/app-a/v1/users/{user_id}/credit", 200): ADMIN,
     ("POST", "/app-a/v1/auth/refresh", 200): f"{ACCOUNTS}::test_refresh_tokens_work_once",
+    (
+        "POST",
+        "/app-a/v1/auth/logout",
+        200,
+    ): f"{SESSIONS}::test_logout_ends_the_access_and_the_refresh_token_at_once",
+    (
+        "POST",
+        "/app-a/v1/auth/login",
+        403,
+    ): f"{SESSIONS}::test_deactivation_refuses_live_tokens_and_logins_until_reactivated",
+    (
+        "DELETE",
+        "/app-a/v1/sessions/{session_id}",
+        200,
+    ): f"{SESSIONS}::test_sessions_are_listed_with_their_origin_and_revocable",
+    (
+        "DELETE",
+        "/app-a/v1/users/{user_id}",
+        200,
+    ): f"{SESSIONS}::test_deleting_an_account_anonymises_it_and_ends_its_sessions",
+    (
+        "PATCH",
+        "/app-a/v1/users/{user_id}",
+        200,
+    ): f"{SESSIONS}::test_role_tier_and_role_definitions_apply_to_live_sessions",
+    (
+        "POST",
+        "/app-a/v1/orders",
+        403,
+    ): f"{SESSIONS}::test_role_tier_and_role_definitions_apply_to_live_sessions",
 }
 
 
@@ -94,11 +127,13 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
                 "run",
                 f"{kami.url}/schema/openapi.json",
                 "-H",
-                f"Authorization: {bearer(KEY)['Authorization']}",
+                "Authorization: " + bearer(KEY, service_url("redis"))["Authorization"],
                 "--checks",
                 "all",
                 "--exclude-checks",
                 KNOWN_GAPS,
+                "--exclude-path",
+                LOGOUT,  # it would end the session the whole run authenticates with
                 "-n",
                 "25",
                 "--generation-deterministic",
@@ -118,7 +153,11 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
         )
         operations = documented(httpx.get(f"{kami.url}/schema/openapi.json").json())
         probed = probe_shared_failures(
-            kami.url, operations, bearer(KEY), bearer(KEY, role="user"), BODY_LIMIT
+            kami.url,
+            operations,
+            bearer(KEY, service_url("redis")),
+            bearer(KEY, service_url("redis"), role="user"),
+            BODY_LIMIT,
         )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]

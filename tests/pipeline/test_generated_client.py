@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import service_url
 from tests.support.servers import kami_env, run_kami
 from tests.support.tokens import bearer
 
@@ -59,7 +60,7 @@ def client_package(tmp_path: Path) -> Any:
 
 
 def test_generated_client_registers_logs_in_and_orders(client_package: Path) -> None:
-    with run_kami(kami_env(client_package, KAMI_SECRET_KEY=KEY)) as kami:
+    with run_kami(kami_env(client_package, KAMI_SECRET_KEY=KEY, KAMI_REDIS_URL=service_url("redis"))) as kami:
         _generate(kami.url, client_package)
         kc = importlib.import_module("kami_client")
         accounts = importlib.import_module("kami_client.api.app_a_accounts_and_orders")
@@ -70,7 +71,9 @@ def test_generated_client_registers_logs_in_and_orders(client_package: Path) -> 
         importlib.import_module(f"{catalogue.__name__}.app_b_create_product")
 
         anonymous = kc.Client(base_url=kami.url)
-        admin = kc.AuthenticatedClient(base_url=kami.url, token=bearer(KEY)["Authorization"].split()[1])
+        admin = kc.AuthenticatedClient(
+            base_url=kami.url, token=bearer(KEY, service_url("redis"))["Authorization"].split()[1]
+        )
 
         product = catalogue.app_b_create_product.sync(
             client=admin, body=models.ProductCreate(name="Generated lamp", price="12.50", stock=5)

@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 
 from kami.pipeline.app import create_app
 from kami.settings import Settings
-from tests.support.tokens import bearer
+from tests.support.tokens import session_headers
 
 Client = TestClient  # type: ignore[type-arg]
 
@@ -43,7 +43,7 @@ def test_the_usual_docs_paths_lead_to_the_docs(client: Client, path: str, target
 
 def test_an_id_of_the_wrong_type_is_a_resource_not_found(client: Client, sqlite_settings: Settings) -> None:
     """Like an id of the right type that names nothing (4001), not an unknown endpoint (4004)."""
-    buyer = bearer(sqlite_settings.security.secret_key, "user")
+    buyer = session_headers(client, "user")
     malformed = client.get("/app-a/v1/orders/not-a-uuid", headers=buyer).json()
     unknown = client.get(f"/app-a/v1/orders/{uuid.uuid4()}", headers=buyer).json()
     assert malformed["code"] == unknown["code"] == 4001

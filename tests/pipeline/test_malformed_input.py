@@ -67,7 +67,7 @@ def server(tmp_path: Path, mysql_at_head: Settings) -> Iterator[tuple[KamiProces
         KAMI_RATELIMIT_DEFAULT="100000/minute",
         KAMI_SERVER_MAX_BODY_SIZE="65536",
     )
-    admin = bearer(KEY)
+    admin = bearer(KEY, service_url("redis"))
     with run_kami(env, workers=2) as kami, httpx.Client(base_url=kami.url, timeout=20) as client:
         product = client.post(
             "/app-b/v1/products", json={"name": "Sturdy", "price": "3.00", "stock": 9}, headers=admin

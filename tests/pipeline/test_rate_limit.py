@@ -12,12 +12,12 @@ from litestar.testing import TestClient
 
 from kami import ApiResponse, AppSpec, RateLimit, route_options, success
 from kami.pipeline.app import create_app
-from kami.security import TokenSigner
 from kami.security.trusted_proxies import TrustedProxies
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.proxy import TcpProxy
 from tests.support.redis import forget
+from tests.support.tokens import session_headers
 
 KEY = "s" * 40
 
@@ -69,11 +69,6 @@ def client_for(
         client.__exit__(None, None, None)
 
 
-def bearer(user: str, tier: str = "free") -> dict[str, str]:
-    token, _ = TokenSigner(KEY, issuer="kami", audience="kami").issue(user, "user", tier=tier)
-    return {"Authorization": f"Bearer {token}"}
-
-
 def test_limit_headers_and_429_envelope(client_for: Callable[..., TestClient]) -> None:  # type: ignore[type-arg]
     client = client_for(KAMI_RATELIMIT_DEFAULT="3/minute")
     answers = [client.get("/limited/open") for _ in range(4)]
@@ -98,14 +93,15 @@ def test_route_app_identity_and_tier_limits(client_for: Callable[..., TestClient
     )
     assert [client.get("/limited/tight").status_code for _ in range(3)] == [200, 200, 429]  # the route's own
     assert [client.get("/limited/open").status_code for _ in range(5)] == [200] * 4 + [429]  # the app's
-    assert client.get("/limited/open", headers=bearer("alice")).status_code == 200  # alice is counted apart
+    alice = session_headers(client, "user", "alice")
+    assert client.get("/limited/open", headers=alice).status_code == 200  # alice is counted apart
 
 
 def test_tiers_apply_without_a_more_specific_limit(client_for: Callable[..., TestClient]) -> None:  # type: ignore[type-arg]
     client = client_for(
         KAMI_RATELIMIT_DEFAULT="1/minute", KAMI_RATELIMIT_TIERS="free=2/minute,premium=5/minute"
     )
-    free, premium = bearer("f1"), bearer("p1", tier="premium")
+    free, premium = session_headers(client, "user", "f1"), session_headers(client, "user", "p1", "premium")
     assert [client.get("/limited/open", headers=free).status_code for _ in range(3)] == [200, 200, 429]
     assert [client.get("/limited/open", headers=premium).status_code for _ in range(6)] == [200] * 5 + [429]
     assert [client.get("/limited/open").status_code for _ in range(2)] == [200, 429]  # anonymous: default

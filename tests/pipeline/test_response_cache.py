@@ -11,10 +11,10 @@ from litestar.testing import TestClient
 from kami import ApiResponse, AppSpec, BusinessError, Codes, ResponseCache, route_options, success
 from kami.cache import Cache, Store
 from kami.pipeline.app import create_app
-from kami.security import TokenSigner
 from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.redis import forget
+from tests.support.tokens import session_headers
 
 calls = {"count": 0}
 
@@ -76,9 +76,7 @@ def run(settings: Settings) -> None:
         assert client.get("/cached/counted").json()["data"]["calls"] == 2
         assert client.get("/cached/counted", headers={"If-None-Match": etag}).status_code == 200
 
-        signer = TokenSigner(KEY, issuer="kami", audience="kami")
-        alice = {"Authorization": f"Bearer {signer.issue('alice', 'user')[0]}"}
-        bob = {"Authorization": f"Bearer {signer.issue('bob', 'user')[0]}"}
+        alice, bob = session_headers(client, "user", "alice"), session_headers(client, "user", "bob")
         a1, b1 = client.get("/cached/mine", headers=alice), client.get("/cached/mine", headers=bob)
         assert a1.json()["data"] != b1.json()["data"]
         assert client.get("/cached/mine", headers=alice).json()["data"] == a1.json()["data"]

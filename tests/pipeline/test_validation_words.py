@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 from kami import ApiResponse, AppSpec, success
 from kami.pipeline.app import create_app
 from kami.settings import Settings
-from tests.support.tokens import bearer
+from tests.support.tokens import session_headers
 
 Client = TestClient  # type: ignore[type-arg]
 ACCOUNT = {"email": "ada@example.com", "username": "ada", "password": "correct horse"}
@@ -54,7 +54,7 @@ def test_a_body_field_says_what_it_expected(
 
 
 def test_a_price_says_its_precision(client: Client, sqlite_settings: Settings) -> None:
-    admin = bearer(sqlite_settings.security.secret_key, "admin")
+    admin = session_headers(client, "admin")
     answer = client.post(
         "/app-b/v1/products", json={"name": "Cup", "price": "12.555", "stock": 1}, headers=admin
     )
@@ -98,7 +98,7 @@ def test_a_missing_and_an_unknown_field(client: Client) -> None:
 
 
 def test_a_nested_field_is_named_by_its_path(client: Client, sqlite_settings: Settings) -> None:
-    buyer = bearer(sqlite_settings.security.secret_key, "user")
+    buyer = session_headers(client, "user")
     order = {"items": [{"product_id": "00000000-0000-0000-0000-000000000002", "quantity": 0}]}
     _, errors = refused(client.post("/app-a/v1/orders", json=order, headers=buyer))
     assert errors == [{"field": "items[0].quantity", "source": "body", "message": "must be at least 1"}]

@@ -1,5 +1,7 @@
-"""Walk every operation of the OpenAPI document: only the intended ones answer without credentials,
-and every admin-only route refuses an ordinary user's token."""
+"""The authorization walk: every operation of the OpenAPI document is called the way its declared
+requirement says it must be — without credentials, without the permission it names, and with exactly
+that permission — and answers accordingly. A route that forgot its guard, or a document that states
+another requirement than the route enforces, fails here."""
 
 from __future__ import annotations
 
@@ -10,10 +12,10 @@ from typing import Any
 from litestar.testing import TestClient
 
 from kami.pipeline.app import create_app
-from kami.security import require_admin
 from kami.settings import Settings
-from tests.support.tokens import bearer
+from tests.support.tokens import session_headers
 
+SCHEME = "bearerToken"
 # (method, path template) that anyone may call; everything else must answer 401 without a token.
 PUBLIC = {
     ("GET", "/"),
@@ -30,51 +32,57 @@ PUBLIC = {
 }
 
 
-def _operations(document: dict[str, Any]) -> list[tuple[str, str]]:
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return [
-        (method.upper(), path)
+        (method.upper(), path, operation)
         for path, item in document["paths"].items()
-        for method in item
+        for method, operation in item.items()
         if method in {"get", "post", "put", "patch", "delete"}
     ]
 
 
 def _concrete(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)
+    return re.sub(r"\{(name|session_id)\}", "some-name", re.sub(r"\{[^}]+_id\}", str(uuid.uuid4()), path))
 
 
 def test_only_the_intended_operations_are_public(sqlite_settings: Settings) -> None:
     with TestClient(create_app(sqlite_settings)) as client:
         document = client.get("/schema/openapi.json").json()
         operations = _operations(document)
-        assert len(operations) > 20
+        assert len(operations) > 25
         public = set()
-        for method, path in operations:
+        for method, path, operation in operations:
             answer = client.request(method, _concrete(path), json={})
             assert answer.status_code < 500, (method, path, answer.text)
-            declared = document["paths"][path][method.lower()].get("security")
             if answer.status_code != 401:
                 public.add((method, path))
-                assert declared is None, (method, path)
+                assert operation["security"] == [], (method, path)  # stated public
             else:
                 assert answer.json()["code"] == 1004
-                assert declared == [{"bearerToken": []}], (method, path)  # the docs' Authorize button
+                assert list(operation["security"][0]) == [SCHEME], (method, path)  # the docs' Authorize
     assert public == PUBLIC
-    assert set(document["components"]["securitySchemes"]) == {"bearerToken"}
+    assert set(document["components"]["securitySchemes"]) == {SCHEME}
 
 
-def test_admin_routes_refuse_a_user_token(sqlite_settings: Settings) -> None:
-    app = create_app(sqlite_settings)
-    user = bearer(sqlite_settings.security.secret_key, "user")
-    admin_only = [
-        (method, route.path)
-        for route in app.routes
-        for handler in getattr(route, "route_handlers", [])
-        if require_admin in (handler.guards or ())
-        for method in handler.http_methods
-    ]
-    assert len(admin_only) >= 6
-    with TestClient(app) as client:
-        for method, path in admin_only:
-            answer = client.request(method, _concrete(re.sub(r":\w+}", "}", path)), json={}, headers=user)
-            assert (answer.status_code, answer.json()["code"]) == (403, 1003), (method, path)
+def test_every_operation_enforces_the_permission_it_declares(sqlite_settings: Settings) -> None:
+    """Without the declared permission: 403 / 1003. With exactly it (a defined role's session): past
+    the guard. Operations declaring none accept any signed-in caller."""
+    with TestClient(create_app(sqlite_settings)) as client:
+        document = client.get("/schema/openapi.json").json()
+        guarded = 0
+        nobody = session_headers(client, "nobody", permissions=frozenset())
+        for method, path, operation in _operations(document):
+            if not operation["security"]:
+                continue
+            needed = operation["security"][0][SCHEME]
+            url = _concrete(path)
+            if needed:
+                guarded += 1
+                refused = client.request(method, url, json={}, headers=nobody)
+                assert (refused.status_code, refused.json()["code"]) == (403, 1003), (method, path)
+                assert needed[0] in refused.json()["message"]
+                assert f"`{needed[0]}`" in operation["description"]  # told to the reader too
+            holder = session_headers(client, "holder", permissions=frozenset(needed))
+            allowed = client.request(method, url, json={}, headers=holder)
+            assert allowed.status_code not in (401, 403), (method, path, allowed.text)
+        assert guarded >= 12

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -10,11 +10,11 @@ from litestar.testing import TestClient
 from sqlalchemy.engine import make_url
 
 from kami.pipeline.app import create_app
-from kami.security import TokenSigner
 from kami.settings import Settings, load_settings
 from tests.conftest import service_url
 from tests.support.backends import BACKENDS, reset_schema, truncate_app_tables
 from tests.support.proxy import TcpProxy
+from tests.support.tokens import session_headers
 
 
 def backend_url(name: str, folder: Path) -> str:
@@ -59,15 +59,9 @@ def client(db_settings: Settings) -> Iterator[TestClient]:  # type: ignore[type-
 
 
 @pytest.fixture
-def token(db_settings: Settings) -> Callable[[str, str], str]:
-    """``token(user_id, role)``: an access token the app under test accepts."""
-    signer = TokenSigner(db_settings.security.secret_key, issuer="kami", audience="kami")
-    return lambda user_id, role: signer.issue(user_id, role)[0]
-
-
-@pytest.fixture
-def admin_headers(token: Callable[[str, str], str]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token('00000000-0000-0000-0000-000000000001', 'admin')}"}
+def admin_headers(client: TestClient) -> dict[str, str]:  # type: ignore[type-arg]
+    """An admin's session on the app ``client`` drives."""
+    return session_headers(client, "admin", "00000000-0000-0000-0000-000000000001")
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["KamiProcess", "free_port", "kami_env", "run_kami", "start_kami", "stop_kami"]
+__all__ = ["KamiProcess", "admin_session", "free_port", "kami_env", "run_kami", "start_kami", "stop_kami"]
 
 
 def free_port() -> int:
@@ -112,3 +112,34 @@ def run_kami(
         yield running
     finally:
         stop_kami(running)
+
+
+def admin_session(kami: KamiProcess, env: dict[str, str]) -> dict[str, str]:
+    """Bearer headers of an administrator of the server ``kami`` (started with ``env``): made by
+    ``kami users create-admin`` on its database, then logged in over HTTP like anyone else — the way
+    to a session in a server whose store is its own memory."""
+    email, password = "root@example.com", "admin password"
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kami",
+            "users",
+            "create-admin",
+            "--email",
+            email,
+            "--username",
+            "root",
+            "--password",
+            password,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert made.returncode == 0 or "exists" in made.stderr, made.stderr
+    login = httpx.post(
+        f"{kami.url}/app-a/v1/auth/login", json={"email": email, "password": password}, timeout=20
+    )
+    return {"Authorization": f"Bearer {login.json()['data']['access_token']}"}

@@ -1,19 +1,80 @@
-"""Bearer headers signed the way a kami server with this key signs them (issuer and audience "kami")."""
+"""Bearer headers for a real login session: opened with kami's own sessions on the store the server
+under test uses, and signed with its key (issuer and audience "kami"). For tests that need a caller
+of some role without walking through registration and login each time."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from kami.security import TokenSigner
+import anyio
+from litestar import Litestar
+from litestar.testing import TestClient
 
-__all__ = ["bearer", "signer"]
+from kami.app_spec import import_every_app, permission_catalog
+from kami.runtime import runtime_of
+from kami.security import Identity, LoginSessions, PermissionCatalog, TokenSigner
+from kami.store.backend import Backend, RedisBackend
+from kami.store.pipelined import PipelinedRedis
+
+__all__ = ["bearer", "open_session", "session_headers", "signer"]
 
 
 def signer(key: str) -> TokenSigner:
     return TokenSigner(key, issuer="kami", audience="kami")
 
 
-def bearer(key: str, role: str = "admin", subject: str | None = None, tier: str = "free") -> dict[str, str]:
-    """``{"Authorization": "Bearer ..."}`` for ``subject`` (a fresh id by default) in ``role``."""
-    token = signer(key).issue(subject or str(uuid.uuid4()), role, tier=tier)[0]
-    return {"Authorization": f"Bearer {token}"}
+async def _open(
+    backend: Backend,
+    token_signer: TokenSigner,
+    catalog: PermissionCatalog,
+    role: str,
+    subject: str | None,
+    tier: str,
+    permissions: frozenset[str] | None = None,
+) -> dict[str, str]:
+    if permissions is None:
+        permissions = catalog.built_in(role) or frozenset()
+    account = Identity(subject or str(uuid.uuid4()), role, tier, permissions)
+    record = await LoginSessions(backend, 3600).open(account, "127.0.0.1", "kami tests")
+    return {"Authorization": f"Bearer {token_signer.issue(record.user_id, record.id)[0]}"}
+
+
+async def open_session(
+    app: Litestar,
+    role: str = "admin",
+    subject: str | None = None,
+    tier: str = "free",
+    permissions: frozenset[str] | None = None,
+) -> dict[str, str]:
+    """For ``app`` driven in this event loop (an ``AsyncTestClient``'s)."""
+    runtime = runtime_of(app)
+    return await _open(runtime.backend, runtime.signer, runtime.permissions, role, subject, tier, permissions)
+
+
+def session_headers(
+    client: TestClient[Any],
+    role: str = "admin",
+    subject: str | None = None,
+    tier: str = "free",
+    permissions: frozenset[str] | None = None,
+) -> dict[str, str]:
+    """For the app ``client`` drives in this process (inside its ``with`` block); ``permissions``
+    instead of the role's built-in set (a role an admin defined)."""
+    return client.blocking_portal.call(open_session, client.app, role, subject, tier, permissions)
+
+
+def bearer(
+    key: str, redis_url: str, role: str = "admin", subject: str | None = None, tier: str = "free"
+) -> dict[str, str]:
+    """For a server in another process whose store is the Redis at ``redis_url``."""
+
+    async def run() -> dict[str, str]:
+        backend = RedisBackend(PipelinedRedis.from_url(redis_url, timeout=5.0))
+        try:
+            catalog = permission_catalog(import_every_app())
+            return await _open(backend, signer(key), catalog, role, subject, tier)
+        finally:
+            await backend.close()
+
+    return anyio.run(run)

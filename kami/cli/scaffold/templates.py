@@ -8,6 +8,7 @@ __all__ = ["TEMPLATES"]
 INIT = '''"""{title}, mounted at ``/{slug}``."""
 
 from apps.{name}.controllers import {Model}Controller
+from apps.{name}.permissions import PERMISSIONS
 from kami import AppSpec
 
 __all__ = ["app"]
@@ -20,7 +21,19 @@ app = AppSpec(
     code_range=range({start}, {stop}),
     route_handlers=[{Model}Controller],
     models=["apps.{name}.models"],
+    permissions=PERMISSIONS,
 )
+'''
+
+PERMISSIONS = '''"""What may be done in {title}: its routes' guards ask for these (admins hold every one; give
+them to other roles with `kami roles define`)."""
+
+from kami import Permission
+
+__all__ = ["ITEMS_WRITE", "PERMISSIONS"]
+
+ITEMS_WRITE = Permission("items.write", "Create items")
+PERMISSIONS = (ITEMS_WRITE,)
 '''
 
 MODELS = '''"""{title}'s tables."""
@@ -125,11 +138,12 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apps.{name}.permissions import ITEMS_WRITE
 from apps.{name}.schemas import {Model}In, {Model}Out
 from apps.{name}.services import {Model}Service
 from kami import ApiResponse, Codes, Page, responses, success
 from kami.data import PageParams
-from kami.security import require_admin
+from kami.security import require
 
 __all__ = ["{Model}Controller"]
 
@@ -162,8 +176,8 @@ class {Model}Controller(Controller):
     @post(
         "/",
         summary="Create an item",
-        description="Admin only; names are unique (409 / 4002).",
-        guards=[require_admin],
+        description="Names are unique (409 / 4002).",
+        guards=[require(ITEMS_WRITE)],
         responses=responses(
             Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED, Codes.ALREADY_EXISTS
         ),
@@ -182,9 +196,9 @@ from pathlib import Path
 
 from litestar.testing import TestClient
 
-from kami.security import TokenSigner
 from kami.pipeline.app import create_app
 from kami.settings import load_settings
+from tests.support.tokens import session_headers
 
 KEY = "k" * 40
 
@@ -194,9 +208,8 @@ def test_create_list_get_and_errors(tmp_path: Path) -> None:
         {{"KAMI_APPS": "apps.{name}", "KAMI_DATA_DIR": str(tmp_path), "KAMI_SECRET_KEY": KEY,
          "KAMI_ENV_FILE": str(tmp_path / "none")}}
     )
-    admin, _ = TokenSigner(KEY, issuer="kami", audience="kami").issue("admin", "admin")
-    headers = {{"Authorization": f"Bearer {{admin}}"}}
     with TestClient(create_app(settings)) as client:
+        headers = session_headers(client)  # an admin's session
         created = client.post("/{slug}/v1/items", json={{"name": "First"}}, headers=headers)
         assert created.status_code == 201, created.text
         item = created.json()["data"]
@@ -212,6 +225,7 @@ def test_create_list_get_and_errors(tmp_path: Path) -> None:
 
 TEMPLATES = {
     "apps/{name}/__init__.py": INIT,
+    "apps/{name}/permissions.py": PERMISSIONS,
     "apps/{name}/models.py": MODELS,
     "apps/{name}/schemas.py": SCHEMAS,
     "apps/{name}/repositories.py": REPOSITORIES,
