@@ -1,6 +1,7 @@
 """The data-layer API applications use: base models, repositories, services, pagination, transactions,
-statements compiled once for hot paths."""
+statements compiled once for hot paths, and the audit trail."""
 
+from kami.db.audit import AuditContext, AuditRecord, AuditTrail, read_events
 from kami.db.models import AppScoped, Model, Versioned
 from kami.db.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageParams
 from kami.db.precompiled import Precompiled
@@ -14,6 +15,9 @@ __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
     "AppScoped",
+    "AuditContext",
+    "AuditRecord",
+    "AuditTrail",
     "Model",
     "PageParams",
     "PreciseDateTimeUTC",
@@ -23,6 +27,7 @@ __all__ = [
     "TransactionAbortedError",
     "Versioned",
     "after_commit",
+    "read_events",
     "session_scope",
     "transaction",
 ]

@@ -282,6 +282,14 @@ class SecuritySettings(_Group, frozen=True, kw_only=True):
             ge=300, le=90 * 86400, description="Lifetime of a refresh token (each works once), in seconds."
         ),
     ] = 14 * 86400
+    audit_retention_days: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            le=36500,
+            description="Keep audit-trail records this many days (0 = for good); purged daily.",
+        ),
+    ] = 365
     cors_origins: Annotated[list[str], _doc("Origins allowed by CORS, comma separated.")] = msgspec.field(
         default_factory=list
     )

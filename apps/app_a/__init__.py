@@ -4,6 +4,7 @@ from apps.app_a.cli import roles, users
 from apps.app_a.codes import CODES
 from apps.app_a.controllers import (
     AccountController,
+    AuditController,
     AuthController,
     OrderController,
     RoleController,
@@ -21,7 +22,14 @@ app = AppSpec(
     description="Registration, login, profiles, balances and orders.",
     code_range=range(10000, 20000),
     codes=CODES,
-    route_handlers=[AuthController, SessionController, AccountController, RoleController, OrderController],
+    route_handlers=[
+        AuthController,
+        SessionController,
+        AccountController,
+        RoleController,
+        AuditController,
+        OrderController,
+    ],
     permissions=PERMISSIONS,
     models=["apps.app_a.models"],
     commands=[users, roles],

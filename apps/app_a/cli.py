@@ -14,7 +14,7 @@ from advanced_alchemy.exceptions import IntegrityError
 from apps.app_a.schemas import Registration, RoleIn
 from apps.app_a.services import AccountService, RoleService
 from kami import KamiError, offline_access
-from kami.data import session_scope
+from kami.data import AuditContext, AuditTrail, session_scope
 
 __all__ = ["roles", "users"]
 
@@ -26,8 +26,9 @@ def _run(action: Callable[[AccountService, RoleService], Awaitable[T]]) -> T:
 
     async def run() -> T:
         async with offline_access() as access, session_scope() as session:
-            role_service = RoleService(session=session, catalog=access.permissions, sessions=access.sessions)
-            return await action(AccountService(session, access.sessions, role_service), role_service)
+            audit = AuditTrail(session, AuditContext(actor="cli"))
+            role_service = RoleService(session, access.permissions, access.sessions, audit)
+            return await action(AccountService(session, access.sessions, role_service, audit), role_service)
 
     try:
         return anyio.run(run)

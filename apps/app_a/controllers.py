@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -21,6 +22,7 @@ from apps.app_a.permissions import (
     ACCOUNTS_CREDIT,
     ACCOUNTS_MANAGE,
     ACCOUNTS_READ,
+    AUDIT_READ,
     ORDERS_PLACE,
     ROLES_MANAGE,
 )
@@ -43,18 +45,26 @@ from apps.app_a.services import LOGIN_RATE_PER_ADDRESS, AccountService, OrderSer
 from apps.app_b.services import ProductService
 from kami import ApiResponse, Codes, Page, responses, route_options, success
 from kami.cache import Store
-from kami.data import PageParams
+from kami.data import AuditRecord, AuditTrail, PageParams, read_events
 from kami.security import Identity, LoginSessions, PermissionCatalog, TokenSigner, require, require_user
 
-__all__ = ["AccountController", "AuthController", "OrderController", "RoleController", "SessionController"]
+__all__ = [
+    "AccountController",
+    "AuditController",
+    "AuthController",
+    "OrderController",
+    "RoleController",
+    "SessionController",
+]
 
 
 async def provide_roles(
     db_session: NamedDependency[AsyncSession],
     permission_catalog: NamedDependency[PermissionCatalog],
     login_sessions: NamedDependency[LoginSessions],
+    audit: NamedDependency[AuditTrail],
 ) -> RoleService:
-    return RoleService(session=db_session, catalog=permission_catalog, sessions=login_sessions)
+    return RoleService(session=db_session, catalog=permission_catalog, sessions=login_sessions, audit=audit)
 
 
 async def provide_accounts(
@@ -64,6 +74,7 @@ async def provide_accounts(
     login_sessions: NamedDependency[LoginSessions],
     roles: NamedDependency[RoleService],
     rate_tiers: NamedDependency[frozenset[str]],
+    audit: NamedDependency[AuditTrail],
 ) -> AccountService:
     return AccountService(
         session=db_session,
@@ -71,6 +82,7 @@ async def provide_accounts(
         store=store,
         sessions=login_sessions,
         roles=roles,
+        audit=audit,
         tiers=rate_tiers,
     )
 
@@ -371,6 +383,38 @@ class RoleController(Controller):
     async def remove_role(self, roles: NamedDependency[RoleService], name: RolePath) -> ApiResponse[None]:
         await roles.remove(name)
         return success(None, "Removed")
+
+
+AuditFilter = Annotated[str | None, Parameter(description="Exact match.", max_length=320)]
+
+
+class AuditController(Controller):
+    path = "/v1/audit"
+    guards = [require(AUDIT_READ)]
+
+    @get(
+        "/",
+        summary="The audit trail",
+        description="Security events, newest first: logins and their failures, logouts, ended sessions, "
+        "password changes, admins' changes to accounts and roles. Filter by exact `action`, `actor` (an "
+        "account id, `anonymous` or `cli`) and `target`, and by day (`since`, `until`, both included). "
+        "Each record carries the hash that chains it to the one before (`kami audit verify`).",
+        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED),
+    )
+    async def audit_trail(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        page_params: NamedDependency[PageParams],
+        action: AuditFilter = None,
+        actor: AuditFilter = None,
+        target: AuditFilter = None,
+        since: Annotated[date | None, Parameter(description="From this day (UTC), e.g. 2026-11-30.")] = None,
+        until: Annotated[date | None, Parameter(description="To this day (UTC), included.")] = None,
+    ) -> ApiResponse[Page[AuditRecord]]:
+        events = await read_events(
+            db_session, page_params, action=action, actor=actor, target=target, since=since, until=until
+        )
+        return success(events)
 
 
 class OrderController(Controller):

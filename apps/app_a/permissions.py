@@ -6,6 +6,7 @@ __all__ = [
     "ACCOUNTS_CREDIT",
     "ACCOUNTS_MANAGE",
     "ACCOUNTS_READ",
+    "AUDIT_READ",
     "ORDERS_PLACE",
     "ORDERS_READ_ANY",
     "PERMISSIONS",
@@ -20,4 +21,13 @@ ACCOUNTS_MANAGE = Permission(
 ROLES_MANAGE = Permission("roles.manage", "Define, change and remove roles")
 ORDERS_PLACE = Permission("orders.place", "Place orders", granted_to_users=True)
 ORDERS_READ_ANY = Permission("orders.read-any", "Read and cancel anybody's orders")
-PERMISSIONS = (ACCOUNTS_READ, ACCOUNTS_CREDIT, ACCOUNTS_MANAGE, ROLES_MANAGE, ORDERS_PLACE, ORDERS_READ_ANY)
+AUDIT_READ = Permission("audit.read", "Read the audit trail")
+PERMISSIONS = (
+    ACCOUNTS_READ,
+    ACCOUNTS_CREDIT,
+    ACCOUNTS_MANAGE,
+    ROLES_MANAGE,
+    ORDERS_PLACE,
+    ORDERS_READ_ANY,
+    AUDIT_READ,
+)

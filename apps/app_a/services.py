@@ -55,7 +55,7 @@ from kami import (
     to_decimal,
 )
 from kami.cache import Store
-from kami.data import PageParams, Service
+from kami.data import AuditTrail, PageParams, Service
 from kami.security import (
     ADMIN_ROLE,
     BUILT_IN_ROLES,
@@ -86,10 +86,13 @@ class RoleService(Service[Role, RoleOut]):
     out_type = RoleOut
     repository: RoleRepository
 
-    def __init__(self, session: AsyncSession, catalog: PermissionCatalog, sessions: LoginSessions) -> None:
+    def __init__(
+        self, session: AsyncSession, catalog: PermissionCatalog, sessions: LoginSessions, audit: AuditTrail
+    ) -> None:
         super().__init__(session)
         self.catalog = catalog
         self.sessions = sessions
+        self.audit = audit
 
     async def permissions_of(self, role: str) -> frozenset[str]:
         """What ``role`` may do now: a built-in role's set, a defined role's permissions that some
@@ -131,6 +134,7 @@ class RoleService(Service[Role, RoleOut]):
             role.description = data.description
             role.permissions = sorted(set(data.permissions))
             await self.session.flush()
+            await self.audit.record("role.defined", name, {"permissions": role.permissions})
         await self._refresh_holders(name)
         return self._out(role)
 
@@ -145,6 +149,7 @@ class RoleService(Service[Role, RoleOut]):
             if await UserRepository(session=self.session).count(User.role == name):
                 raise ConflictError(code=ROLE_IN_USE)
             await self.delete(role.id)
+            await self.audit.record("role.removed", name)
 
     async def _refresh_holders(self, name: str) -> None:
         permissions = await self.permissions_of(name)
@@ -172,6 +177,7 @@ class AccountService(Service[User, UserOut]):
         session: AsyncSession,
         sessions: LoginSessions,
         roles: RoleService,
+        audit: AuditTrail,
         signer: TokenSigner | None = None,
         store: Store | None = None,
         tiers: frozenset[str] = frozenset(),
@@ -181,6 +187,7 @@ class AccountService(Service[User, UserOut]):
         self.store = store
         self.sessions = sessions
         self.roles = roles
+        self.audit = audit
         self.tiers = tiers
 
     async def register(self, data: Registration, role: str = USER_ROLE) -> UserOut:
@@ -207,11 +214,15 @@ class AccountService(Service[User, UserOut]):
         user = await self.get_one_or_none(email=data.email.lower())
         if not await verify_password(user.password_hash if user else None, data.password) or user is None:
             await limiter.failed(data.email, address)
+            await self.audit.record("login.failed", data.email.lower())
             raise BusinessError(code=Codes.LOGIN_FAILED, message="Wrong email or password")
         await limiter.succeeded(data.email, address)
         if user.status != ACTIVE:
+            refused = {"status": user.status}
+            await self.audit.record("login.refused", str(user.id), refused, actor=str(user.id))
             raise PermissionDeniedError(code=ACCOUNT_DISABLED)
         record = await self.sessions.open(await self._identity(user), address, user_agent)
+        await self.audit.record("login.succeeded", str(user.id), {"session": record.id}, actor=str(user.id))
         return self._tokens(user, record.id)
 
     async def refresh(self, refresh_token: str) -> Tokens:
@@ -226,6 +237,7 @@ class AccountService(Service[User, UserOut]):
         ):
             await self.sessions.revoke(claims.sub, claims.sid)
             log.warning("refresh token reused: session revoked", user_id=claims.sub, session_id=claims.sid)
+            await self.audit.record("session.reuse-detected", claims.sub, {"session": claims.sid})
             raise AuthenticationError(code=REFRESH_TOKEN_REUSED)
         record = await self.sessions.find(claims.sid)
         if record is None or record.user_id != claims.sub:
@@ -236,6 +248,7 @@ class AccountService(Service[User, UserOut]):
 
     async def logout(self, identity: Identity) -> None:
         await self.sessions.revoke(identity.user_id, identity.session_id)
+        await self.audit.record("logout", identity.user_id, {"session": identity.session_id})
 
     async def my_sessions(self, identity: Identity) -> list[SessionOut]:
         return [
@@ -254,6 +267,7 @@ class AccountService(Service[User, UserOut]):
     async def revoke_session(self, identity: Identity, session_id: str) -> None:
         if not await self.sessions.revoke(identity.user_id, session_id):
             raise NotFoundError("No such session")
+        await self.audit.record("session.revoked", identity.user_id, {"session": session_id})
 
     def _tokens(self, user: User, session_id: str) -> Tokens:
         return self._tokens_for(str(user.id), session_id)
@@ -292,6 +306,8 @@ class AccountService(Service[User, UserOut]):
             if new_hash:
                 user.password_hash = new_hash
             await self.session.flush()
+            if new_hash:
+                await self.audit.record("password.changed", identity.user_id)
         if new_hash:
             await self.sessions.revoke_all(identity.user_id, keep=identity.session_id)
         return self.to_out(user)
@@ -309,11 +325,15 @@ class AccountService(Service[User, UserOut]):
             user = await self.get_one_or_none(id=user_id)
             if user is None or user.status == DELETED:
                 raise NotFoundError("No such user")
+            changes: dict[str, list[str]] = {}
             for name in ("status", "role", "tier"):
-                value = getattr(data, name)
-                if isinstance(value, str):
+                value, before = getattr(data, name), getattr(user, name)
+                if isinstance(value, str) and value != before:
+                    changes[name] = [before, value]
                     setattr(user, name, value)
             await self.session.flush()
+            if changes:
+                await self.audit.record("account.changed", str(user_id), changes)
             if disabling:
                 await self.sessions.revoke_all(str(user_id))
         if disabling:
@@ -334,6 +354,7 @@ class AccountService(Service[User, UserOut]):
             user.password_hash = "!"  # matches no password
             user.status = DELETED
             await self.session.flush()
+            await self.audit.record("account.deleted", str(user_id))
             await self.sessions.revoke_all(str(user_id))
         await self.sessions.revoke_all(str(user_id))
 
@@ -344,6 +365,7 @@ class AccountService(Service[User, UserOut]):
         async with self.transaction():
             if not await self.repository.credit(user_id, to_decimal(data.amount)):
                 raise NotFoundError("No such user")
+            await self.audit.record("account.credited", str(user_id), {"amount": data.amount})
         return await self.account(user_id)
 
 

@@ -25,6 +25,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "apps": ("kami.cli.apps", "apps", "List the mounted apps: prefixes, routes and their own commands."),
     "new-app": ("kami.cli.apps", "new_app", "Scaffold a working app under apps/NAME."),
     "flags": ("kami.cli.flags", "flags", "Feature flags in the shared store."),
+    "audit": ("kami.cli.audit", "audit", "The audit trail: verify its hash chain."),
 }
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from kami.db.audit import purge_older_than
 from kami.db.idempotency import purge_expired
 from kami.db.session import session_scope
 from kami.db.transaction import transaction
 from kami.jobs.runner import JobContext, JobSpec
 
-__all__ = ["PLATFORM_JOBS", "purge_idempotency_records"]
+__all__ = ["PLATFORM_JOBS", "purge_audit_events", "purge_idempotency_records"]
 
 
 async def purge_idempotency_records(context: JobContext) -> int:
@@ -23,6 +24,13 @@ async def purge_idempotency_records(context: JobContext) -> int:
                 return removed
 
 
+async def purge_audit_events(context: JobContext) -> int:
+    """Delete audit records older than ``KAMI_AUDIT_RETENTION_DAYS`` (the newest always stays)."""
+    async with session_scope(context.settings) as session:
+        return await purge_older_than(session, context.settings.security.audit_retention_days)
+
+
 PLATFORM_JOBS = [
-    JobSpec(purge_idempotency_records, retries=3, retry_delay=5.0, timeout=120, cron="23 * * * *")
+    JobSpec(purge_idempotency_records, retries=3, retry_delay=5.0, timeout=120, cron="23 * * * *"),
+    JobSpec(purge_audit_events, retries=3, retry_delay=5.0, timeout=120, cron="47 3 * * *"),
 ]

@@ -7,19 +7,22 @@ from collections.abc import Sequence
 from typing import Any
 
 from litestar import Request
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.stores.base import Store as LitestarStore
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kami.app_spec import AppLoadError, AppSpec, exported_services
+from kami.db.audit import AuditContext, AuditTrail
 from kami.db.config import DB_SESSION_KEY
 from kami.db.pagination import provide_page_params
+from kami.envelope import current_trace_id
 from kami.jobs import Jobs
 from kami.routes import policy_of
 from kami.runtime import runtime_of
-from kami.security.identity import provide_identity
+from kami.security.identity import identity_or_none, provide_identity
 from kami.security.permissions import PermissionCatalog
 from kami.security.sessions import LoginSessions
 from kami.security.tokens import TokenSigner
@@ -64,6 +67,19 @@ def _rate_tiers(request: Request[Any, Any, Any]) -> frozenset[str]:
     return runtime_of(request.app).settings.ratelimit.tier_names
 
 
+async def _audit(db_session: NamedDependency[AsyncSession], request: Request[Any, Any, Any]) -> AuditTrail:
+    """The audit trail on the request's session: events commit with the change they record, and carry
+    the caller (an account id, or ``anonymous``), address, user agent and trace id."""
+    identity = identity_or_none(request)
+    context = AuditContext(
+        actor=identity.user_id if identity else "anonymous",
+        address=_client_address(request),
+        user_agent=request.headers.get("user-agent", ""),
+        trace_id=current_trace_id(),
+    )
+    return AuditTrail(db_session, context)
+
+
 def _client_address(request: Request[Any, Any, Any]) -> str:
     """The caller's address: the peer, or behind trusted proxies the address they report (the rule
     the rate limit and the logs use)."""
@@ -83,6 +99,7 @@ def dependencies(apps: Sequence[AppSpec]) -> dict[str, Provide]:
         "jobs": Provide(_jobs, sync_to_thread=False),
         "client_address": Provide(_client_address, sync_to_thread=False),
         "login_sessions": Provide(_login_sessions, sync_to_thread=False),
+        "audit": Provide(_audit),
         "permission_catalog": Provide(_permission_catalog, sync_to_thread=False),
         "rate_tiers": Provide(_rate_tiers, sync_to_thread=False),
     }

@@ -22,7 +22,7 @@ from apps.app_b.models import Product
 from apps.app_b.schemas import ProductCreate
 from apps.app_b.services import ProductService, StockLine
 from kami import BusinessError, Codes
-from kami.data import AppScoped, Repository, TransactionAbortedError
+from kami.data import AppScoped, AuditContext, AuditTrail, Repository, TransactionAbortedError
 from kami.db.config import build_sqlalchemy_config
 from kami.pipeline.exception_handlers import to_envelope_response
 from kami.security import LoginSessions, PermissionCatalog
@@ -90,8 +90,9 @@ async def test_a_service_called_inside_another_commits_only_with_it(db_settings:
     (stocked,) = await add_products(db_settings, 5)
     async with session_for(db_settings) as session:
         sessions = LoginSessions(MemoryBackend(), 60)
-        roles = RoleService(session, PermissionCatalog([]), sessions)
-        accounts, products = AccountService(session, sessions, roles), ProductService(session)
+        audit = AuditTrail(session, AuditContext(actor="test"))
+        roles = RoleService(session, PermissionCatalog([]), sessions, audit)
+        accounts, products = AccountService(session, sessions, roles, audit), ProductService(session)
 
         async def compose() -> None:
             async with accounts.transaction():

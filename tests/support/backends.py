@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import anyio
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from kami.db.audit import GENESIS, AuditHead
 from kami.db.config import normalise_url
 from kami.settings import Settings
 
@@ -46,6 +47,8 @@ async def _truncate(url: str, tables: list[str]) -> None:
         async with engine.begin() as connection:
             for table in tables:
                 await connection.execute(text(f"DELETE FROM {table}"))
+            # As the migration leaves it: the audit trail's one head row, at the start of the chain.
+            await connection.execute(insert(AuditHead).values(id=1, seq=0, hash=GENESIS))
     finally:
         await engine.dispose()
 
