@@ -20,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kami.codes import BusinessCode, CodeRegistry
 from kami.codes import registry as code_registry
-from kami.db.config import APPS_PACKAGE, migrations_path
+from kami.db.config import APPS_PACKAGE, build_sqlalchemy_config, migrations_path
 from kami.observability.slo import ServiceLevel
 from kami.routes import APP_KEY, RateLimit
 from kami.runtime import runtime_of
+from kami.security.api_keys import ApiKeys
 from kami.security.permissions import Permission, PermissionCatalog
 from kami.security.sessions import LoginSessions
 from kami.settings import get_settings
@@ -197,6 +198,7 @@ class AccountAccess:
 
     sessions: LoginSessions
     permissions: PermissionCatalog
+    api_keys: ApiKeys
 
 
 @asynccontextmanager
@@ -207,10 +209,13 @@ async def offline_access() -> AsyncIterator[AccountAccess]:
     settings = get_settings()
     backend = build_backend(settings)
     specs = load_apps(settings.app.apps)
+    database = build_sqlalchemy_config(settings)
     try:
         yield AccountAccess(
             LoginSessions(backend, settings.security.refresh_token_seconds),
             permission_catalog(specs),
+            ApiKeys(backend, database.get_session),
         )
     finally:
         await backend.close()
+        await database.get_engine().dispose()

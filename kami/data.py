@@ -1,6 +1,7 @@
 """The data-layer API applications use: base models, repositories, services, pagination, transactions,
 statements compiled once for hot paths, and the audit trail."""
 
+from kami.db.api_keys import ApiKeyInfo, keys_of, new_key, revoke_key
 from kami.db.audit import AuditContext, AuditRecord, AuditTrail, read_events
 from kami.db.models import AppScoped, Model, Versioned
 from kami.db.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageParams
@@ -14,6 +15,7 @@ from kami.db.types import PreciseDateTimeUTC
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
+    "ApiKeyInfo",
     "AppScoped",
     "AuditContext",
     "AuditRecord",
@@ -27,7 +29,10 @@ __all__ = [
     "TransactionAbortedError",
     "Versioned",
     "after_commit",
+    "keys_of",
+    "new_key",
     "read_events",
+    "revoke_key",
     "session_scope",
     "transaction",
 ]

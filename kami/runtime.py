@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from kami.app_spec import AppSpec
     from kami.jobs import Jobs
     from kami.observability.telemetry import Telemetry
+    from kami.security.api_keys import ApiKeys
     from kami.security.permissions import PermissionCatalog
     from kami.security.sessions import LoginSessions
     from kami.security.tokens import TokenSigner
@@ -50,6 +51,7 @@ class Runtime:
     jobs: Jobs
     signer: TokenSigner
     login_sessions: LoginSessions  # what every token belongs to: checked on each authenticated request
+    api_keys: ApiKeys  # service clients' keys (database, with a copy in the store)
     permissions: PermissionCatalog  # what the mounted apps declare; the built-in roles
     proxies: TrustedProxies  # whom to believe about the client's address: one rule for every layer
     telemetry: Telemetry

@@ -4,6 +4,7 @@ from apps.app_a.cli import roles, users
 from apps.app_a.codes import CODES
 from apps.app_a.controllers import (
     AccountController,
+    ApiKeyController,
     AuditController,
     AuthController,
     OrderController,
@@ -27,6 +28,7 @@ app = AppSpec(
         SessionController,
         AccountController,
         RoleController,
+        ApiKeyController,
         AuditController,
         OrderController,
     ],

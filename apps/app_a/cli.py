@@ -28,7 +28,8 @@ def _run(action: Callable[[AccountService, RoleService], Awaitable[T]]) -> T:
         async with offline_access() as access, session_scope() as session:
             audit = AuditTrail(session, AuditContext(actor="cli"))
             role_service = RoleService(session, access.permissions, access.sessions, audit)
-            return await action(AccountService(session, access.sessions, role_service, audit), role_service)
+            accounts = AccountService(session, access.sessions, role_service, audit, access.api_keys)
+            return await action(accounts, role_service)
 
     try:
         return anyio.run(run)

@@ -26,8 +26,11 @@ from apps.app_a.permissions import (
     ORDERS_PLACE,
     ROLES_MANAGE,
 )
+from apps.app_a.repositories import UserRepository
 from apps.app_a.schemas import (
     AccountChange,
+    ApiKeyCreated,
+    ApiKeyIn,
     Credit,
     LoginIn,
     OrderIn,
@@ -41,15 +44,30 @@ from apps.app_a.schemas import (
     Tokens,
     UserOut,
 )
-from apps.app_a.services import LOGIN_RATE_PER_ADDRESS, AccountService, OrderService, RoleService
+from apps.app_a.services import (
+    LOGIN_RATE_PER_ADDRESS,
+    AccountService,
+    ApiKeyService,
+    OrderService,
+    RoleService,
+)
 from apps.app_b.services import ProductService
 from kami import ApiResponse, Codes, Page, responses, route_options, success
 from kami.cache import Store
-from kami.data import AuditRecord, AuditTrail, PageParams, read_events
-from kami.security import Identity, LoginSessions, PermissionCatalog, TokenSigner, require, require_user
+from kami.data import ApiKeyInfo, AuditRecord, AuditTrail, PageParams, read_events
+from kami.security import (
+    ApiKeys,
+    Identity,
+    LoginSessions,
+    PermissionCatalog,
+    TokenSigner,
+    require,
+    require_user,
+)
 
 __all__ = [
     "AccountController",
+    "ApiKeyController",
     "AuditController",
     "AuthController",
     "OrderController",
@@ -75,6 +93,7 @@ async def provide_accounts(
     roles: NamedDependency[RoleService],
     rate_tiers: NamedDependency[frozenset[str]],
     audit: NamedDependency[AuditTrail],
+    api_keys: NamedDependency[ApiKeys],
 ) -> AccountService:
     return AccountService(
         session=db_session,
@@ -83,8 +102,18 @@ async def provide_accounts(
         sessions=login_sessions,
         roles=roles,
         audit=audit,
+        keys=api_keys,
         tiers=rate_tiers,
     )
+
+
+async def provide_api_keys(
+    db_session: NamedDependency[AsyncSession],
+    api_keys: NamedDependency[ApiKeys],
+    permission_catalog: NamedDependency[PermissionCatalog],
+    audit: NamedDependency[AuditTrail],
+) -> ApiKeyService:
+    return ApiKeyService(db_session, api_keys, permission_catalog, audit, UserRepository(session=db_session))
 
 
 ACCOUNT_DEPENDENCIES = {"accounts": Provide(provide_accounts), "roles": Provide(provide_roles)}
@@ -383,6 +412,59 @@ class RoleController(Controller):
     async def remove_role(self, roles: NamedDependency[RoleService], name: RolePath) -> ApiResponse[None]:
         await roles.remove(name)
         return success(None, "Removed")
+
+
+KeyId = Annotated[str, Parameter(description="The key's id (the part after `kami_`, before the next `_`).")]
+
+
+class ApiKeyController(Controller):
+    path = "/v1/api-keys"
+    guards = [require_user]
+    dependencies = {"keys": Provide(provide_api_keys)}
+
+    @post(
+        "/",
+        summary="Make an API key",
+        description="For a service client: a name, some of the caller's own permissions (one the caller "
+        "does not hold is 403; one no app declares, 404) and an optional lifetime. The key is in the "
+        "answer this once (`kami_<id>_<secret>`, sent as `X-API-Key`); only its hash is kept. It is "
+        "rate-limited in its own window at the caller's tier. An API key cannot make keys.",
+        responses=responses(
+            Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED, Codes.NOT_FOUND
+        ),
+    )
+    async def make_key(
+        self,
+        keys: NamedDependency[ApiKeyService],
+        identity: NamedDependency[Identity],
+        data: JSONBody[ApiKeyIn],
+    ) -> ApiResponse[ApiKeyCreated]:
+        return success(await keys.create(identity, data), "Created")
+
+    @get(
+        "/",
+        summary="My API keys",
+        description="The caller's live keys, newest first, with their last use (never their secrets).",
+        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED),
+    )
+    async def my_keys(
+        self, keys: NamedDependency[ApiKeyService], identity: NamedDependency[Identity]
+    ) -> ApiResponse[list[ApiKeyInfo]]:
+        return success(await keys.mine(identity))
+
+    @delete(
+        "/{key_id:str}",
+        status_code=200,
+        summary="Revoke an API key",
+        description="Refused from the next request on, by every worker. One's own key, or anyone's with "
+        "`app-a:accounts.manage`; 404 otherwise.",
+        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.NOT_FOUND),
+    )
+    async def revoke_key(
+        self, keys: NamedDependency[ApiKeyService], identity: NamedDependency[Identity], key_id: KeyId
+    ) -> ApiResponse[None]:
+        await keys.revoke(identity, key_id)
+        return success(None, "Revoked")
 
 
 AuditFilter = Annotated[str | None, Parameter(description="Exact match.", max_length=320)]

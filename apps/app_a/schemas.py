@@ -13,6 +13,8 @@ from kami import decimal_meta, pattern
 
 __all__ = [
     "AccountChange",
+    "ApiKeyCreated",
+    "ApiKeyIn",
     "Credit",
     "LoginIn",
     "OrderIn",
@@ -128,6 +130,30 @@ class SessionOut(msgspec.Struct):
     address: str
     user_agent: str
     current: bool  # the session this request belongs to
+
+
+Days = Annotated[int, msgspec.Meta(ge=1, le=3650, description="Days until the key expires.", examples=[90])]
+
+
+class ApiKeyIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100, examples=["nightly export"])]
+    permissions: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=120)]],
+        msgspec.Meta(max_length=200, description="Permissions the key carries: some of the caller's own."),
+    ]
+    expires_in_days: Days | msgspec.UnsetType = msgspec.UNSET  # not sent: the key does not expire
+
+
+class ApiKeyCreated(msgspec.Struct):
+    """The new key. ``key`` is shown this once: only its hash is kept."""
+
+    key: str
+    id: str
+    name: str
+    permissions: list[str]
+    tier: str
+    created_at: datetime
+    expires_at: datetime | None
 
 
 class RoleIn(msgspec.Struct, forbid_unknown_fields=True):

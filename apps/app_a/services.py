@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -23,10 +23,12 @@ from apps.app_a.codes import (
 )
 from apps.app_a.models import ACTIVE, DELETED, DISABLED, Order, OrderLine, Role, User
 from apps.app_a.passwords import hash_password, verify_password
-from apps.app_a.permissions import ORDERS_READ_ANY
+from apps.app_a.permissions import ACCOUNTS_MANAGE, ORDERS_READ_ANY
 from apps.app_a.repositories import OrderLineRepository, OrderRepository, RoleRepository, UserRepository
 from apps.app_a.schemas import (
     AccountChange,
+    ApiKeyCreated,
+    ApiKeyIn,
     Credit,
     LoginIn,
     OrderIn,
@@ -55,11 +57,12 @@ from kami import (
     to_decimal,
 )
 from kami.cache import Store
-from kami.data import AuditTrail, PageParams, Service
+from kami.data import ApiKeyInfo, AuditTrail, PageParams, Service, keys_of, new_key, revoke_key, transaction
 from kami.security import (
     ADMIN_ROLE,
     BUILT_IN_ROLES,
     USER_ROLE,
+    ApiKeys,
     FailureLimiter,
     Identity,
     LoginSessions,
@@ -68,7 +71,7 @@ from kami.security import (
     UndeclaredPermissionError,
 )
 
-__all__ = ["AccountService", "OrderService", "RoleService"]
+__all__ = ["AccountService", "ApiKeyService", "OrderService", "RoleService"]
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -163,6 +166,71 @@ class RoleService(Service[Role, RoleOut]):
         )
 
 
+class ApiKeyService:
+    """API keys for service clients: made by a signed-in person (never by another key), carrying some
+    of their permissions and their tier; revoked at once everywhere (the store's copies go with it)."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        keys: ApiKeys,
+        catalog: PermissionCatalog,
+        audit: AuditTrail,
+        tier_of: UserRepository,
+    ) -> None:
+        self.session = session
+        self.keys = keys
+        self.catalog = catalog
+        self.audit = audit
+        self.users = tier_of
+
+    async def create(self, identity: Identity, data: ApiKeyIn) -> ApiKeyCreated:
+        if identity.api_key:
+            raise PermissionDeniedError("An API key cannot make API keys: sign in")
+        try:
+            self.catalog.check(data.permissions)
+        except UndeclaredPermissionError as exc:  # a reference to nothing, like an unknown role
+            raise NotFoundError(str(exc)) from exc
+        missing = sorted(name for name in data.permissions if not identity.holds(name))
+        if missing:
+            raise PermissionDeniedError(f"You cannot give what you do not hold: {', '.join(missing)}")
+        account = await self.users.get_one_or_none(id=UUID(identity.user_id))
+        if account is None:
+            raise NotFoundError("No such user")
+        days = data.expires_in_days
+        expires = datetime.now(UTC) + timedelta(days=days) if isinstance(days, int) else None
+        async with transaction(self.session):
+            key, text = await new_key(
+                self.session, identity.user_id, data.name, data.permissions, account.tier, expires
+            )
+            await self.audit.record(
+                "api-key.created", identity.user_id, {"key": key.id, "permissions": key.permissions}
+            )
+        info = ApiKeyInfo.of(key)
+        return ApiKeyCreated(
+            key=text,
+            id=info.id,
+            name=info.name,
+            permissions=info.permissions,
+            tier=info.tier,
+            created_at=info.created_at,
+            expires_at=info.expires_at,
+        )
+
+    async def mine(self, identity: Identity) -> list[ApiKeyInfo]:
+        return [ApiKeyInfo.of(key) for key in await keys_of(self.session, identity.user_id)]
+
+    async def revoke(self, identity: Identity, key_id: str) -> None:
+        """The owner's own key, or anyone's for a holder of ``app-a:accounts.manage``."""
+        owner = None if identity.can(ACCOUNTS_MANAGE) else identity.user_id
+        await self.keys.forget(key_id)
+        async with transaction(self.session):
+            if not await revoke_key(self.session, key_id, owner):
+                raise NotFoundError("No such API key")
+            await self.audit.record("api-key.revoked", identity.user_id, {"key": key_id})
+        await self.keys.forget(key_id)
+
+
 class AccountService(Service[User, UserOut]):
     """Accounts and their login sessions. Each change to an account reaches its sessions in the same
     call: a deactivated or deleted account's sessions end (before and after the commit, so a login
@@ -178,6 +246,7 @@ class AccountService(Service[User, UserOut]):
         sessions: LoginSessions,
         roles: RoleService,
         audit: AuditTrail,
+        keys: ApiKeys,
         signer: TokenSigner | None = None,
         store: Store | None = None,
         tiers: frozenset[str] = frozenset(),
@@ -188,6 +257,7 @@ class AccountService(Service[User, UserOut]):
         self.sessions = sessions
         self.roles = roles
         self.audit = audit
+        self.keys = keys
         self.tiers = tiers
 
     async def register(self, data: Registration, role: str = USER_ROLE) -> UserOut:
@@ -335,9 +405,9 @@ class AccountService(Service[User, UserOut]):
             if changes:
                 await self.audit.record("account.changed", str(user_id), changes)
             if disabling:
-                await self.sessions.revoke_all(str(user_id))
+                await self._end_access(str(user_id))
         if disabling:
-            await self.sessions.revoke_all(str(user_id))
+            await self._end_access(str(user_id))
         else:
             await self.sessions.update_account(await self._identity(user))
         return self.to_out(user)
@@ -355,8 +425,15 @@ class AccountService(Service[User, UserOut]):
             user.status = DELETED
             await self.session.flush()
             await self.audit.record("account.deleted", str(user_id))
-            await self.sessions.revoke_all(str(user_id))
-        await self.sessions.revoke_all(str(user_id))
+            await self._end_access(str(user_id))
+        await self._end_access(str(user_id))
+
+    async def _end_access(self, user_id: str) -> None:
+        """End every session and revoke every API key of the account. Called inside the change's
+        transaction and again after its commit: a login or a key check racing the change cannot keep
+        access it read before."""
+        await self.sessions.revoke_all(user_id)
+        await self.keys.forget(*await revoke_key(self.session, "", user_id))
 
     async def accounts(self, params: PageParams) -> Page[UserOut]:
         return await self.page(params)

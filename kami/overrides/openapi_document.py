@@ -240,10 +240,11 @@ def _add_success_examples(document: Any) -> None:
 
 
 def polish(
-    app: Litestar, security: tuple[str, Callable[[BaseRouteHandler], list[str] | None]] | None = None
+    app: Litestar,
+    security: tuple[Sequence[str], Callable[[BaseRouteHandler], list[str] | None]] | None = None,
 ) -> None:
     """Rewrite the cached OpenAPI document in place (call once, at startup, before it is served).
-    ``security``: a security scheme's name, and what each handler asks of it (None: nothing)."""
+    ``security``: the security schemes (any one will do), and what each handler asks (None: nothing)."""
     document = app.openapi_schema
     components = document.components if isinstance(document.components, Components) else Components()
     schemas = components.schemas if components.schemas is not None else {}
@@ -375,16 +376,20 @@ def _operations_of(app: Litestar, document: Any) -> Iterator[tuple[BaseRouteHand
 
 
 def _document_security(
-    app: Litestar, document: Any, scheme: str, needs: Callable[[BaseRouteHandler], list[str] | None]
+    app: Litestar,
+    document: Any,
+    schemes: Sequence[str],
+    needs: Callable[[BaseRouteHandler], list[str] | None],
 ) -> None:
-    """Every app operation states its requirement: ``[]`` when public, else the scheme with the
-    permissions it needs as the requirement's roles (OpenAPI 3.1 allows role names for any scheme)."""
+    """Every operation states its requirement: ``[]`` when public, else each scheme (one of them will
+    do) with the permissions it needs as the requirement's roles (OpenAPI 3.1 allows role names for
+    any scheme)."""
     for handler, operation in _operations_of(app, document):
         required = needs(handler)
         if required is None:
             operation.security = []
             continue
-        operation.security = [{scheme: required}]
+        operation.security = [{scheme: required} for scheme in schemes]
         if required:
             needed = ", ".join(f"`{name}`" for name in required)
             operation.description = (

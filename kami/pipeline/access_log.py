@@ -56,6 +56,9 @@ async def annotate_response(message: Message, scope: Scope) -> None:
         identity = scope.get("kami_identity")  # type: ignore[typeddict-item]
         if identity is not None:
             span.set_attribute("enduser.id", str(getattr(identity, "user_id", "")))
+            api_key = getattr(identity, "api_key", "")
+            if api_key:
+                span.set_attribute("kami.api_key", api_key)
 
 
 class AccessLog:
@@ -121,6 +124,9 @@ class AccessLog:
                 "request_id": request_id,
                 "app": app,
             }
+            api_key = getattr(scope.get("kami_identity"), "api_key", "")  # an id, never the secret
+            if api_key:
+                line["api_key"] = api_key
             for write in self.writers:
                 write(line)
 

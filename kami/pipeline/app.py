@@ -35,9 +35,10 @@ from kami.pipeline.dependencies import dependencies, session_store
 from kami.pipeline.exception_handlers import exception_handlers
 from kami.pipeline.health import HealthController, health_checks, ready_checks, watch_readiness
 from kami.pipeline.index import IndexController
-from kami.pipeline.openapi import BEARER_SCHEME, build_openapi_config, docs_assets_router
+from kami.pipeline.openapi import API_KEY_SCHEME, BEARER_SCHEME, build_openapi_config, docs_assets_router
 from kami.routes import resolve_route_policies
 from kami.runtime import Runtime
+from kami.security.api_keys import ApiKeys
 from kami.security.identity import access_of, check_route_permissions
 from kami.security.sessions import LoginSessions
 from kami.security.tokens import TokenSigner
@@ -72,6 +73,7 @@ def build_runtime(settings: Settings, specs: Sequence[AppSpec], database: SQLAlc
             refresh_ttl=settings.security.refresh_token_seconds,
         ),
         login_sessions=LoginSessions(backend, settings.security.refresh_token_seconds),
+        api_keys=ApiKeys(backend, database.get_session),
         permissions=permission_catalog(specs),
         proxies=TrustedProxies(settings.ratelimit.trusted_proxies),
         telemetry=build_telemetry(settings),
@@ -96,7 +98,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         runtime.telemetry.instrument(engines, runtime.redis, store_connection)
         if settings.should_auto_migrate:
             await anyio.to_thread.run_sync(upgrade, settings)
-        polish(app, security=(BEARER_SCHEME, access_of))
+        polish(app, security=((BEARER_SCHEME, API_KEY_SCHEME), access_of))
         log.info("kami started", apps=[s.name for s in specs], environment=settings.app.environment)
         stop_watching = asyncio.Event()
         watcher = asyncio.create_task(watch_readiness(runtime, stop_watching), name="kami readiness")

@@ -3,7 +3,8 @@
 ``Authorization: Bearer <access token>``: the token's signature and expiry, then its session in the
 shared store (one read; see :mod:`kami.security.sessions`) — a logged-out, revoked or deactivated
 session is refused even while its token has not expired, and the role, tier and permissions are the
-account's current ones. The outcome (an identity, the error to answer, or nothing) is left in the
+account's current ones. ``X-API-Key: kami_<id>_<secret>``: the key (:mod:`kami.security.api_keys`).
+A request sends one or the other. The outcome (an identity, the error to answer, or nothing) is left in the
 scope: a route that needs a caller answers the error, one that does not serves an anonymous caller.
 When the store cannot be reached, credentials cannot be checked: such routes answer 503 (closed, not
 open).
@@ -23,6 +24,7 @@ from redis.exceptions import RedisError
 from kami.codes import Codes
 from kami.errors import AuthenticationError, CacheUnavailableError, KamiError
 from kami.runtime import runtime_of
+from kami.security.api_keys import API_KEY_HEADER
 from kami.security.identity import Credentials, remember_credentials
 
 __all__ = ["AuthenticationMiddleware"]
@@ -41,12 +43,20 @@ class AuthenticationMiddleware(ASGIMiddleware):
 
 async def _credentials(connection: ASGIConnection[Any, Any, Any, Any]) -> Credentials:
     header = connection.headers.get("authorization", "")
+    api_key = connection.headers.get(API_KEY_HEADER, "")
+    if api_key and header:
+        return AuthenticationError("Send an access token or an API key, not both")
+    runtime = runtime_of(connection.app)
+    if api_key:
+        try:
+            return await runtime.api_keys.authenticate(api_key.strip())
+        except KamiError as exc:
+            return exc
     if not header:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return AuthenticationError("Authorization must be 'Bearer <token>'")
-    runtime = runtime_of(connection.app)
     try:
         claims = runtime.signer.verify(token.strip())
         record = await runtime.login_sessions.find(claims.sid)

@@ -22,6 +22,7 @@ from kami.envelope import current_trace_id
 from kami.jobs import Jobs
 from kami.routes import policy_of
 from kami.runtime import runtime_of
+from kami.security.api_keys import ApiKeys
 from kami.security.identity import identity_or_none, provide_identity
 from kami.security.permissions import PermissionCatalog
 from kami.security.sessions import LoginSessions
@@ -56,6 +57,10 @@ def _jobs(request: Request[Any, Any, Any]) -> Jobs:
 
 def _login_sessions(request: Request[Any, Any, Any]) -> LoginSessions:
     return runtime_of(request.app).login_sessions
+
+
+def _api_keys(request: Request[Any, Any, Any]) -> ApiKeys:
+    return runtime_of(request.app).api_keys
 
 
 def _permission_catalog(request: Request[Any, Any, Any]) -> PermissionCatalog:
@@ -101,6 +106,7 @@ def dependencies(apps: Sequence[AppSpec]) -> dict[str, Provide]:
         "login_sessions": Provide(_login_sessions, sync_to_thread=False),
         "audit": Provide(_audit),
         "permission_catalog": Provide(_permission_catalog, sync_to_thread=False),
+        "api_keys": Provide(_api_keys, sync_to_thread=False),
         "rate_tiers": Provide(_rate_tiers, sync_to_thread=False),
     }
     services = exported_services(apps)

@@ -30,7 +30,14 @@ from kami.overrides.openapi_document import example_envelope
 from kami.routes import APP_KEY, DOCS_ASSETS_PATH, DOCS_PATH, PLATFORM_TAG
 from kami.settings import Settings
 
-__all__ = ["BEARER_SCHEME", "DOCS_ASSET_VERSIONS", "build_openapi_config", "docs_assets_router", "responses"]
+__all__ = [
+    "API_KEY_SCHEME",
+    "BEARER_SCHEME",
+    "DOCS_ASSET_VERSIONS",
+    "build_openapi_config",
+    "docs_assets_router",
+    "responses",
+]
 
 
 def responses(*failures: BusinessCode, business: Sequence[BusinessCode] = ()) -> dict[int, ResponseSpec]:
@@ -122,12 +129,20 @@ def operation_id(route_handler: HTTPRouteHandler, http_method: Any, path_compone
     return f"{owner}_{_camel(route_handler.handler_name.split('_'))}"
 
 
-BEARER_SCHEME = "bearerToken"  # the name operations that need a caller refer to
+BEARER_SCHEME = "bearerToken"  # the names operations that need a caller refer to
+API_KEY_SCHEME = "apiKey"
 _BEARER = SecurityScheme(
     type="http",
     scheme="bearer",
     bearer_format="JWT",
     description="An access token (the `access_token` a login answers): `Authorization: Bearer <token>`.",
+)
+_API_KEY = SecurityScheme(
+    type="apiKey",
+    name="X-API-Key",
+    security_scheme_in="header",
+    description="An API key for a service client (`kami_<id>_<secret>`, made at `POST /app-a/v1/api-keys`); "
+    "it carries the permissions it was given.",
 )
 
 
@@ -138,7 +153,7 @@ def build_openapi_config(settings: Settings, apps: Sequence[AppSpec]) -> OpenAPI
     ]
     return OpenAPIConfig(
         tags=tags,
-        components=Components(security_schemes={BEARER_SCHEME: _BEARER}),
+        components=Components(security_schemes={BEARER_SCHEME: _BEARER, API_KEY_SCHEME: _API_KEY}),
         title=settings.app.name,
         version="1.0.0",
         description=_description(settings),

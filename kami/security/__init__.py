@@ -1,6 +1,7 @@
 """Authentication and authorization shared by every app: signed tokens, login sessions, the caller's
 identity, permissions and the guards that check them."""
 
+from kami.security.api_keys import ApiKeys
 from kami.security.attempts import FailureLimiter
 from kami.security.identity import (
     Identity,
@@ -25,6 +26,7 @@ __all__ = [
     "ADMIN_ROLE",
     "BUILT_IN_ROLES",
     "USER_ROLE",
+    "ApiKeys",
     "FailureLimiter",
     "Identity",
     "LoginSessions",

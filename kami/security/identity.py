@@ -50,10 +50,15 @@ class Identity(msgspec.Struct, frozen=True):
     role: str
     tier: str = "free"
     permissions: frozenset[str] = frozenset()
-    session_id: str = ""
+    session_id: str = ""  # the login session, for a bearer token
+    api_key: str = ""  # the key's id, for an API key
 
     def can(self, permission: Permission) -> bool:
-        return EVERYTHING in self.permissions or permission.name in self.permissions
+        return self.holds(permission.name)
+
+    def holds(self, name: str) -> bool:
+        """Whether the caller has the permission named ``name`` (``app:action``)."""
+        return EVERYTHING in self.permissions or name in self.permissions
 
 
 Credentials = Identity | KamiError | None
@@ -84,7 +89,7 @@ def identity_or_none(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity
 
 class Caller(msgspec.Struct, frozen=True):
     """Who is calling, for what is counted or remembered per caller (rate limits, idempotency keys):
-    ``key`` is ``user:{id}`` with a valid token, else ``ip:{address}``."""
+    ``key`` is ``key:{id}`` with a valid API key, ``user:{id}`` with a valid token, else ``ip:{address}``."""
 
     key: str
     tier: str | None = None
@@ -95,7 +100,8 @@ def caller_of(connection: ASGIConnection[Any, Any, Any, Any], proxies: TrustedPr
     proxies the address they report (a bad token counts by address; the route's guard refuses it)."""
     identity = identity_or_none(connection)
     if identity is not None:
-        return Caller(f"user:{identity.user_id}", identity.tier)
+        who = f"key:{identity.api_key}" if identity.api_key else f"user:{identity.user_id}"
+        return Caller(who, identity.tier)
     return Caller(f"ip:{proxies.client_address(connection.scope)}")
 
 

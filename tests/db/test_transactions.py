@@ -25,7 +25,7 @@ from kami import BusinessError, Codes
 from kami.data import AppScoped, AuditContext, AuditTrail, Repository, TransactionAbortedError
 from kami.db.config import build_sqlalchemy_config
 from kami.pipeline.exception_handlers import to_envelope_response
-from kami.security import LoginSessions, PermissionCatalog
+from kami.security import ApiKeys, LoginSessions, PermissionCatalog
 from kami.settings import Settings
 from kami.store.backend import MemoryBackend
 
@@ -92,7 +92,8 @@ async def test_a_service_called_inside_another_commits_only_with_it(db_settings:
         sessions = LoginSessions(MemoryBackend(), 60)
         audit = AuditTrail(session, AuditContext(actor="test"))
         roles = RoleService(session, PermissionCatalog([]), sessions, audit)
-        accounts, products = AccountService(session, sessions, roles, audit), ProductService(session)
+        keys = ApiKeys(MemoryBackend(), build_sqlalchemy_config(db_settings).get_session)
+        accounts, products = AccountService(session, sessions, roles, audit, keys), ProductService(session)
 
         async def compose() -> None:
             async with accounts.transaction():

@@ -27,6 +27,13 @@ def test_json_access_and_app_logs(tmp_path: Path) -> None:
         )
         token = login.json()["data"]["access_token"]
         missing = httpx.get(f"{kami.url}/no/such/route", headers={"Authorization": f"Bearer {token}"})
+        made = httpx.post(
+            f"{kami.url}/app-a/v1/api-keys",
+            json={"name": "logged", "permissions": ["app-a:orders.place"]},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()["data"]
+        by_key = httpx.get(f"{kami.url}/app-a/v1/orders", headers={"X-API-Key": made["key"]})
+        assert by_key.status_code == 200, by_key.text
         wrong_method = httpx.delete(f"{kami.url}/health/live")
         forwarded = httpx.get(f"{kami.url}/health/live", headers={"X-Request-Id": "caller-id-1"})
     lines = [json.loads(line) for line in kami.output().splitlines() if line.startswith("{")]
@@ -44,9 +51,11 @@ def test_json_access_and_app_logs(tmp_path: Path) -> None:
     assert isinstance(login_line["duration_ms"], float)
     assert login_line["request_id"] == login.headers["x-request-id"]
     assert forwarded.headers["x-request-id"] == "caller-id-1"  # the peer is a trusted proxy
+    assert by_trace[by_key.json()["trace_id"]]["api_key"] == made["id"]  # the key's id, never its secret
     text = kami.output()
     assert PASSWORD not in text
     assert token not in text
+    assert made["key"] not in text
     assert "authorization" not in text.lower()
 
 

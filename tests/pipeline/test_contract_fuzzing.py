@@ -54,6 +54,7 @@ CANCEL = f"{ORDERS}::test_orders_are_private_and_cancel_restores_once"
 PROFILE = f"{ACCOUNTS}::test_update_me_changes_username_and_password"
 ADMIN = f"{ACCOUNTS}::test_admin_routes"
 SESSIONS = "tests/apps/test_app_a_sessions.py"
+KEYS = "tests/apps/test_api_keys.py::test_a_key_acts_with_its_own_permissions_until_revoked"
 EXPLAINED = {
     ("DELETE", "/app-b/v1/products/{product_id}", 204): CRUD,
     ("GET", "/app-b/v1/products/{product_id}", 200): CRUD,
@@ -103,6 +104,9 @@ EXPLAINED = {
         "/app-a/v1/orders",
         403,
     ): f"{SESSIONS}::test_role_tier_and_role_definitions_apply_to_live_sessions",
+    ("POST", "/app-a/v1/api-keys", 201): KEYS,
+    ("POST", "/app-a/v1/api-keys", 403): KEYS,
+    ("DELETE", "/app-a/v1/api-keys/{key_id}", 200): KEYS,
 }
 
 

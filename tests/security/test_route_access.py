@@ -16,6 +16,7 @@ from kami.settings import Settings
 from tests.support.tokens import session_headers
 
 SCHEME = "bearerToken"
+SCHEMES = [SCHEME, "apiKey"]  # either will do
 # (method, path template) that anyone may call; everything else must answer 401 without a token.
 PUBLIC = {
     ("GET", "/"),
@@ -59,9 +60,11 @@ def test_only_the_intended_operations_are_public(sqlite_settings: Settings) -> N
                 assert operation["security"] == [], (method, path)  # stated public
             else:
                 assert answer.json()["code"] == 1004
-                assert list(operation["security"][0]) == [SCHEME], (method, path)  # the docs' Authorize
+                # The docs' Authorize: a token or a key, each with the same permissions.
+                assert [list(r) for r in operation["security"]] == [[s] for s in SCHEMES], (method, path)
+                assert len({tuple(r[s]) for r, s in zip(operation["security"], SCHEMES, strict=True)}) == 1
     assert public == PUBLIC
-    assert set(document["components"]["securitySchemes"]) == {SCHEME}
+    assert set(document["components"]["securitySchemes"]) == set(SCHEMES)
 
 
 def test_every_operation_enforces_the_permission_it_declares(sqlite_settings: Settings) -> None:
