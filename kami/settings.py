@@ -25,6 +25,7 @@ __all__ = [
     "AppSettings",
     "DatabaseSettings",
     "JobsSettings",
+    "MailSettings",
     "RateLimitSettings",
     "RedisAddress",
     "RedisAddressError",
@@ -231,6 +232,30 @@ class JobsSettings(_Group, frozen=True, kw_only=True):
     ] = 8001
 
 
+class MailSettings(_Group, frozen=True, kw_only=True):
+    env_prefix: ClassVar[str] = "MAIL_"
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"password"})
+    host: Annotated[
+        str,
+        _doc(
+            "SMTP server; empty = none: in development the messages are logged (links included), "
+            "elsewhere sending fails and the job is retried, then dead-lettered."
+        ),
+    ] = ""
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535, description="SMTP port (587 STARTTLS, 465 TLS).")] = 587
+    security: Annotated[
+        Literal["starttls", "tls", "none"],
+        _doc("starttls (upgrade after connecting), tls (TLS from the start) or none (a local catcher)."),
+    ] = "starttls"
+    username: Annotated[str, _doc("SMTP login; empty = send without logging in.")] = ""
+    password: Annotated[str, _doc("SMTP password.")] = ""
+    sender: Annotated[str, _doc("From: of every message.")] = "kami <no-reply@localhost>"
+    timeout: Annotated[float, msgspec.Meta(gt=0, le=300, description="Seconds per SMTP exchange.")] = 10.0
+    link_base: Annotated[
+        str, _doc("Where the links in messages point (the public address of the API), no trailing slash.")
+    ] = "http://127.0.0.1:8000"
+
+
 class RateLimitSettings(_Group, frozen=True, kw_only=True):
     env_prefix: ClassVar[str] = "RATELIMIT_"
     enabled: Annotated[bool, _doc("Apply rate limits to application routes.")] = True
@@ -304,6 +329,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
     redis: RedisSettings = msgspec.field(default_factory=RedisSettings)
     jobs: JobsSettings = msgspec.field(default_factory=JobsSettings)
+    mail: MailSettings = msgspec.field(default_factory=MailSettings)
     telemetry: TelemetrySettings = msgspec.field(default_factory=TelemetrySettings)
     ratelimit: RateLimitSettings = msgspec.field(default_factory=RateLimitSettings)
     security: SecuritySettings = msgspec.field(default_factory=SecuritySettings)

@@ -8,6 +8,7 @@ from apps.app_a.controllers import (
     AuditController,
     AuthController,
     OrderController,
+    RecoveryController,
     RoleController,
     SessionController,
 )
@@ -25,6 +26,7 @@ app = AppSpec(
     codes=CODES,
     route_handlers=[
         AuthController,
+        RecoveryController,
         SessionController,
         AccountController,
         RoleController,

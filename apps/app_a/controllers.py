@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.app_a.codes import (
     ACCOUNT_DISABLED,
+    LINK_NOT_VALID,
     ORDER_ALREADY_CANCELLED,
     REFRESH_TOKEN_REUSED,
     ROLE_BUILT_IN,
@@ -29,12 +30,14 @@ from apps.app_a.permissions import (
 from apps.app_a.repositories import UserRepository
 from apps.app_a.schemas import (
     AccountChange,
+    AddressIn,
     ApiKeyCreated,
     ApiKeyIn,
     Credit,
     LoginIn,
     OrderIn,
     OrderOut,
+    PasswordResetIn,
     ProfileUpdate,
     RefreshIn,
     Registration,
@@ -46,15 +49,18 @@ from apps.app_a.schemas import (
 )
 from apps.app_a.services import (
     LOGIN_RATE_PER_ADDRESS,
+    RESET_ROUTE,
+    VERIFY_ROUTE,
     AccountService,
     ApiKeyService,
     OrderService,
     RoleService,
 )
 from apps.app_b.services import ProductService
-from kami import ApiResponse, Codes, Page, responses, route_options, success
+from kami import ApiResponse, Codes, Page, RateLimit, responses, route_options, success
 from kami.cache import Store
 from kami.data import ApiKeyInfo, AuditRecord, AuditTrail, PageParams, read_events
+from kami.jobs import Mailer
 from kami.security import (
     ApiKeys,
     Identity,
@@ -71,6 +77,7 @@ __all__ = [
     "AuditController",
     "AuthController",
     "OrderController",
+    "RecoveryController",
     "RoleController",
     "SessionController",
 ]
@@ -94,6 +101,7 @@ async def provide_accounts(
     rate_tiers: NamedDependency[frozenset[str]],
     audit: NamedDependency[AuditTrail],
     api_keys: NamedDependency[ApiKeys],
+    mailer: NamedDependency[Mailer],
 ) -> AccountService:
     return AccountService(
         session=db_session,
@@ -104,6 +112,7 @@ async def provide_accounts(
         audit=audit,
         keys=api_keys,
         tiers=rate_tiers,
+        mailer=mailer,
     )
 
 
@@ -198,6 +207,78 @@ class AuthController(Controller):
     ) -> ApiResponse[None]:
         await accounts.logout(identity)
         return success(None, "Logged out")
+
+
+ON_ITS_WAY = "If an account has this address, a message is on its way"
+LINK_RATE = RateLimit(5, per="minute")  # per address: each request may send a message
+
+
+class RecoveryController(Controller):
+    """Password reset and address checks by email. The answers never tell whether an account exists."""
+
+    path = "/v1/auth"
+    dependencies = ACCOUNT_DEPENDENCIES
+
+    @post(
+        "/password-reset",
+        status_code=202,
+        summary="Ask for a password reset",
+        description="Mails a link to reset the password (it works once, for an hour) if an account has "
+        "this address. The answer is the same whether one does or not. At most 5 a minute per address.",
+        opt=route_options(rate_limit=LINK_RATE),
+        responses=responses(Codes.TOO_MANY_REQUESTS),
+    )
+    async def request_reset(
+        self, accounts: NamedDependency[AccountService], data: JSONBody[AddressIn]
+    ) -> ApiResponse[None]:
+        await accounts.request_password_reset(data.email)
+        return success(None, ON_ITS_WAY)
+
+    @post(
+        "/password-reset/confirm",
+        status_code=200,
+        name=RESET_ROUTE,
+        summary="Reset the password",
+        description="With the token from the emailed link: sets the new password and ends every session "
+        "of the account. A used, expired or unknown token is 404 / 10007.",
+        responses=responses(LINK_NOT_VALID),
+    )
+    async def reset(
+        self, accounts: NamedDependency[AccountService], data: JSONBody[PasswordResetIn]
+    ) -> ApiResponse[None]:
+        await accounts.reset_password(data.token, data.password)
+        return success(None, "Password changed; log in with it")
+
+    @get(
+        "/verify-email",
+        name=VERIFY_ROUTE,
+        summary="Confirm an address",
+        description="The link mailed at registration: marks the account's address as confirmed. A used, "
+        "expired or unknown token is 404 / 10007.",
+        responses=responses(LINK_NOT_VALID),
+    )
+    async def verify_email(
+        self,
+        accounts: NamedDependency[AccountService],
+        token: Annotated[str, Parameter(description="From the emailed link.", min_length=1, max_length=200)],
+    ) -> ApiResponse[None]:
+        await accounts.confirm_address(token)
+        return success(None, "Address confirmed")
+
+    @post(
+        "/verify-email/resend",
+        status_code=202,
+        summary="Send the address check again",
+        description="Mails a new confirmation link if an unconfirmed account has this address; the answer "
+        "is the same either way. At most 5 a minute per address.",
+        opt=route_options(rate_limit=LINK_RATE),
+        responses=responses(Codes.TOO_MANY_REQUESTS),
+    )
+    async def resend_check(
+        self, accounts: NamedDependency[AccountService], data: JSONBody[AddressIn]
+    ) -> ApiResponse[None]:
+        await accounts.request_address_check(data.email)
+        return success(None, ON_ITS_WAY)
 
 
 class SessionController(Controller):

@@ -6,7 +6,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from advanced_alchemy.types import GUID
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, Numeric, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, Numeric, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kami.data import Model
@@ -27,6 +27,7 @@ class User(Model):
     tier: Mapped[str] = mapped_column(String(20), default="free", server_default="free")
     balance: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0), server_default="0")
     status: Mapped[str] = mapped_column(String(20), default=ACTIVE, server_default=ACTIVE)
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Role(Model):

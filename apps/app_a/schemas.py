@@ -13,6 +13,7 @@ from kami import decimal_meta, pattern
 
 __all__ = [
     "AccountChange",
+    "AddressIn",
     "ApiKeyCreated",
     "ApiKeyIn",
     "Credit",
@@ -21,6 +22,7 @@ __all__ = [
     "OrderLineIn",
     "OrderLineOut",
     "OrderOut",
+    "PasswordResetIn",
     "ProfileUpdate",
     "RefreshIn",
     "Registration",
@@ -72,6 +74,15 @@ class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 
 
+class AddressIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+
+
+class PasswordResetIn(msgspec.Struct, forbid_unknown_fields=True):
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=200, description="From the emailed link.")]
+    password: Password
+
+
 class RefreshIn(msgspec.Struct, forbid_unknown_fields=True):
     refresh_token: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
 
@@ -90,6 +101,7 @@ class UserOut(msgspec.Struct):
     role: str
     tier: str
     status: Literal["active", "disabled", "deleted"]
+    email_verified: bool
     balance: Decimal
     created_at: datetime
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.app_a.codes import (
     ACCOUNT_DISABLED,
+    LINK_NOT_VALID,
     ORDER_ALREADY_CANCELLED,
     REFRESH_TOKEN_REUSED,
     ROLE_BUILT_IN,
@@ -58,6 +61,7 @@ from kami import (
 )
 from kami.cache import Store
 from kami.data import ApiKeyInfo, AuditTrail, PageParams, Service, keys_of, new_key, revoke_key, transaction
+from kami.jobs import Mailer
 from kami.security import (
     ADMIN_ROLE,
     BUILT_IN_ROLES,
@@ -78,6 +82,9 @@ tracer = trace.get_tracer(__name__)
 
 
 LOGIN_FAILURES = (10, 15 * 60.0)  # failed logins per account and address, seconds
+RESET_LINK_SECONDS = 3600  # a password-reset link works once, for an hour
+VERIFY_LINK_SECONDS = 7 * 86400  # an address-check link works once, for a week
+RESET_ROUTE, VERIFY_ROUTE = "reset-password", "verify-email"  # the routes the emailed links open
 LOGIN_RATE_PER_ADDRESS = RateLimit(30, per="minute")  # the login route's own (anonymous callers: by address)
 
 
@@ -250,6 +257,7 @@ class AccountService(Service[User, UserOut]):
         signer: TokenSigner | None = None,
         store: Store | None = None,
         tiers: frozenset[str] = frozenset(),
+        mailer: Mailer | None = None,
     ) -> None:
         super().__init__(session)
         self.signer = signer
@@ -259,15 +267,90 @@ class AccountService(Service[User, UserOut]):
         self.audit = audit
         self.keys = keys
         self.tiers = tiers
+        self.mailer = mailer
 
     async def register(self, data: Registration, role: str = USER_ROLE) -> UserOut:
-        """A new account; a taken email or username is answered 409 / 4002."""
+        """A new account; a taken email or username is answered 409 / 4002. A message asks the owner of
+        the address to confirm it."""
         password_hash = await hash_password(data.password)
         async with self.transaction():
             user = await self.create(
                 User(email=data.email.lower(), username=data.username, password_hash=password_hash, role=role)
             )
+        await self._send_address_check(user)
         return self.to_out(user)
+
+    async def request_address_check(self, email: str) -> None:
+        """Send the address-check message again, if an unconfirmed account has this address (the
+        answer is the same either way: it never tells whether an account exists)."""
+        user = await self.get_one_or_none(email=email.lower())
+        if user is not None and user.status == ACTIVE and not user.email_verified:
+            await self._send_address_check(user)
+
+    async def confirm_address(self, token: str) -> None:
+        user = await self._redeem("verify", token)
+        async with self.transaction():
+            user.email_verified = True
+            await self.session.flush()
+            await self.audit.record("email.verified", str(user.id), actor=str(user.id))
+
+    async def request_password_reset(self, email: str) -> None:
+        """Mail a single-use link (an hour) to the address, if an active account has it; the answer
+        is the same either way."""
+        user = await self.get_one_or_none(email=email.lower())
+        if user is None or user.status != ACTIVE:
+            return
+        assert self.mailer is not None  # the request's provider gives one
+        token = await self._one_time("reset", user, RESET_LINK_SECONDS)
+        link = self.mailer.link(RESET_ROUTE, token=token)
+        body = (
+            f"Someone asked to reset the password of the account {user.username}.\n\n"
+            f"To choose a new one, open this link within the hour (it works once):\n{link}\n\n"
+            "If it was not you, ignore this message: your password stays as it is."
+        )
+        await self.mailer.send(user.email, "Reset your password", body)
+        await self.audit.record("password.reset-requested", str(user.id))
+
+    async def reset_password(self, token: str, password: str) -> None:
+        """Set the new password and end every session of the account."""
+        user = await self._redeem("reset", token)
+        new_hash = await hash_password(password)
+        async with self.transaction():
+            user.password_hash = new_hash
+            await self.session.flush()
+            await self.audit.record("password.reset", str(user.id), actor=str(user.id))
+        await self.sessions.revoke_all(str(user.id))
+
+    async def _send_address_check(self, user: User) -> None:
+        if self.mailer is None:  # made on the command line: nobody to ask
+            return
+        token = await self._one_time("verify", user, VERIFY_LINK_SECONDS)
+        link = self.mailer.link(VERIFY_ROUTE, token=token)
+        body = (
+            f"Welcome, {user.username}. To confirm that this address is yours, open this link within "
+            f"a week:\n{link}\n\nIf you did not make an account, ignore this message."
+        )
+        await self.mailer.send(user.email, "Confirm your address", body)
+
+    async def _one_time(self, purpose: str, user: User, seconds: int) -> str:
+        """A random token for ``purpose``; only its hash is kept, in the store, for ``seconds``."""
+        assert self.store is not None
+        token = secrets.token_urlsafe(32)
+        key = self.store.key(purpose, hashlib.sha256(token.encode()).hexdigest())
+        await self.store.backend.set(key, str(user.id).encode(), ttl=float(seconds))
+        return token
+
+    async def _redeem(self, purpose: str, token: str) -> User:
+        """The account a token was made for, spending the token (once, even when two race)."""
+        assert self.store is not None
+        key = self.store.key(purpose, hashlib.sha256(token.encode()).hexdigest())
+        owner = await self.store.backend.get(key)
+        if owner is None or not await self.store.backend.delete_if_value(key, owner):
+            raise NotFoundError(code=LINK_NOT_VALID)
+        user = await self.get_one_or_none(id=UUID(owner.decode()))
+        if user is None or user.status != ACTIVE:
+            raise NotFoundError(code=LINK_NOT_VALID)
+        return user
 
     async def promote(self, email: str) -> UserOut | None:
         """Make the account with ``email`` an administrator; None when there is no such account."""

@@ -6,6 +6,7 @@ from kami.db.audit import purge_older_than
 from kami.db.idempotency import purge_expired
 from kami.db.session import session_scope
 from kami.db.transaction import transaction
+from kami.jobs.mail import MAIL_JOB
 from kami.jobs.runner import JobContext, JobSpec
 
 __all__ = ["PLATFORM_JOBS", "purge_audit_events", "purge_idempotency_records"]
@@ -31,6 +32,7 @@ async def purge_audit_events(context: JobContext) -> int:
 
 
 PLATFORM_JOBS = [
+    MAIL_JOB,
     JobSpec(purge_idempotency_records, retries=3, retry_delay=5.0, timeout=120, cron="23 * * * *"),
     JobSpec(purge_audit_events, retries=3, retry_delay=5.0, timeout=120, cron="47 3 * * *"),
 ]

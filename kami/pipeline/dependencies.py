@@ -19,7 +19,7 @@ from kami.db.audit import AuditContext, AuditTrail
 from kami.db.config import DB_SESSION_KEY
 from kami.db.pagination import provide_page_params
 from kami.envelope import current_trace_id
-from kami.jobs import Jobs
+from kami.jobs import Jobs, Mailer
 from kami.routes import policy_of
 from kami.runtime import runtime_of
 from kami.security.api_keys import ApiKeys
@@ -57,6 +57,11 @@ def _jobs(request: Request[Any, Any, Any]) -> Jobs:
 
 def _login_sessions(request: Request[Any, Any, Any]) -> LoginSessions:
     return runtime_of(request.app).login_sessions
+
+
+def _mailer(request: Request[Any, Any, Any]) -> Mailer:
+    runtime = runtime_of(request.app)
+    return Mailer(runtime.jobs, request.app, runtime.settings.mail.link_base.rstrip("/"))
 
 
 def _api_keys(request: Request[Any, Any, Any]) -> ApiKeys:
@@ -107,6 +112,7 @@ def dependencies(apps: Sequence[AppSpec]) -> dict[str, Provide]:
         "audit": Provide(_audit),
         "permission_catalog": Provide(_permission_catalog, sync_to_thread=False),
         "api_keys": Provide(_api_keys, sync_to_thread=False),
+        "mailer": Provide(_mailer, sync_to_thread=False),
         "rate_tiers": Provide(_rate_tiers, sync_to_thread=False),
     }
     services = exported_services(apps)

@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from kami.app_spec import import_every_app
 from kami.db.config import normalise_url
 from kami.db.migrations import compare_type, downgrade, head_revision, upgrade
 from kami.settings import Settings
@@ -30,6 +31,7 @@ async def _tables_and_diff(url: str) -> tuple[set[str], list[object]]:
 
 
 def test_upgrade_downgrade_upgrade_and_no_drift(migrated: Settings) -> None:
+    import_every_app()  # every model on the metadata, whichever tests ran before this one
     settings = migrated
     upgrade(settings)
     tables, diff = anyio.run(_tables_and_diff, settings.database_url)

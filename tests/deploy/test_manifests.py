@@ -110,6 +110,8 @@ def test_compose_waits_long_enough_for_a_graceful_stop() -> None:
     assert _seconds(kami["stop_grace_period"]) > _shutdown_budget(defaults)
     observability = {n for n, s in compose["services"].items() if "observability" in s.get("profiles", [])}
     assert observability == {"otel-collector", "jaeger"}
+    mail = {n for n, s in compose["services"].items() if "mail" in s.get("profiles", [])}
+    assert mail == {"mailpit"}  # a catcher for development, never started by a plain `up`
     _worker_stops_gracefully(compose["services"]["worker"])
     backup = compose["services"]["backup"]
     assert backup["profiles"] == ["backup"]  # one-shot: docker compose run --rm backup
@@ -474,8 +476,9 @@ def test_network_policies_cover_every_kami_pod(overlay: str) -> None:
 
 _PINNED = re.compile(r"^(?P<name>[\w./-]+):(?P<tag>[\w.-]+)@sha256:[0-9a-f]{64}$")
 _OWN_OR_EXACT = {"${KAMI_IMAGE:-kami:latest}"}  # kami's own image: per release, set by each overlay
-# The observability profile's images: exact versions, no digest record at hand (infra/README.md).
-_VERSION_TAGGED = ("otel/opentelemetry-collector-contrib:", "jaegertracing/jaeger:")
+# The observability and mail profiles' images (development only): exact versions, no digest record at
+# hand (infra/README.md).
+_VERSION_TAGGED = ("otel/opentelemetry-collector-contrib:", "jaegertracing/jaeger:", "axllent/mailpit:")
 
 
 def _images(node: Any) -> list[str]:

@@ -55,6 +55,7 @@ PROFILE = f"{ACCOUNTS}::test_update_me_changes_username_and_password"
 ADMIN = f"{ACCOUNTS}::test_admin_routes"
 SESSIONS = "tests/apps/test_app_a_sessions.py"
 KEYS = "tests/apps/test_api_keys.py::test_a_key_acts_with_its_own_permissions_until_revoked"
+MAIL = "tests/apps/test_app_a_recovery.py"  # the emailed links' tokens
 EXPLAINED = {
     ("DELETE", "/app-b/v1/products/{product_id}", 204): CRUD,
     ("GET", "/app-b/v1/products/{product_id}", 200): CRUD,
@@ -107,6 +108,16 @@ EXPLAINED = {
     ("POST", "/app-a/v1/api-keys", 201): KEYS,
     ("POST", "/app-a/v1/api-keys", 403): KEYS,
     ("DELETE", "/app-a/v1/api-keys/{key_id}", 200): KEYS,
+    (
+        "GET",
+        "/app-a/v1/auth/verify-email",
+        200,
+    ): f"{MAIL}::test_registration_mails_an_address_check_the_link_confirms_once",
+    (
+        "POST",
+        "/app-a/v1/auth/password-reset/confirm",
+        200,
+    ): f"{MAIL}::test_a_password_reset_link_sets_a_new_password_once_and_ends_every_session",
 }
 
 

@@ -27,6 +27,10 @@ PUBLIC = {
     ("POST", "/app-a/v1/users"),
     ("POST", "/app-a/v1/auth/login"),
     ("POST", "/app-a/v1/auth/refresh"),
+    ("POST", "/app-a/v1/auth/password-reset"),
+    ("POST", "/app-a/v1/auth/password-reset/confirm"),  # the emailed token is the credential
+    ("GET", "/app-a/v1/auth/verify-email"),  # likewise
+    ("POST", "/app-a/v1/auth/verify-email/resend"),
     ("GET", "/app-b/v1/products"),
     ("GET", "/app-b/v1/products/{product_id}"),
     ("GET", "/app-b/v1/inventory/{product_id}"),
