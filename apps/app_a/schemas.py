@@ -10,6 +10,7 @@ from uuid import UUID
 import msgspec
 
 from kami import decimal_meta, pattern
+from kami.data import ApiKeyInfo
 
 __all__ = [
     "AccountChange",
@@ -156,16 +157,10 @@ class ApiKeyIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     expires_in_days: Days | msgspec.UnsetType = msgspec.UNSET  # not sent: the key does not expire
 
 
-class ApiKeyCreated(msgspec.Struct):
+class ApiKeyCreated(ApiKeyInfo, frozen=True):
     """The new key. ``key`` is shown this once: only its hash is kept."""
 
     key: str
-    id: str
-    name: str
-    permissions: list[str]
-    tier: str
-    created_at: datetime
-    expires_at: datetime | None
 
 
 class RoleIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -213,16 +213,7 @@ class ApiKeyService:
             await self.audit.record(
                 "api-key.created", identity.user_id, {"key": key.id, "permissions": key.permissions}
             )
-        info = ApiKeyInfo.of(key)
-        return ApiKeyCreated(
-            key=text,
-            id=info.id,
-            name=info.name,
-            permissions=info.permissions,
-            tier=info.tier,
-            created_at=info.created_at,
-            expires_at=info.expires_at,
-        )
+        return ApiKeyCreated(**msgspec.structs.asdict(ApiKeyInfo.of(key)), key=text)
 
     async def mine(self, identity: Identity) -> list[ApiKeyInfo]:
         return [ApiKeyInfo.of(key) for key in await keys_of(self.session, identity.user_id)]

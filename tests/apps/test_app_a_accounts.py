@@ -10,7 +10,17 @@ from tests.support.shop import Client, Shop
 
 def test_register_hides_the_password_and_refuses_duplicates(shop: Shop, client: Client) -> None:
     account = shop.register("ada")
-    assert set(account) == {"id", "email", "username", "role", "tier", "status", "balance", "created_at"}
+    assert set(account) == {
+        "id",
+        "email",
+        "username",
+        "role",
+        "tier",
+        "status",
+        "email_verified",
+        "balance",
+        "created_at",
+    }
     assert account["role"] == "user"
     assert account["balance"] == "0.00"
     for body in (

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import tool_path
+from tests.support.browser import HEADLESS
 from tests.support.servers import kami_env, run_kami
 
 ROOT = Path(__file__).parents[2]
@@ -25,7 +26,6 @@ PAGES = {
     "redoc": ["List products", "Place an order"],
     "scalar": ["Liveness probe", "App B: catalogue"],
 }
-BLOCK_OUTSIDE = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 
 
 def _chromium() -> str:
@@ -34,20 +34,7 @@ def _chromium() -> str:
 
 def _browse(browser: str, url: str, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            f"--host-resolver-rules={BLOCK_OUTSIDE}",
-            "--virtual-time-budget=15000",
-            "--window-size=1280,1600",
-            *extra,
-            url,
-        ],
+        [browser, *HEADLESS, "--virtual-time-budget=15000", *extra, url],
         capture_output=True,
         text=True,
         timeout=120,

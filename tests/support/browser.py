@@ -19,9 +19,19 @@ from typing import Any
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
-__all__ = ["BLOCK_OUTSIDE", "Page", "browser_page"]
+__all__ = ["BLOCK_OUTSIDE", "HEADLESS", "Page", "browser_page"]
 
 BLOCK_OUTSIDE = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
+HEADLESS = [  # no sandbox (tests run as root), nothing fetched but from 127.0.0.1
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    f"--host-resolver-rules={BLOCK_OUTSIDE}",
+    "--window-size=1280,1600",
+]
 _LISTENING = re.compile(r"DevTools listening on (ws://127\.0\.0\.1:(\d+)/\S+)")
 
 
@@ -67,20 +77,7 @@ class Page:
 def browser_page(chromium: str) -> Iterator[Page]:
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:  # Chromium may still write
         process = subprocess.Popen(
-            [
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                f"--host-resolver-rules={BLOCK_OUTSIDE}",
-                f"--user-data-dir={profile}",
-                "--remote-debugging-port=0",
-                "--window-size=1280,1600",
-                "about:blank",
-            ],
+            [chromium, *HEADLESS, f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
             stderr=subprocess.PIPE,
             text=True,
         )
