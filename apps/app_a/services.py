@@ -464,7 +464,7 @@ class AccountService(Service[User, UserOut]):
             raise NotFoundError(
                 f"No rate-limit tier named {data.tier!r} (tiers: {', '.join(sorted(self.tiers))})"
             )
-        disabling = data.status == DISABLED
+        disabling, revoked = data.status == DISABLED, list[str]()
         async with self.transaction():
             user = await self.get_one_or_none(id=user_id)
             if user is None or user.status == DELETED:
@@ -479,9 +479,9 @@ class AccountService(Service[User, UserOut]):
             if changes:
                 await self.audit.record("account.changed", str(user_id), changes)
             if disabling:
-                await self._end_access(str(user_id))
+                revoked = await self._end_access(str(user_id))
         if disabling:
-            await self._end_access(str(user_id))
+            await self._end_access(str(user_id), revoked)
         else:
             await self.sessions.update_account(await self._identity(user))
         return self.to_out(user)
@@ -499,15 +499,18 @@ class AccountService(Service[User, UserOut]):
             user.status = DELETED
             await self.session.flush()
             await self.audit.record("account.deleted", str(user_id))
-            await self._end_access(str(user_id))
-        await self._end_access(str(user_id))
+            revoked = await self._end_access(str(user_id))
+        await self._end_access(str(user_id), revoked)
 
-    async def _end_access(self, user_id: str) -> None:
-        """End every session and revoke every API key of the account. Called inside the change's
-        transaction and again after its commit: a login or a key check racing the change cannot keep
-        access it read before."""
+    async def _end_access(self, user_id: str, revoked: list[str] | None = None) -> list[str]:
+        """End every session and revoke every API key of the account; the keys revoked. Called inside
+        the change's transaction, then after its commit with those keys: a login or a key check racing
+        the change cannot keep access it read before the commit (a session it opened, a key's copy)."""
+        if revoked is None:
+            revoked = await revoke_key(self.session, "", user_id)
         await self.sessions.revoke_all(user_id)
-        await self.keys.forget(*await revoke_key(self.session, "", user_id))
+        await self.keys.forget(*revoked)
+        return revoked
 
     async def accounts(self, params: PageParams) -> Page[UserOut]:
         return await self.page(params)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -122,6 +123,27 @@ def test_server_span_names_the_authenticated_user(traced: tuple[TestClient, Otlp
     assert server.attributes["enduser.id"] == user
     assert server.attributes["kami.app"] == "app-a"
     assert "ada@" not in str(server.attributes)
+
+
+def test_a_request_with_an_api_key_is_traced_with_the_keys_id(
+    traced: tuple[TestClient, OtlpReceiver],
+) -> None:  # type: ignore[type-arg]
+    client, receiver = traced
+    body = {
+        "email": f"{uuid.uuid4().hex[:10]}@example.com",
+        "username": uuid.uuid4().hex[:10],
+        "password": "correct horse",
+    }
+    account = client.post("/app-a/v1/users", json=body).json()["data"]
+    login = client.post("/app-a/v1/auth/login", json={"email": body["email"], "password": body["password"]})
+    person = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
+    made = client.post("/app-a/v1/api-keys", json={"name": "traced", "permissions": []}, headers=person)
+    key = made.json()["data"]
+    trace_id = client.get("/app-a/v1/orders", headers={"X-API-Key": key["key"]}).json()["trace_id"]
+    assert wait_until(lambda: any(s.name == "GET /app-a/v1/orders" for s in spans_of(receiver, trace_id)))
+    server = next(s for s in spans_of(receiver, trace_id) if s.name == "GET /app-a/v1/orders")
+    assert (server.attributes["kami.api_key"], server.attributes["enduser.id"]) == (key["id"], account["id"])
+    assert key["key"] not in str(server.attributes)
 
 
 def test_a_full_export_queue_counts_its_drops(

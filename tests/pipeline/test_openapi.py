@@ -248,17 +248,57 @@ def test_the_headers_kami_sends_are_declared(sqlite_settings: Settings) -> None:
     assert {name.lower() for name in declared_headers} == KAMI_HEADERS
 
 
-def test_spectral_finds_nothing_on_its_recommended_rules(document: dict[str, Any], tmp_path: Path) -> None:
-    """Spectral (``spectral:oas``, the OpenAPI rules it recommends; none turned off) on the document."""
+# One rule off: Spectral's oas3-operation-security-defined still applies OpenAPI 3.0's "for other
+# schemes the array MUST be empty"; 3.1 (this document's version) lets any scheme list the roles an
+# operation needs, which is how kami states each operation's permission. stoplightio/spectral#2643
+# (open; fix in #2962), Spectral CLI 6.16.3. test_spectral_still_refuses_roles_on_a_bearer_scheme fails
+# once Spectral accepts them: then drop the exception. test_route_access.py checks what the rule
+# would: every requirement names a declared scheme.
+_RULESET = 'extends: ["spectral:oas"]\nrules:\n  oas3-operation-security-defined: off\n'
+
+
+def _spectral(document: dict[str, Any], folder: Path, ruleset: str) -> subprocess.CompletedProcess[str]:
     spectral = tool_path("spectral", provided_by="npm's @stoplight/spectral-cli")
-    (tmp_path / "openapi.json").write_text(json.dumps(document))
-    (tmp_path / "ruleset.yaml").write_text('extends: ["spectral:oas"]\n')
-    done = subprocess.run(
+    (folder / "openapi.json").write_text(json.dumps(document))
+    (folder / "ruleset.yaml").write_text(ruleset)
+    return subprocess.run(
         [spectral, "lint", "openapi.json", "--ruleset", "ruleset.yaml", "--fail-severity", "hint"],
-        cwd=tmp_path,
+        cwd=folder,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_spectral_finds_nothing_on_its_recommended_rules(document: dict[str, Any], tmp_path: Path) -> None:
+    """Spectral (``spectral:oas``, the OpenAPI rules it recommends; one turned off, above) on the document."""
+    done = _spectral(document, tmp_path, _RULESET)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "No results" in done.stdout, done.stdout
+
+
+def test_spectral_still_refuses_roles_on_a_bearer_scheme(tmp_path: Path) -> None:
+    """The tripwire of the one rule turned off: a minimal 3.1 document with a role on a bearer scheme."""
+    minimal = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1", "description": "d", "contact": {"name": "c"}},
+        "servers": [{"url": "http://127.0.0.1"}],
+        "tags": [{"name": "t", "description": "d"}],
+        "paths": {
+            "/x": {
+                "get": {
+                    "operationId": "x",
+                    "tags": ["t"],
+                    "description": "d",
+                    "security": [{"bearer": ["app:read"]}],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }
+    done = _spectral(minimal, tmp_path, 'extends: ["spectral:oas"]\n')
+    assert "oas3-operation-security-defined" in done.stdout, (
+        "Spectral accepts OpenAPI 3.1 roles now (spectral#2643): turn the rule back on in _RULESET"
+        + done.stdout
+    )
