@@ -11,7 +11,7 @@ middlewares then read the resolved policy; nothing is parsed or looked up by str
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -147,6 +147,7 @@ class RoutePolicy:
     cache: ResponseCache | None
     idempotent: bool = False
     deadline: float | None = None  # seconds the request may take; None: no deadline
+    access: tuple[str, ...] | None = None  # None: anyone may call it; else the permissions it needs
 
 
 _PLATFORM_POLICY = RoutePolicy(PLATFORM_APP, None, "global", None)
@@ -181,11 +182,16 @@ def _handlers(app: Litestar) -> Iterator[tuple[str, BaseRouteHandler]]:
 
 
 def resolve_route_policies(
-    app: Litestar, app_rate_limits: dict[str, RateLimit | None], default_deadline: float = 0
+    app: Litestar,
+    app_rate_limits: dict[str, RateLimit | None],
+    default_deadline: float = 0,
+    access: Callable[[BaseRouteHandler], Sequence[str] | None] = lambda _: None,
 ) -> None:
     """Check every app route's declarations and store its :class:`RoutePolicy` (call once, after the
     application is built). ``app_rate_limits`` maps each mounted app to its ``AppSpec.rate_limit``;
-    ``default_deadline`` is ``KAMI_SERVER_REQUEST_TIMEOUT`` (0: none)."""
+    ``default_deadline`` is ``KAMI_SERVER_REQUEST_TIMEOUT`` (0: none); ``access`` reads what a route
+    asks of its caller from its guards (:func:`kami.security.identity.route_access`; it raises
+    :class:`RouteDeclarationError` for a guard it cannot honour)."""
     problems: list[str] = []
     for path, handler in _handlers(app):
         owner = handler.opt.get(APP_KEY)
@@ -228,8 +234,19 @@ def resolve_route_policies(
         if rate is None:
             bucket = "global"
         deadline = deadline if deadline is not None else (default_deadline or None)
+        try:
+            needs = access(handler)
+        except RouteDeclarationError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
         handler.opt[_POLICY_KEY] = RoutePolicy(
-            owner, rate, bucket, declared.cache, declared.idempotent, float(deadline) if deadline else None
+            owner,
+            rate,
+            bucket,
+            declared.cache,
+            declared.idempotent,
+            float(deadline) if deadline else None,
+            None if needs is None else tuple(needs),
         )
     if problems:
         raise RouteDeclarationError("invalid route declarations:\n" + "\n".join(f"  {p}" for p in problems))

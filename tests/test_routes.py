@@ -9,9 +9,10 @@ import pytest
 from litestar import get, post
 from litestar.testing import TestClient
 
-from kami import ApiResponse, AppSpec, RateLimit, ResponseCache, route_options, success
+from kami import ApiResponse, AppSpec, Permission, RateLimit, ResponseCache, route_options, success
 from kami.pipeline.app import create_app
 from kami.routes import RouteDeclarationError
+from kami.security import require
 from kami.settings import Settings
 
 
@@ -69,6 +70,40 @@ def test_a_response_cache_on_a_write_route_stops_startup(make_settings: Callable
     )
     with pytest.raises(RouteDeclarationError, match="only GET routes"):
         create_app(make_settings(), [spec])
+
+
+def test_a_guard_on_an_undeclared_permission_stops_startup(make_settings: Callable[..., Settings]) -> None:
+    declared, forgotten = Permission("things.read", "Read things"), Permission("things.write", "Write")
+
+    @get("/read", summary="t", description="t", guards=[require(declared)])
+    async def read() -> ApiResponse[str]:
+        return success("ok")
+
+    @post("/write", summary="t", description="t", guards=[require(forgotten)])
+    async def write() -> ApiResponse[str]:
+        return success("ok")
+
+    spec = AppSpec(
+        name="guarded",
+        prefix="/guarded",
+        code_range=range(93100, 93200),
+        route_handlers=[read, write],
+        permissions=[declared],  # things.write is not declared
+    )
+    with pytest.raises(RouteDeclarationError, match=r"POST /guarded/write: require\(things.write\)"):
+        create_app(make_settings(), [spec])
+    with_both = AppSpec(
+        name="guarded",
+        prefix="/guarded",
+        code_range=range(93100, 93200),
+        route_handlers=[read, write],
+        permissions=[declared, forgotten],
+    )
+    with TestClient(create_app(make_settings(), [with_both])) as client:
+        document = client.get("/schema/openapi.json").json()
+    assert document["paths"]["/guarded/write"]["post"]["security"][0] == {
+        "bearerToken": ["guarded:things.write"]
+    }
 
 
 def test_declared_rate_limits_apply_from_the_first_request(make_settings: Callable[..., Settings]) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -239,12 +239,10 @@ def _add_success_examples(document: Any) -> None:
                     media.examples = {"success": Example(summary="Success", value=value)}
 
 
-def polish(
-    app: Litestar,
-    security: tuple[Sequence[str], Callable[[BaseRouteHandler], list[str] | None]] | None = None,
-) -> None:
-    """Rewrite the cached OpenAPI document in place (call once, at startup, before it is served).
-    ``security``: the security schemes (any one will do), and what each handler asks (None: nothing)."""
+def polish(app: Litestar, security: Sequence[str] = ()) -> None:
+    """Rewrite the cached OpenAPI document in place (call once, at startup, before it is served, after
+    the route policies are resolved). ``security``: the security schemes, any one of which will do for
+    an operation that needs a caller (``RoutePolicy.access``)."""
     document = app.openapi_schema
     components = document.components if isinstance(document.components, Components) else Components()
     schemas = components.schemas if components.schemas is not None else {}
@@ -266,8 +264,8 @@ def polish(
 
     _walk(document, rename)
     _document_idempotency(app, document)  # first: the key is an input, so 422 is documented below
-    if security is not None:
-        _document_security(app, document, *security)
+    if security:
+        _document_security(app, document, security)
     for handler, operation in _operations_of(app, document):
         _fix_operation(operation, platform=not is_app_route(handler))
     _collapse_single_choices(document)
@@ -375,21 +373,16 @@ def _operations_of(app: Litestar, document: Any) -> Iterator[tuple[BaseRouteHand
                     yield handler, operation
 
 
-def _document_security(
-    app: Litestar,
-    document: Any,
-    schemes: Sequence[str],
-    needs: Callable[[BaseRouteHandler], list[str] | None],
-) -> None:
+def _document_security(app: Litestar, document: Any, schemes: Sequence[str]) -> None:
     """Every operation states its requirement: ``[]`` when public, else each scheme (one of them will
     do) with the permissions it needs as the requirement's roles (OpenAPI 3.1 allows role names for
     any scheme)."""
     for handler, operation in _operations_of(app, document):
-        required = needs(handler)
+        required = policy_of(handler).access
         if required is None:
             operation.security = []
             continue
-        operation.security = [{scheme: required} for scheme in schemes]
+        operation.security = [{scheme: list(required)} for scheme in schemes]
         if required:
             needed = ", ".join(f"`{name}`" for name in required)
             operation.description = (

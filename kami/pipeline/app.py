@@ -39,7 +39,7 @@ from kami.pipeline.openapi import API_KEY_SCHEME, BEARER_SCHEME, build_openapi_c
 from kami.routes import resolve_route_policies
 from kami.runtime import Runtime
 from kami.security.api_keys import ApiKeys
-from kami.security.identity import access_of, check_route_permissions
+from kami.security.identity import route_access
 from kami.security.sessions import LoginSessions
 from kami.security.tokens import TokenSigner
 from kami.security.trusted_proxies import TrustedProxies
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         runtime.telemetry.instrument(engines, runtime.redis, store_connection)
         if settings.should_auto_migrate:
             await anyio.to_thread.run_sync(upgrade, settings)
-        polish(app, security=((BEARER_SCHEME, API_KEY_SCHEME), access_of))
+        polish(app, security=(BEARER_SCHEME, API_KEY_SCHEME))
         log.info("kami started", apps=[s.name for s in specs], environment=settings.app.environment)
         stop_watching = asyncio.Event()
         watcher = asyncio.create_task(watch_readiness(runtime, stop_watching), name="kami readiness")
@@ -150,9 +150,11 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
     )
     runtime.attach(app)
     resolve_route_policies(
-        app, {spec.name: spec.rate_limit for spec in specs}, settings.server.request_timeout
+        app,
+        {spec.name: spec.rate_limit for spec in specs},
+        settings.server.request_timeout,
+        route_access(runtime.permissions),
     )
-    check_route_permissions(app, runtime.permissions)
     resolve_dependencies_in_order(app)
     app.asgi_handler = order.wrap_edge(app.asgi_handler, runtime, proxies)
     return app

@@ -41,7 +41,7 @@ from kami.errors import ConflictError, ValidationError
 from kami.pipeline.answers import Captured, KeptAnswer, capture, send_kept
 from kami.routes import UNSAFE_METHODS, policy_of
 from kami.runtime import runtime_of
-from kami.security.identity import access_of, caller_of, identity_or_none
+from kami.security.identity import caller_of, identity_or_none
 from kami.security.trusted_proxies import TrustedProxies
 
 __all__ = ["REPLAYED_HEADER", "IdempotencyMiddleware", "read_body"]
@@ -101,8 +101,8 @@ class IdempotencyMiddleware(ASGIMiddleware):
                 raise ValidationError(code=Codes.IDEMPOTENCY_NOT_SUPPORTED)
             await next_app(scope, receive, send)
             return
-        if key is not None and not _caller_may_call(scope):
-            await next_app(scope, receive, send)  # its guard refuses it (401): no key is taken for it
+        if key is not None and policy.access is not None and identity_or_none(ASGIConnection(scope)) is None:
+            await next_app(scope, receive, send)  # its guard answers 401: no key is taken for nobody
             return
         record: RecordKey | None = None
         body, messages = await read_body(scope, receive, self.max_body_size)
@@ -169,8 +169,3 @@ class IdempotencyMiddleware(ASGIMiddleware):
         finally:
             if record is not None:
                 release(record)
-
-
-def _caller_may_call(scope: Scope) -> bool:
-    """False for a route that needs credentials called without valid ones."""
-    return access_of(scope["route_handler"]) is None or identity_or_none(ASGIConnection(scope)) is not None

@@ -6,10 +6,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
-from litestar import Litestar
 from litestar.connection import ASGIConnection, Request
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
@@ -26,18 +26,16 @@ __all__ = [
     "Credentials",
     "Identity",
     "PermissionGuard",
-    "access_of",
     "caller_of",
-    "check_route_permissions",
     "current_identity",
     "identity_of",
     "identity_or_none",
-    "permissions_required",
     "provide_identity",
     "remember_credentials",
     "require",
     "require_flag",
     "require_user",
+    "route_access",
 ]
 
 _SCOPE_KEY = "kami_identity"
@@ -137,28 +135,6 @@ def require(permission: Permission) -> PermissionGuard:
     return PermissionGuard(permission)
 
 
-def permissions_required(handler: BaseRouteHandler) -> list[Permission]:
-    """The permissions a route's guards ask for (read from the declarations, at start-up)."""
-    return [g.permission for g in handler.resolve_guards() if isinstance(g, PermissionGuard)]
-
-
-def check_route_permissions(app: Litestar, catalog: PermissionCatalog) -> None:
-    """Refuse to start when a route's guard asks for a permission no mounted app declares."""
-    declared = set(catalog.declared.values())
-    problems = sorted(
-        {
-            f"{'/'.join(sorted(getattr(handler, 'http_methods', ())))} {route.path}: "
-            f"require({permission.action}) names a permission no mounted app declares"
-            for route in app.routes
-            for handler in getattr(route, "route_handlers", ())
-            for permission in permissions_required(handler)
-            if permission not in declared
-        }
-    )
-    if problems:
-        raise RouteDeclarationError("; ".join(problems))
-
-
 def require_flag(name: str) -> Any:
     """A guard: the route answers 404 (as if it did not exist) unless the flag allows this caller."""
 
@@ -179,14 +155,26 @@ async def _provide(request: Request[Any, Any, Any]) -> Identity:
 provide_identity = Provide(_provide)
 
 
-def access_of(handler: BaseRouteHandler) -> list[str] | None:
-    """What a route asks of its caller (read from the declarations, at start-up): None when anybody
-    may call it; else the permissions it needs (none beyond valid credentials: ``[]``). A route needs
-    credentials when a guard asks for a caller or a permission, or its handler takes ``identity``."""
-    guards = handler.resolve_guards()
-    permissions = [p.name for p in permissions_required(handler)]
-    parameter = handler.parsed_fn_signature.parameters.get("identity")
-    takes_identity = parameter is not None and parameter.annotation is Identity
-    if permissions or require_user in guards or takes_identity:
-        return permissions
-    return None
+def route_access(catalog: PermissionCatalog) -> Callable[[BaseRouteHandler], list[str] | None]:
+    """What a route asks of its caller, read from its declarations once, at start-up, into its policy
+    (``RoutePolicy.access``): None when anybody may call it; else the permissions it needs (none beyond
+    valid credentials: ``[]``). A route needs credentials when a guard asks for a caller or a
+    permission, or its handler takes ``identity``. A guard naming a permission no mounted app declares
+    stops the start-up."""
+    declared = set(catalog.declared.values())
+
+    def access(handler: BaseRouteHandler) -> list[str] | None:
+        guards = handler.resolve_guards()
+        required = [g.permission for g in guards if isinstance(g, PermissionGuard)]
+        undeclared = [p.action for p in required if p not in declared]
+        if undeclared:
+            raise RouteDeclarationError(
+                f"require({', '.join(undeclared)}) names a permission no mounted app declares"
+            )
+        parameter = handler.parsed_fn_signature.parameters.get("identity")
+        takes_identity = parameter is not None and parameter.annotation is Identity
+        if required or require_user in guards or takes_identity:
+            return [p.name for p in required]
+        return None
+
+    return access
