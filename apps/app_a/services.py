@@ -72,7 +72,6 @@ from kami.security import (
     LoginSessions,
     PermissionCatalog,
     TokenSigner,
-    UndeclaredPermissionError,
 )
 
 __all__ = ["AccountService", "ApiKeyService", "OrderService", "RoleService"]
@@ -133,10 +132,7 @@ class RoleService(Service[Role, RoleOut]):
         """Create or replace the role ``name``; its holders' sessions change at once."""
         if name in BUILT_IN_ROLES:
             raise ConflictError(code=ROLE_BUILT_IN)
-        try:
-            self.catalog.check(data.permissions)
-        except UndeclaredPermissionError as exc:  # a reference to nothing, like an unknown role
-            raise NotFoundError(str(exc)) from exc
+        self.catalog.check(data.permissions)
         async with self.transaction():
             role = await self.get_one_or_none(name=name)
             if role is None:
@@ -183,21 +179,18 @@ class ApiKeyService:
         keys: ApiKeys,
         catalog: PermissionCatalog,
         audit: AuditTrail,
-        tier_of: UserRepository,
+        users: UserRepository,
     ) -> None:
         self.session = session
         self.keys = keys
         self.catalog = catalog
         self.audit = audit
-        self.users = tier_of
+        self.users = users
 
     async def create(self, identity: Identity, data: ApiKeyIn) -> ApiKeyCreated:
         if identity.api_key:
             raise PermissionDeniedError("An API key cannot make API keys: sign in")
-        try:
-            self.catalog.check(data.permissions)
-        except UndeclaredPermissionError as exc:  # a reference to nothing, like an unknown role
-            raise NotFoundError(str(exc)) from exc
+        self.catalog.check(data.permissions)
         missing = sorted(name for name in data.permissions if not identity.holds(name))
         if missing:
             raise PermissionDeniedError(f"You cannot give what you do not hold: {', '.join(missing)}")
@@ -327,14 +320,15 @@ class AccountService(Service[User, UserOut]):
         """A random token for ``purpose``; only its hash is kept, in the store, for ``seconds``."""
         assert self.store is not None
         token = secrets.token_urlsafe(32)
-        key = self.store.key(purpose, hashlib.sha256(token.encode()).hexdigest())
-        await self.store.backend.set(key, str(user.id).encode(), ttl=float(seconds))
+        await self.store.backend.set(
+            self._link_key(purpose, token), str(user.id).encode(), ttl=float(seconds)
+        )
         return token
 
     async def _redeem(self, purpose: str, token: str) -> User:
         """The account a token was made for, spending the token (once, even when two race)."""
         assert self.store is not None
-        key = self.store.key(purpose, hashlib.sha256(token.encode()).hexdigest())
+        key = self._link_key(purpose, token)
         owner = await self.store.backend.get(key)
         if owner is None or not await self.store.backend.delete_if_value(key, owner):
             raise NotFoundError(code=LINK_NOT_VALID)
@@ -342,6 +336,10 @@ class AccountService(Service[User, UserOut]):
         if user is None or user.status != ACTIVE:
             raise NotFoundError(code=LINK_NOT_VALID)
         return user
+
+    def _link_key(self, purpose: str, token: str) -> str:
+        assert self.store is not None
+        return self.store.key(purpose, hashlib.sha256(token.encode()).hexdigest())
 
     async def promote(self, email: str) -> UserOut | None:
         """Make the account with ``email`` an administrator; None when there is no such account."""
@@ -367,7 +365,7 @@ class AccountService(Service[User, UserOut]):
             raise PermissionDeniedError(code=ACCOUNT_DISABLED)
         record = await self.sessions.open(await self._identity(user), address, user_agent)
         await self.audit.record("login.succeeded", str(user.id), {"session": record.id}, actor=str(user.id))
-        return self._tokens(user, record.id)
+        return self._tokens(str(user.id), record.id)
 
     async def refresh(self, refresh_token: str) -> Tokens:
         """New tokens in the same session for a refresh token, which is then spent. Presenting a spent
@@ -388,7 +386,7 @@ class AccountService(Service[User, UserOut]):
             raise AuthenticationError(code=Codes.SESSION_ENDED)
         if await self.sessions.touch(record, extend=True) is None:
             raise AuthenticationError(code=Codes.SESSION_ENDED)
-        return self._tokens_for(claims.sub, claims.sid)
+        return self._tokens(claims.sub, claims.sid)
 
     async def logout(self, identity: Identity) -> None:
         await self.sessions.revoke(identity.user_id, identity.session_id)
@@ -413,10 +411,7 @@ class AccountService(Service[User, UserOut]):
             raise NotFoundError("No such session")
         await self.audit.record("session.revoked", identity.user_id, {"session": session_id})
 
-    def _tokens(self, user: User, session_id: str) -> Tokens:
-        return self._tokens_for(str(user.id), session_id)
-
-    def _tokens_for(self, user_id: str, session_id: str) -> Tokens:
+    def _tokens(self, user_id: str, session_id: str) -> Tokens:
         assert self.signer is not None
         access, _ = self.signer.issue(user_id, session_id, "access")
         refresh, _ = self.signer.issue(user_id, session_id, "refresh")

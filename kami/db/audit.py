@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -82,6 +82,10 @@ class AuditHead(_Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == _HEAD_ID)
+_HEAD_ROW = update(AuditHead).where(AuditHead.id == _HEAD_ID)
+
+
 @dataclass(frozen=True)
 class AuditContext:
     """Who and where: the caller's account (or ``cli``), address, user agent and trace."""
@@ -92,8 +96,13 @@ class AuditContext:
     trace_id: str = ""
 
 
+def _canonical(value: dict[str, Any]) -> str:
+    """One spelling of a JSON object (sorted keys, no spaces): what is hashed, and stored as ``detail``."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _digest(prev_hash: str, fields: dict[str, str]) -> str:
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = _canonical(fields)
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode()).hexdigest()
 
 
@@ -117,21 +126,14 @@ class AuditTrail:
 
     session: AsyncSession
     context: AuditContext
-    written: list[AuditEvent] = field(default_factory=list)
 
     async def record(
         self, action: str, target: str, detail: dict[str, Any] | None = None, *, actor: str | None = None
     ) -> AuditEvent:
         """Append one event; ``actor`` overrides the context's (a login is done by its account)."""
         async with transaction(self.session):
-            await self.session.execute(
-                update(AuditHead).where(AuditHead.id == _HEAD_ID).values(seq=AuditHead.seq + 1)
-            )
-            head = (
-                await self.session.execute(
-                    select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == _HEAD_ID)
-                )
-            ).one()
+            await self.session.execute(_HEAD_ROW.values(seq=AuditHead.seq + 1))
+            head = (await self.session.execute(_HEAD)).one()
             event = AuditEvent(
                 seq=head.seq,
                 occurred_at=datetime.now(UTC),
@@ -141,16 +143,13 @@ class AuditTrail:
                 address=self.context.address[:64],
                 user_agent=self.context.user_agent[:256],
                 trace_id=self.context.trace_id,
-                detail=json.dumps(detail or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+                detail=_canonical(detail or {}),
                 prev_hash=head.hash,
             )
             event.hash = _digest(head.hash, _fields(event))
             self.session.add(event)
-            await self.session.execute(
-                update(AuditHead).where(AuditHead.id == _HEAD_ID).values(hash=event.hash)
-            )
+            await self.session.execute(_HEAD_ROW.values(hash=event.hash))
             await self.session.flush()
-        self.written.append(event)
         return event
 
 
@@ -239,9 +238,7 @@ class ChainReport:
 
 async def verify_chain(session: AsyncSession) -> ChainReport:
     """Recompute every record's hash in order, in batches; compare the last with the head."""
-    head = (
-        await session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == _HEAD_ID))
-    ).one()
+    head = (await session.execute(_HEAD)).one()
     previous: AuditEvent | None = None
     first: int | None = None
     count, after = 0, -1
@@ -296,7 +293,7 @@ async def purge_older_than(session: AsyncSession, days: int) -> int:
     removed = 0
     while True:
         async with transaction(session):
-            head = (await session.execute(select(AuditHead.seq).where(AuditHead.id == _HEAD_ID))).scalar_one()
+            head = (await session.execute(_HEAD.with_only_columns(AuditHead.seq))).scalar_one()
             doomed = select(AuditEvent.seq).where(AuditEvent.occurred_at < cutoff, AuditEvent.seq < head)
             batch = list((await session.execute(doomed.order_by(AuditEvent.seq).limit(_BATCH))).scalars())
             if not batch:

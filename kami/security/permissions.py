@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from kami.errors import NotFoundError
+
 __all__ = [
     "ADMIN_ROLE",
     "BUILT_IN_ROLES",
@@ -73,7 +75,7 @@ class Permission:
 
 
 class UndeclaredPermissionError(ValueError):
-    """A guard or a role names a permission no mounted app declares."""
+    """A permission named before any mounted app declares it, or declared by two apps."""
 
 
 class PermissionCatalog:
@@ -95,7 +97,8 @@ class PermissionCatalog:
         return None
 
     def check(self, names: Iterable[str]) -> None:
-        """Raise unless every name is a declared permission (a role's definition)."""
+        """404 / 4001 unless every name is a declared permission (what a role or an API key is given):
+        a reference to nothing, like an unknown role."""
         unknown = sorted(set(names) - set(self.declared))
         if unknown:
-            raise UndeclaredPermissionError(f"No permission named {', '.join(unknown)}")
+            raise NotFoundError(f"No permission named {', '.join(unknown)}")

@@ -104,17 +104,19 @@ class LoginSessions:
         record = await self.find(session_id)
         if record is None or record.user_id != user_id:
             return False
-        await self.backend.delete(self._key(session_id))
-        await self.backend.remove_members(self._index(user_id), session_id)
+        await self._end(user_id, [session_id])
         return True
 
     async def revoke_all(self, user_id: str, *, keep: str | None = None) -> int:
         """End every session of the account (but ``keep``); how many ended."""
         ended = [r.id for r in await self.of_account(user_id) if r.id != keep]
         if ended:
-            await self.backend.delete(*[self._key(i) for i in ended])
-            await self.backend.remove_members(self._index(user_id), *ended)
+            await self._end(user_id, ended)
         return len(ended)
+
+    async def _end(self, user_id: str, session_ids: list[str]) -> None:
+        await self.backend.delete(*[self._key(i) for i in session_ids])
+        await self.backend.remove_members(self._index(user_id), *session_ids)
 
     async def update_account(self, account: Identity) -> None:
         """Carry the account's new role, tier and permissions into each of its live sessions."""
