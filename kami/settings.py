@@ -276,9 +276,14 @@ class RateLimitSettings(_Group, frozen=True, kw_only=True):
     ] = msgspec.field(default_factory=list)
 
     @property
+    def tier_rates(self) -> dict[str, str]:
+        """``tiers`` as {tier: rate}: what the rate limiter applies."""
+        return {name.strip(): rate for name, _, rate in (t.partition("=") for t in self.tiers)}
+
+    @property
     def tier_names(self) -> frozenset[str]:
         """The tiers an account may be in: those ``tiers`` names, and ``free`` (every new account's)."""
-        return frozenset({"free", *(t.partition("=")[0].strip() for t in self.tiers)})
+        return frozenset({"free", *self.tier_rates})
 
 
 class TelemetrySettings(_Group, frozen=True, kw_only=True):

@@ -27,7 +27,6 @@ from apps.app_a.permissions import (
     ORDERS_PLACE,
     ROLES_MANAGE,
 )
-from apps.app_a.repositories import UserRepository
 from apps.app_a.schemas import (
     AccountChange,
     AddressIn,
@@ -122,7 +121,7 @@ async def provide_api_keys(
     permission_catalog: NamedDependency[PermissionCatalog],
     audit: NamedDependency[AuditTrail],
 ) -> ApiKeyService:
-    return ApiKeyService(db_session, api_keys, permission_catalog, audit, UserRepository(session=db_session))
+    return ApiKeyService(db_session, api_keys, permission_catalog, audit)
 
 
 ACCOUNT_DEPENDENCIES = {"accounts": Provide(provide_accounts), "roles": Provide(provide_roles)}

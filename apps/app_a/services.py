@@ -179,13 +179,12 @@ class ApiKeyService:
         keys: ApiKeys,
         catalog: PermissionCatalog,
         audit: AuditTrail,
-        users: UserRepository,
     ) -> None:
         self.session = session
         self.keys = keys
         self.catalog = catalog
         self.audit = audit
-        self.users = users
+        self.users = UserRepository(session=session)
 
     async def create(self, identity: Identity, data: ApiKeyIn) -> ApiKeyCreated:
         if identity.api_key:

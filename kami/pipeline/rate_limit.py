@@ -40,10 +40,7 @@ class RateLimitMiddleware(ASGIMiddleware):
     def __init__(self, settings: RateLimitSettings, proxies: TrustedProxies) -> None:
         self.settings = settings
         self.default = RateLimit.parse(settings.default)
-        self.tiers = {
-            name.strip(): RateLimit.parse(rate)
-            for name, _, rate in (t.partition("=") for t in settings.tiers)
-        }
+        self.tiers = {name: RateLimit.parse(rate) for name, rate in settings.tier_rates.items()}
         self.proxies = proxies
 
     def _choose(self, scope: Scope, tier: str | None) -> tuple[RateLimit, str]:
