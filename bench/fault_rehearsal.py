@@ -124,10 +124,12 @@ def _seed(url: str, buyers: int, admin: dict[str, str]) -> tuple[list[str], list
         heads = []
         for n in range(buyers):
             account = {"email": f"buyer{n}@example.com", "username": f"buyer{n}", "password": "correct horse"}
-            user = client.post("/app-a/v1/users", json=account).json()["data"]
-            client.post(f"/app-a/v1/users/{user['id']}/credit", json={"amount": str(BALANCE)}, headers=admin)
+            user = client.post("/accounts/v1/users", json=account).json()["data"]
+            client.post(
+                f"/app-a/v1/wallets/{user['id']}/credit", json={"amount": str(BALANCE)}, headers=admin
+            )
             login = client.post(
-                "/app-a/v1/auth/login", json={"email": account["email"], "password": "correct horse"}
+                "/accounts/v1/auth/login", json={"email": account["email"], "password": "correct horse"}
             )
             heads.append({"Authorization": f"Bearer {login.json()['data']['access_token']}"})
     return products, heads
@@ -205,7 +207,10 @@ async def _stored(database_url: str) -> tuple[list[str], bool, bool]:
             spent = dict(
                 (await db.execute(text("SELECT user_id, SUM(total) FROM app_a_order GROUP BY user_id"))).all()
             )
-            buyers = text("SELECT id, balance FROM app_a_user WHERE role = 'user'")  # not the admin
+            buyers = text(  # every buyer's wallet (the admin has none)
+                "SELECT w.account_id, w.balance FROM app_a_wallet w "
+                "JOIN kami_account a ON a.id = w.account_id WHERE a.role = 'user'"
+            )
             balances = (await db.execute(buyers)).all()
             balance_ok = all(Decimal(left) + Decimal(spent.get(uid, 0)) == BALANCE for uid, left in balances)
     finally:

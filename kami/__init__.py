@@ -10,9 +10,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kami.app_spec import AppSpec, offline_access
+    from kami.app_spec import AppSpec
     from kami.codes import BusinessCode, Codes
-    from kami.envelope import ApiResponse, ErrorResponse, Page, error, success
+    from kami.envelope import ApiResponse, ErrorResponse, Page, error, responses, success
     from kami.errors import (
         AuthenticationError,
         BusinessError,
@@ -23,15 +23,13 @@ if TYPE_CHECKING:
         ValidationError,
     )
     from kami.fields import decimal_meta, decimal_pattern, pattern, to_decimal
-    from kami.observability.counters import counters as events
+    from kami.observability.events import events
     from kami.observability.slo import ServiceLevel
-    from kami.pipeline.openapi import responses
     from kami.routes import RateLimit, ResponseCache, route_options
     from kami.security.permissions import Permission
 
 _WHERE = {  # public name -> (module, name there)
     "AppSpec": ("kami.app_spec", "AppSpec"),
-    "offline_access": ("kami.app_spec", "offline_access"),
     "BusinessCode": ("kami.codes", "BusinessCode"),
     "Codes": ("kami.codes", "Codes"),
     "decimal_meta": ("kami.fields", "decimal_meta"),
@@ -49,9 +47,9 @@ _WHERE = {  # public name -> (module, name there)
     "NotFoundError": ("kami.errors", "NotFoundError"),
     "PermissionDeniedError": ("kami.errors", "PermissionDeniedError"),
     "ValidationError": ("kami.errors", "ValidationError"),
-    "events": ("kami.observability.counters", "counters"),
+    "events": ("kami.observability.events", "events"),
     "pattern": ("kami.fields", "pattern"),
-    "responses": ("kami.pipeline.openapi", "responses"),
+    "responses": ("kami.envelope", "responses"),
     "RateLimit": ("kami.routes", "RateLimit"),
     "ResponseCache": ("kami.routes", "ResponseCache"),
     "ServiceLevel": ("kami.observability.slo", "ServiceLevel"),
@@ -81,7 +79,6 @@ __all__ = [
     "decimal_pattern",
     "error",
     "events",
-    "offline_access",
     "pattern",
     "responses",
     "route_options",

@@ -96,7 +96,8 @@ _r = registry.register
 
 
 class Codes:
-    """The platform's codes (the seed's table plus the platform's own additions)."""
+    """The platform's codes: the request pipeline's and the identity slice's. Apps' codes live in their
+    own ranges (``AppSpec.codes``)."""
 
     SUCCESS = _r(0, "Success")
     LOGIN_FAILED = _r(1001, "Login failed")
@@ -104,9 +105,9 @@ class Codes:
     PERMISSION_DENIED = _r(1003, "Insufficient permissions", 403)
     UNAUTHENTICATED = _r(1004, "Missing or invalid credentials", 401)
     SESSION_ENDED = _r(1005, "The session has ended (logged out or revoked); log in again", 401)
-    ORDER_CREATION_FAILED = _r(2001, "Order creation failed")
-    PAYMENT_FAILED = _r(2002, "Payment failed")
-    INSUFFICIENT_BALANCE = _r(2003, "Insufficient balance")
+    REFRESH_TOKEN_REUSED = _r(1006, "Refresh token already used: its session has ended, log in again", 401)
+    ACCOUNT_DISABLED = _r(1007, "This account is deactivated", 403)
+    BUSINESS_RULE = _r(2000, "The operation was refused by a business rule")
     INVALID_INPUT = _r(3001, "Invalid input", 422)
     MISSING_FIELD = _r(3002, "Missing required field", 422)
     MALFORMED_REQUEST = _r(3003, "Malformed request body", 400)
@@ -122,6 +123,9 @@ class Codes:
     STALE_VERSION = _r(4007, "The resource was changed by someone else; reload it", 409)
     IDEMPOTENCY_KEY_REUSED = _r(4008, "This Idempotency-Key was used for a different request", 409)
     IDEMPOTENCY_IN_FLIGHT = _r(4009, "A request with this Idempotency-Key is still running; retry", 409)
+    LINK_NOT_VALID = _r(4010, "This link is not valid: it was used, it expired, or it was never sent", 404)
+    ROLE_BUILT_IN = _r(4011, "The built-in roles 'user' and 'admin' cannot be changed", 409)
+    ROLE_IN_USE = _r(4012, "Accounts still hold this role: give them another one first", 409)
     DATABASE_ERROR = _r(5001, "Database error", 503)
     EXTERNAL_SERVICE_ERROR = _r(5002, "External service error", 502)
     CACHE_UNAVAILABLE = _r(5003, "Cache unavailable", 503)

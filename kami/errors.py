@@ -50,7 +50,7 @@ class KamiError(Exception):
 class BusinessError(KamiError):
     """A business rule refused the operation: answered with HTTP 200 and the (non-zero) code."""
 
-    default = Codes.ORDER_CREATION_FAILED
+    default = Codes.BUSINESS_RULE
 
     @property
     def status_code(self) -> int:

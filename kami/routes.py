@@ -89,6 +89,11 @@ class RateLimit:
         per: Per = match.group(3)  # type: ignore[assignment]
         return cls(int(match.group(1)), per, int(match.group(2) or 1))
 
+    @property
+    def text(self) -> str:
+        """The settings' spelling, which :meth:`parse` reads back: ``100/minute``, ``5/10second``."""
+        return f"{self.limit}/{self.every if self.every > 1 else ''}{self.per}"
+
     def __str__(self) -> str:
         """The ``RateLimit-Policy`` header value: ``100;w=60``."""
         return f"{self.limit};w={int(self.window)}"

@@ -15,6 +15,16 @@ from kami.settings import Settings
 ROOT = Path(__file__).parents[1]
 MAX_LOOSE_MODULES = 12
 MAX_FUNCTION_LEVEL_IMPORTS = 8
+MAX_MODULE_LINES = 500
+PUBLIC_MODULES = {"kami", "kami.data", "kami.cache", "kami.security", "kami.jobs", "kami.accounts"}
+# Who may call COMMIT: the transaction boundary, and the schema tools' own connections (migrations, their
+# lock, an engine's per-connection settings), which never carry a request's or a job's work.
+COMMITTERS = {
+    "kami/db/transaction.py",
+    "kami/db/migrations.py",
+    "kami/db/migration_lock.py",
+    "kami/db/engines.py",
+}
 
 
 def imports(path: Path) -> set[str]:
@@ -48,6 +58,40 @@ def test_apps_reach_each_other_only_through_services_and_errors() -> None:
         for module in imports(path):
             if module.startswith("apps.") and not module.startswith((f"apps.{own}", "apps.migrations")):
                 assert module.endswith((".services", ".errors")), f"{path.relative_to(ROOT)} imports {module}"
+
+
+def test_apps_import_only_kamis_public_modules() -> None:
+    """``kami``, ``kami.data``, ``kami.cache``, ``kami.security``, ``kami.jobs`` and ``kami.accounts``
+    themselves, never a module inside them (the import contract forbids the other packages)."""
+    for path in app_sources():
+        if "migrations" in path.parts:
+            continue
+        for module in imports(path):
+            if module.split(".")[0] == "kami":
+                assert module in PUBLIC_MODULES, f"{path.relative_to(ROOT)} imports {module}"
+
+
+def _sources() -> list[Path]:
+    return [p for p in [*(ROOT / "kami").rglob("*.py"), *app_sources()] if "docs_assets" not in p.parts]
+
+
+def test_one_place_commits() -> None:
+    """Services, jobs, the idempotency layer and the credential checks all commit through
+    ``kami.db.transaction.transaction``: nothing else calls ``commit()``."""
+    for path in _sources():
+        relative = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(path.read_text())):
+            called = node.func if isinstance(node, ast.Call) else None
+            if isinstance(called, ast.Attribute) and called.attr == "commit":
+                assert relative in COMMITTERS, (
+                    f"{relative}:{node.lineno} commits outside the transaction rule"
+                )
+
+
+def test_no_module_is_over_the_size_limit() -> None:
+    sizes = {path.relative_to(ROOT).as_posix(): len(path.read_text().splitlines()) for path in _sources()}
+    too_big = {name: lines for name, lines in sizes.items() if lines > MAX_MODULE_LINES}
+    assert not too_big, too_big
 
 
 def _strings(path: Path) -> list[tuple[int, str]]:
@@ -121,7 +165,7 @@ def test_the_documented_request_order_is_the_codes(sqlite_settings: Settings) ->
     kami.pipeline.order builds them."""
     from kami.pipeline import order
     from kami.pipeline.app import create_app
-    from kami.runtime import runtime_of
+    from kami.pipeline.runtime import runtime_of
     from kami.security.trusted_proxies import TrustedProxies
 
     text = (ROOT / "docs" / "architecture.md").read_text()

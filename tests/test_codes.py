@@ -17,9 +17,6 @@ SEED = {
     1001: "Login failed",
     1002: "Token expired",
     1003: "Insufficient permissions",
-    2001: "Order creation failed",
-    2002: "Payment failed",
-    2003: "Insufficient balance",
     3001: "Invalid input",
     3002: "Missing required field",
     4001: "Resource not found",
@@ -36,6 +33,17 @@ def test_seed_codes_are_registered_exactly() -> None:
         entry = registry.get(code)
         assert entry is not None, code
         assert entry.message == message
+
+
+def test_the_platform_table_holds_platform_codes_only() -> None:
+    """The order codes are App A's, in App A's range; the platform's failures of business rules have
+    the platform's generic 2000."""
+    from apps.app_a.codes import INSUFFICIENT_BALANCE, ORDER_CREATION_FAILED
+
+    assert all(entry.owner == "kami" and entry.code < 10000 for entry in registry.platform_only())
+    assert [c.code for c in registry.platform_only() if 2000 <= c.code < 3000] == [Codes.BUSINESS_RULE.code]
+    assert (ORDER_CREATION_FAILED.code, ORDER_CREATION_FAILED.message) == (10001, "Order creation failed")
+    assert (INSUFFICIENT_BALANCE.code, INSUFFICIENT_BALANCE.message) == (10008, "Insufficient balance")
 
 
 def test_platform_codes_lie_in_their_ranges() -> None:

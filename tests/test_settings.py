@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kami.security import TokenSigner
+from kami.security.tokens import TokenSigner
 from kami.settings import DEFAULT_SECRET_KEY, Settings, SettingsError, load_settings, masked
 
 STRONG_KEY = "k" * 40

@@ -1,17 +1,8 @@
-"""App A: accounts, sessions, roles and orders, mounted at ``/app-a``."""
+"""App A: orders and the wallets that pay for them, mounted at ``/app-a``. Orders reserve App B's
+stock, so App A needs App B mounted beside it."""
 
-from apps.app_a.cli import roles, users
 from apps.app_a.codes import CODES
-from apps.app_a.controllers import (
-    AccountController,
-    ApiKeyController,
-    AuditController,
-    AuthController,
-    OrderController,
-    RecoveryController,
-    RoleController,
-    SessionController,
-)
+from apps.app_a.controllers import OrderController, WalletController
 from apps.app_a.permissions import PERMISSIONS
 from kami import AppSpec
 
@@ -20,21 +11,12 @@ __all__ = ["app"]
 app = AppSpec(
     name="app-a",
     prefix="/app-a",
-    title="App A: accounts and orders",
-    description="Registration, login, profiles, balances and orders.",
+    title="App A: orders",
+    description="Orders, and the wallet balances that pay for them.",
     code_range=range(10000, 20000),
     codes=CODES,
-    route_handlers=[
-        AuthController,
-        RecoveryController,
-        SessionController,
-        AccountController,
-        RoleController,
-        ApiKeyController,
-        AuditController,
-        OrderController,
-    ],
+    route_handlers=[OrderController, WalletController],
     permissions=PERMISSIONS,
     models=["apps.app_a.models"],
-    commands=[users, roles],
+    requires=["apps.app_b"],
 )

@@ -8,18 +8,20 @@ from uuid import UUID
 
 from sqlalchemy import bindparam, update
 
-from apps.app_a.models import Order, OrderLine, Role, User
+from apps.app_a.models import Order, OrderLine, Wallet
 from kami.data import Precompiled, Repository
 
-__all__ = ["OrderLineRepository", "OrderRepository", "RoleRepository", "UserRepository"]
+__all__ = ["OrderLineRepository", "OrderRepository", "WalletRepository"]
 
 _DEBIT = Precompiled(
-    update(User)
-    .where(User.id == bindparam("user_id"), User.balance >= bindparam("amount"))
-    .values(balance=User.balance - bindparam("amount"))
+    update(Wallet)
+    .where(Wallet.account_id == bindparam("owner"), Wallet.balance >= bindparam("amount"))
+    .values(balance=Wallet.balance - bindparam("amount"))
 )
 _CREDIT = Precompiled(
-    update(User).where(User.id == bindparam("user_id")).values(balance=User.balance + bindparam("amount"))
+    update(Wallet)
+    .where(Wallet.account_id == bindparam("owner"))
+    .values(balance=Wallet.balance + bindparam("amount"))
 )
 _CANCEL = Precompiled(
     update(Order)
@@ -28,15 +30,19 @@ _CANCEL = Precompiled(
 )
 
 
-class UserRepository(Repository[User]):
-    model_type = User
+class WalletRepository(Repository[Wallet]):
+    model_type = Wallet
 
-    async def debit(self, user_id: UUID, amount: Decimal) -> bool:
-        """Atomically take ``amount`` if the balance covers it; False when it does not."""
-        return await _DEBIT.execute(self.session, {"user_id": user_id, "amount": amount}) > 0
+    async def debit(self, account_id: UUID, amount: Decimal) -> bool:
+        """Atomically take ``amount`` if the balance covers it; False when it does not (or there is no
+        wallet yet)."""
+        return await _DEBIT.execute(self.session, {"owner": account_id, "amount": amount}) > 0
 
-    async def credit(self, user_id: UUID, amount: Decimal) -> bool:
-        return await _CREDIT.execute(self.session, {"user_id": user_id, "amount": amount}) > 0
+    async def credit(self, account_id: UUID, amount: Decimal) -> None:
+        """Add ``amount``, making the wallet on its first credit (two first credits at once cannot both
+        make it)."""
+        if await _CREDIT.execute(self.session, {"owner": account_id, "amount": amount}) == 0:
+            await self.add_or_create({"account_id": account_id}, "balance", amount)
 
 
 class OrderRepository(Repository[Order]):
@@ -49,7 +55,3 @@ class OrderRepository(Repository[Order]):
 
 class OrderLineRepository(Repository[OrderLine]):
     model_type = OrderLine
-
-
-class RoleRepository(Repository[Role]):
-    model_type = Role

@@ -6,8 +6,8 @@
 | ``migrate``, ``db ...`` | :mod:`kami.cli.database` |
 | ``config``, ``reference`` | :mod:`kami.cli.configuration` |
 | ``apps``, ``new-app`` | :mod:`kami.cli.apps` (the scaffold: :mod:`kami.cli.scaffold`) |
-| ``flags ...`` | :mod:`kami.cli.flags` |
-| an app's own (``users ...``) | its ``AppSpec.commands`` |
+| ``users ...``, ``roles ...`` | :mod:`kami.accounts.cli` (the identity slice's) |
+| an app's own | its ``AppSpec.commands`` |
 
 Exit codes: 0 success, 1 a command failed, 2 invalid configuration or usage.
 """

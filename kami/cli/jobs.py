@@ -13,6 +13,7 @@ import msgspec
 
 from kami.cli.loading import apps_or_fail
 from kami.cli.output import EXIT_FAILED, fail, settings_or_fail
+from kami.db.config import build_sqlalchemy_config
 from kami.jobs import PLATFORM_JOBS, Jobs, collect, redis_queue
 from kami.jobs.dead_letters import read_all
 from kami.store.client import build_backend, build_redis
@@ -37,11 +38,15 @@ def _with_jobs(action: Callable[[Jobs], Awaitable[T]]) -> T:
 
     async def run() -> T:
         backend = build_backend(settings)
+        database = build_sqlalchemy_config(settings)  # connects only if a job runs here (none does)
         try:
-            return await action(Jobs(registered, backend, redis_queue(client), settings))
+            return await action(
+                Jobs(registered, backend, redis_queue(client), settings, database.get_session)
+            )
         finally:
             await backend.close()
             await client.aclose()
+            await database.get_engine().dispose()
 
     return anyio.run(run)
 

@@ -24,8 +24,9 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "reference": ("kami.cli.configuration", "reference", "The configuration and code references."),
     "apps": ("kami.cli.apps", "apps", "List the mounted apps: prefixes, routes and their own commands."),
     "new-app": ("kami.cli.apps", "new_app", "Scaffold a working app under apps/NAME."),
-    "flags": ("kami.cli.flags", "flags", "Feature flags in the shared store."),
     "audit": ("kami.cli.audit", "audit", "The audit trail: verify its hash chain."),
+    "users": ("kami.accounts.cli", "users", "Accounts: the first administrator, or an account made one."),
+    "roles": ("kami.accounts.cli", "roles", "Roles as sets of the apps' declared permissions."),
 }
 
 

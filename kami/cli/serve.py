@@ -14,6 +14,7 @@ from kami.cli.diagnostics import redis_problem, unreachable_services
 from kami.cli.loading import apps_or_fail
 from kami.cli.output import EXIT_FAILED, fail, settings_or_fail
 from kami.cli.serving import serve as serve_forever
+from kami.db.config import build_sqlalchemy_config
 from kami.jobs import PLATFORM_JOBS, build_worker, collect, redis_queue
 from kami.jobs.monitor import WorkerMonitor
 from kami.observability.logging import configure_logging
@@ -84,6 +85,7 @@ def worker(concurrency: int | None) -> None:
     async def run() -> None:
         queue = redis_queue(client)
         backend = build_backend(settings)
+        database = build_sqlalchemy_config(settings)  # the worker's one pool, for every job it runs
         monitor = WorkerMonitor(queue, backend)
         if settings.jobs.port:
             monitor.serve(settings.server.host, settings.jobs.port)
@@ -94,11 +96,13 @@ def worker(concurrency: int | None) -> None:
                 backend,
                 queue,
                 settings,
+                database.get_session,
                 concurrency=concurrency or settings.jobs.concurrency,
                 grace=grace,
             ).start()
         finally:
             sampler.cancel()
             monitor.close()
+            await database.get_engine().dispose()
 
     anyio.run(run)

@@ -18,7 +18,7 @@ from granian.http import HTTP1Settings
 
 from kami.observability.logging import granian_log_config
 from kami.overrides.granian_drain import DrainingGranian
-from kami.runtime import DRAIN_MARKER_VARIABLE
+from kami.pipeline.runtime import DRAIN_MARKER_VARIABLE
 from kami.settings import Settings
 
 __all__ = ["serve"]

@@ -16,8 +16,7 @@ from sqlalchemy import pool, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import kami.db.api_keys  # kami's own tables (and the next lines'), on the metadata every revision compares
-import kami.db.audit
+import kami.db.audit  # kami's own tables (and the next line's), on the metadata every revision compares
 import kami.db.idempotency  # noqa: F401 - likewise
 from kami.db.config import (
     VERSION_TABLE,

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from kami.db.types import PreciseDateTimeUTC
 
-__all__ = ["AppScoped", "Model", "Versioned"]
+__all__ = ["ACCOUNT_ID", "AppScoped", "Model", "Versioned"]
+
+ACCOUNT_ID = "kami_account.id"  # the platform's accounts (kami.accounts.models.Account), for foreign keys
 
 
 def _utc_now() -> datetime:

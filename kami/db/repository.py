@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import Table, bindparam, insert, inspect, select
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kami.db.driver_calls import python_default
@@ -78,6 +79,25 @@ class Repository(SQLAlchemyAsyncRepository[ModelT]):
             by_columns.setdefault(tuple(row), []).append(row)
         for columns, rows in by_columns.items():
             await _insert_statement(self.model_type.__table__, columns).execute(self.session, rows)  # type: ignore[arg-type]
+
+    async def add_or_create(self, key: Mapping[str, Any], column: str, amount: Any) -> None:
+        """Add ``amount`` to ``column`` of the row whose unique ``key`` columns hold these values, or
+        create that row holding ``amount``: one statement, so two first additions racing each other
+        make one row (MySQL's ``ON DUPLICATE KEY UPDATE``, PostgreSQL's and SQLite's ``ON CONFLICT``)."""
+        table: Table = self.model_type.__table__  # type: ignore[assignment]
+        item = self.model_type(**key, **{column: amount})
+        self._stamp([item])
+        row = _row_of(item)
+        added = {column: table.c[column] + amount, "updated_at": row["updated_at"]}
+        dialect = self.session.get_bind().dialect.name
+        if dialect in ("mysql", "mariadb"):
+            statement: Any = mysql.insert(table).values(row).on_duplicate_key_update(added)
+        else:
+            insert_of = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            statement = (
+                insert_of(table).values(row).on_conflict_do_update(index_elements=list(key), set_=added)
+            )
+        await self.session.execute(statement)
 
     async def update(self, data: ModelT, *args: Any, **kwargs: Any) -> ModelT:
         if self.is_scoped:

@@ -14,7 +14,7 @@ import msgspec
 import structlog
 from saq import Job
 
-from kami.observability.counters import counters
+from kami.observability.events import events
 from kami.store.backend import Backend, Index
 
 __all__ = ["DEAD_LETTER_TTL", "DeadLetter", "keep", "keep_letter", "read_all", "take"]
@@ -37,7 +37,7 @@ class DeadLetter(msgspec.Struct):
 async def keep(backend: Backend, job: Job) -> None:
     letter = DeadLetter(job.function, job.key, job.attempts, job.error, dict(job.kwargs or {}), time.time())
     await keep_letter(backend, letter)
-    counters.increment("jobs_dead", function=job.function)
+    events.increment("jobs_dead", function=job.function)
     log.error(
         "job failed for good", function=job.function, key=job.key, attempts=job.attempts, error=job.error
     )

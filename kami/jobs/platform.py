@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from kami.db.audit import purge_older_than
 from kami.db.idempotency import purge_expired
-from kami.db.session import session_scope
 from kami.db.transaction import transaction
 from kami.jobs.mail import MAIL_JOB
 from kami.jobs.runner import JobContext, JobSpec
@@ -16,7 +15,7 @@ async def purge_idempotency_records(context: JobContext) -> int:
     """Delete Idempotency-Key answers kept past ``KAMI_DATABASE_IDEMPOTENCY_HOURS``, a batch per
     transaction (expired answers are never replayed in the meantime: a retry then runs afresh)."""
     removed = 0
-    async with session_scope(context.settings) as session:
+    async with context.database() as session:
         while True:
             async with transaction(session):
                 batch = await purge_expired(session)
@@ -27,7 +26,7 @@ async def purge_idempotency_records(context: JobContext) -> int:
 
 async def purge_audit_events(context: JobContext) -> int:
     """Delete audit records older than ``KAMI_AUDIT_RETENTION_DAYS`` (the newest always stays)."""
-    async with session_scope(context.settings) as session:
+    async with context.database() as session:
         return await purge_older_than(session, context.settings.security.audit_retention_days)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from saq import CronJob, Job, Queue, Worker
 from saq.job import Status
 from saq.queue.redis import RedisQueue
 from saq.types import PartialTimersDict
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kami.jobs import dead_letters
 from kami.routes import PLATFORM_APP
@@ -38,6 +40,7 @@ __all__ = [
     "JobSpec",
     "Jobs",
     "RegisteredJob",
+    "SessionFactory",
     "build_worker",
     "collect",
     "redis_queue",
@@ -47,15 +50,18 @@ log = structlog.get_logger("kami.jobs")
 tracer = trace.get_tracer("kami.jobs")
 QUEUE_NAME = "kami"
 JobFunction = Callable[..., Awaitable[Any]]
+SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 @dataclass(frozen=True)
 class JobContext:
     """What a job function receives first: its own app's namespace in the shared store, the
-    process's settings (for ``kami.data.session_scope``), and which run this is."""
+    process's settings, a database session on the process's one pool (``async with
+    context.database() as session:``; commit through services, as requests do), and which run this is."""
 
     store: Store
     settings: Settings
+    database: SessionFactory
     key: str
     attempt: int
 
@@ -82,20 +88,26 @@ class RegisteredJob:
     def name(self) -> str:
         return f"{self.app}.{self.spec.function.__name__}"
 
-    def context(self, backend: Backend, settings: Settings, job: Job) -> JobContext:
-        return JobContext(Store(backend, self.app), settings, job.key, job.attempts)
+    def context(self, backend: Backend, settings: Settings, database: SessionFactory, job: Job) -> JobContext:
+        return JobContext(Store(backend, self.app), settings, database, job.key, job.attempts)
 
 
 class Jobs:
     """What handlers use to enqueue: ``await jobs.enqueue(low_stock_report, threshold=5)``."""
 
     def __init__(
-        self, registered: dict[str, RegisteredJob], backend: Backend, queue: Queue | None, settings: Settings
+        self,
+        registered: dict[str, RegisteredJob],
+        backend: Backend,
+        queue: Queue | None,
+        settings: Settings,
+        database: SessionFactory,
     ) -> None:
         self.registered = registered
         self.by_function = {job.spec.function: job for job in registered.values()}
         self.backend = backend
         self.settings = settings
+        self.database = database
         self.queue = queue
         self._background: set[asyncio.Task[None]] = set()
 
@@ -144,7 +156,7 @@ class Jobs:
         spec = registered.spec
         for attempt in range(1, spec.retries + 1):
             job.attempts = attempt
-            context = registered.context(self.backend, self.settings, job)
+            context = registered.context(self.backend, self.settings, self.database, job)
             try:
                 with _job_span(job):
                     await asyncio.wait_for(spec.function(context, **(job.kwargs or {})), spec.timeout)
@@ -196,13 +208,16 @@ class _job_span:  # noqa: N801 - used as a context manager, reads as a function
         structlog.contextvars.unbind_contextvars("job", "job_key")
 
 
-def _wrap(registered: RegisteredJob, backend: Backend, settings: Settings) -> Callable[..., Awaitable[Any]]:
+def _wrap(
+    registered: RegisteredJob, backend: Backend, settings: Settings, database: SessionFactory
+) -> Callable[..., Awaitable[Any]]:
     """SAQ calls ``run(ctx, **kwargs)`` with its own context dict; the job gets a JobContext."""
 
     async def run(ctx: dict[str, Any], **kwargs: Any) -> Any:
         job: Job = ctx["job"]
+        context = registered.context(backend, settings, database, job)
         with _job_span(job):
-            return await registered.spec.function(registered.context(backend, settings, job), **kwargs)
+            return await registered.spec.function(context, **kwargs)
 
     run.__name__ = run.__qualname__ = registered.name
     return run
@@ -216,6 +231,7 @@ def build_worker(
     backend: Backend,
     queue: Queue,
     settings: Settings,
+    database: SessionFactory,
     *,
     burst: bool = False,
     concurrency: int = 10,
@@ -225,10 +241,10 @@ def build_worker(
     gives running ones ``grace`` seconds. SAQ's stop also waits for its idle loops, so each must come
     round quickly: a pop gives up after 1 s, the sweep and worker-info loops turn every 5 s (by
     default a pop blocks for ever and the sweep sleeps 60 s: an idle worker took the whole grace)."""
-    functions = [(name, _wrap(job, backend, settings)) for name, job in registered.items()]
+    functions = [(name, _wrap(job, backend, settings, database)) for name, job in registered.items()]
     crons = [
         CronJob(
-            _wrap(job, backend, settings),
+            _wrap(job, backend, settings, database),
             cron=job.spec.cron,
             retries=job.spec.retries,
             timeout=job.spec.timeout,

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import anyio
 import structlog
@@ -24,12 +24,12 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult, TraceIdRatioBased
-from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace import Link, SpanKind, Tracer
 from opentelemetry.util.types import Attributes
 
 from kami.db.driver_calls import trace_with
 from kami.db.statement_timing import observe_with, time_statements
-from kami.observability.counters import counters
+from kami.observability.events import event_total, events
 from kami.observability.logging import ACCESS_LOGGER, service_name
 from kami.observability.server_span import ServerSpanMiddleware
 from kami.overrides.otel_internals import (
@@ -45,8 +45,12 @@ from kami.overrides.otel_internals import (
 from kami.routes import PLATFORM_PATHS
 from kami.settings import Settings
 
-if TYPE_CHECKING:
-    from kami.store.pipelined import PipelinedRedis
+
+class TracedClient(Protocol):
+    """A client that makes its own spans with the tracer it is given (the store's pipelined Redis)."""
+
+    tracer: Tracer | None
+
 
 __all__ = ["Telemetry", "build_telemetry", "service_name"]
 
@@ -89,7 +93,7 @@ def _quiet_sdk_logging() -> None:
     internal = logging.getLogger(SDK_INTERNAL_LOGGER)
     internal.propagate = False
     if not any(isinstance(h, QueueDropCounter) for h in internal.handlers):
-        internal.addHandler(QueueDropCounter(lambda: counters.increment("telemetry_dropped_spans")))
+        internal.addHandler(QueueDropCounter(lambda: events.increment("telemetry_dropped_spans")))
 
 
 class _CountingExporter(SpanExporter):
@@ -108,7 +112,7 @@ class _CountingExporter(SpanExporter):
             if not self.failing:
                 _log.warning("telemetry export failing; spans are being dropped", spans=len(spans))
             self.last_failure = time.monotonic()
-            counters.increment("telemetry_dropped_spans", len(spans))
+            events.increment("telemetry_dropped_spans", len(spans))
         elif self.failing:
             _log.info("telemetry export recovered")
             self.last_failure = 0.0
@@ -185,7 +189,7 @@ class Telemetry:
             logging.LogRecord(ACCESS_LOGGER, logging.INFO, __file__, 0, fields, None, None)
         )
 
-    def instrument(self, engines: Sequence[Any], redis: Any, store: PipelinedRedis | None = None) -> None:
+    def instrument(self, engines: Sequence[Any], redis: Any, store: TracedClient | None = None) -> None:
         """Child spans for every SQL statement and Redis command (on these engines and clients), and
         every statement's duration in ``kami_db_query_duration_seconds``."""
         from opentelemetry.instrumentation.redis import RedisInstrumentor
@@ -209,7 +213,7 @@ class Telemetry:
         if self.exporter is None:
             return "disabled", "no OTLP endpoint configured"
         if self.exporter.failing:
-            dropped = counters.value("telemetry_dropped_spans")
+            dropped = int(event_total("telemetry_dropped_spans"))
             return "degraded", f"export to {self.endpoint} failing; {dropped} spans dropped"
         return "ok", None
 

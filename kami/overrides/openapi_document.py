@@ -43,9 +43,10 @@ from litestar.openapi.spec import (
 )
 
 from kami.codes import BusinessCode, Codes, code_for_status
+from kami.envelope import example_envelope
 from kami.routes import is_app_route, policy_of
 
-__all__ = ["ERROR_COMPONENT", "example_envelope", "polish"]
+__all__ = ["ERROR_COMPONENT", "polish"]
 
 ERROR_COMPONENT = "ErrorResponse"
 # What every app route (and every route taking input) may answer besides what it documents itself.
@@ -58,20 +59,6 @@ _APP_ROUTE_FAILURES = (
 )
 _INPUT_FAILURES = (Codes.INVALID_INPUT, Codes.MISSING_FIELD)
 _BODY_FAILURES = (Codes.MALFORMED_REQUEST, Codes.PAYLOAD_TOO_LARGE)
-_EXAMPLE_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
-_EXAMPLE_TIME = "2026-01-01T12:00:00Z"
-
-
-def example_envelope(code: int, message: str) -> dict[str, Any]:
-    return {
-        "code": code,
-        "message": message,
-        "data": None,
-        "trace_id": _EXAMPLE_TRACE,
-        "timestamp": _EXAMPLE_TIME,
-    }
-
-
 _MODULE_PATH = re.compile(r"(?<=_)(?:[a-z_][a-z0-9_]*\.)+")
 
 
@@ -165,7 +152,7 @@ def _fix_operation(operation: Operation, platform: bool) -> None:
 
 _SAMPLE_STRINGS = {
     "uuid": "0191a2b3-c4d5-7e6f-8091-a2b3c4d5e6f7",
-    "date-time": _EXAMPLE_TIME,
+    "date-time": example_envelope(0, "")["timestamp"],
     "date": "2026-01-01",
     "email": "ada@example.com",
     "decimal": "12.50",
@@ -231,10 +218,7 @@ def _add_success_examples(document: Any) -> None:
                     value = _sample(raw[media_type].get("schema", {}), schemas)
                     if isinstance(value, dict) and "trace_id" in value:
                         value |= {
-                            "code": 0,
-                            "message": "Success",
-                            "trace_id": _EXAMPLE_TRACE,
-                            "timestamp": _EXAMPLE_TIME,
+                            key: item for key, item in example_envelope(0, "Success").items() if key != "data"
                         }
                     media.examples = {"success": Example(summary="Success", value=value)}
 

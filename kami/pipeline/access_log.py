@@ -20,9 +20,8 @@ from kami.observability.metrics import IN_FLIGHT, record_pool, record_redis_stor
 from kami.overrides.response_headers import set_response_headers
 from kami.pipeline.head import requested_method
 from kami.routes import PLATFORM_APP, policy_of
-from kami.runtime import runtime_of
 from kami.security.trusted_proxies import TrustedProxies
-from kami.store.backend import RedisBackend
+from kami.store.backend import Backend, RedisBackend
 from kami.store.pipelined import MAX_IN_FLIGHT
 
 __all__ = ["AccessLog", "annotate_response"]
@@ -66,22 +65,29 @@ class AccessLog:
     request ids); never headers, cookies, bodies or tokens. Also assigns the request id every log
     line carries."""
 
-    def __init__(self, app: ASGIApp, proxies: TrustedProxies, writers: Sequence[AccessLineWriter]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        proxies: TrustedProxies,
+        writers: Sequence[AccessLineWriter],
+        pool: Any,
+        backend: Backend,
+    ) -> None:
         self.app = app
         self.proxies = proxies
         self.writers = tuple(writers)
+        self.pool = pool  # the primary's, sampled into the pool gauges
+        self.store = backend.redis if isinstance(backend, RedisBackend) else None
         self._pools_sampled = -POOL_SAMPLE_SECONDS
 
-    def _sample_pools(self, scope: Scope, now: float) -> None:
+    def _sample_pools(self, now: float) -> None:
         """Pool gauges at most once per second per worker: they are levels, not events."""
         if now - self._pools_sampled < POOL_SAMPLE_SECONDS:
             return
         self._pools_sampled = now
-        runtime = runtime_of(scope["app"])
-        record_pool(runtime.engine.pool)
-        store = runtime.backend.redis if isinstance(runtime.backend, RedisBackend) else None
-        if store is not None:
-            record_redis_store(store.connected, store.in_flight, MAX_IN_FLIGHT)
+        record_pool(self.pool)
+        if self.store is not None:
+            record_redis_store(self.store.connected, self.store.in_flight, MAX_IN_FLIGHT)
 
     def _request_id(self, scope: Scope) -> str:
         sent = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
@@ -111,7 +117,7 @@ class AccessLog:
             app = policy_of(handler).app if handler is not None else PLATFORM_APP
             IN_FLIGHT.dec()
             record_request(method, route, seen["status"], app, seconds)
-            self._sample_pools(scope, started)
+            self._sample_pools(started)
             line = {
                 "event": "request",
                 "method": method,

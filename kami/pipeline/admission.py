@@ -11,12 +11,12 @@ metrics and the docs always answer.
 from __future__ import annotations
 
 from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from kami.codes import Codes
 from kami.errors import KamiError
-from kami.observability.counters import counters
+from kami.observability.events import events
+from kami.pipeline.layer import Layer
 from kami.routes import policy_of
 
 __all__ = ["AdmissionMiddleware"]
@@ -24,7 +24,7 @@ __all__ = ["AdmissionMiddleware"]
 RETRY_AFTER_SECONDS = "1"
 
 
-class AdmissionMiddleware(ASGIMiddleware):
+class AdmissionMiddleware(Layer):
     scopes = (ScopeType.HTTP,)
 
     def __init__(self, limit: int) -> None:
@@ -33,7 +33,7 @@ class AdmissionMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         if self.limit and self.in_flight >= self.limit:
-            counters.increment("requests_shed", app=policy_of(scope["route_handler"]).app)
+            events.increment("requests_shed", app=policy_of(scope["route_handler"]).app)
             raise KamiError(code=Codes.OVERLOADED, headers={"Retry-After": RETRY_AFTER_SECONDS})
         self.in_flight += 1
         try:

@@ -18,7 +18,9 @@ from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.cors import CORSConfig
 
-from kami.app_spec import AppSpec, load_apps, mount, permission_catalog
+from kami.accounts.provider import IdentityProvider
+from kami.accounts.slice import ACCOUNTS_APP
+from kami.app_spec import AppLoadError, AppSpec, load_apps, mount, permission_catalog
 from kami.db.config import build_sqlalchemy_config, replica_engines
 from kami.db.migrations import head_revision, upgrade
 from kami.db.precompiled import dispose_read_engines
@@ -31,17 +33,14 @@ from kami.overrides.dependency_order import resolve_dependencies_in_order
 from kami.overrides.json_request import KamiRequest
 from kami.overrides.openapi_document import polish
 from kami.pipeline import order
-from kami.pipeline.dependencies import dependencies, session_store
+from kami.pipeline.dependencies import dependencies
 from kami.pipeline.exception_handlers import exception_handlers
 from kami.pipeline.health import HealthController, health_checks, ready_checks, watch_readiness
 from kami.pipeline.index import IndexController
 from kami.pipeline.openapi import API_KEY_SCHEME, BEARER_SCHEME, build_openapi_config, docs_assets_router
+from kami.pipeline.runtime import Runtime
 from kami.routes import resolve_route_policies
-from kami.runtime import Runtime
-from kami.security.api_keys import ApiKeys
 from kami.security.identity import route_access
-from kami.security.sessions import LoginSessions
-from kami.security.tokens import TokenSigner
 from kami.security.trusted_proxies import TrustedProxies
 from kami.settings import Settings, get_settings
 from kami.store.backend import RedisBackend
@@ -53,28 +52,29 @@ log = structlog.get_logger("kami.pipeline.app")
 
 
 def build_runtime(settings: Settings, specs: Sequence[AppSpec], database: SQLAlchemyAsyncConfig) -> Runtime:
+    """Everything one worker holds, ``specs`` being the apps mounted beside the identity slice."""
     configure_logging(settings)
+    taken = [
+        spec.name for spec in specs if spec.name == ACCOUNTS_APP.name or spec.prefix == ACCOUNTS_APP.prefix
+    ]
+    if taken:
+        raise AppLoadError(
+            f"KAMI_APPS: {taken[0]} takes the identity slice's name or prefix ({ACCOUNTS_APP.prefix})"
+        )
     redis = build_redis(settings)
     backend = build_backend(settings)
     queue = redis_queue(redis) if redis is not None else None
+    catalog = permission_catalog([ACCOUNTS_APP, *specs])
+    identity = IdentityProvider.build(settings, backend, database.get_session, catalog)
     return Runtime(
         settings=settings,
-        apps=tuple(specs),
+        apps=(identity.slice(), *specs),
         engine=database.get_engine(),
         database=database,
         backend=backend,
         redis=redis,
-        jobs=Jobs(collect(specs, PLATFORM_JOBS), backend, queue, settings),
-        signer=TokenSigner(
-            settings.security.secret_key,
-            issuer=settings.app.name,
-            audience=settings.app.name,
-            access_ttl=settings.security.access_token_seconds,
-            refresh_ttl=settings.security.refresh_token_seconds,
-        ),
-        login_sessions=LoginSessions(backend, settings.security.refresh_token_seconds),
-        api_keys=ApiKeys(backend, database.get_session),
-        permissions=permission_catalog(specs),
+        jobs=Jobs(collect(specs, PLATFORM_JOBS), backend, queue, settings, database.get_session),
+        identity=identity,
         proxies=TrustedProxies(settings.ratelimit.trusted_proxies),
         telemetry=build_telemetry(settings),
         schema_head=head_revision(),
@@ -121,23 +121,20 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
             HealthController,
             metrics_endpoint,
             docs_assets_router(),
-            *(mount(spec, app_layers) for spec in specs),
+            *(mount(spec, app_layers) for spec in runtime.apps),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         middleware=order.middleware(runtime),
         before_send=order.before_send(proxies),
         request_class=KamiRequest,
-        dependencies=dependencies(specs),
+        dependencies=dependencies(runtime.apps, runtime),
         lifespan=[lifespan],
-        openapi_config=build_openapi_config(settings, specs),
+        openapi_config=build_openapi_config(settings, runtime.apps),
         cors_config=CORSConfig(allow_origins=settings.security.cors_origins)
         if settings.security.cors_origins
         else None,
         allowed_hosts=settings.security.allowed_hosts if settings.security.allowed_hosts != ["*"] else None,
-        stores={
-            spec.session_store: session_store(runtime.redis, spec.name) for spec in specs if spec.sessions
-        },
         compression_config=CompressionConfig(
             backend="gzip",
             minimum_size=1024,
@@ -151,9 +148,9 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
     runtime.attach(app)
     resolve_route_policies(
         app,
-        {spec.name: spec.rate_limit for spec in specs},
+        {spec.name: spec.rate_limit for spec in runtime.apps},
         settings.server.request_timeout,
-        route_access(runtime.permissions),
+        route_access(runtime.identity.catalog),
     )
     resolve_dependencies_in_order(app)
     app.asgi_handler = order.wrap_edge(app.asgi_handler, runtime, proxies)

@@ -16,18 +16,18 @@ from __future__ import annotations
 import asyncio
 
 from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from kami.codes import Codes
 from kami.errors import KamiError
-from kami.observability.counters import counters
+from kami.observability.events import events
+from kami.pipeline.layer import Layer
 from kami.routes import policy_of
 
 __all__ = ["DeadlineMiddleware"]
 
 
-class DeadlineMiddleware(ASGIMiddleware):
+class DeadlineMiddleware(Layer):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
@@ -49,7 +49,7 @@ class DeadlineMiddleware(ASGIMiddleware):
         except TimeoutError:
             if not timer.expired():
                 raise  # a TimeoutError of the work itself (a connect timeout...), not the deadline
-            counters.increment("requests_past_deadline", app=policy.app)
+            events.increment("requests_past_deadline", app=policy.app)
             if started:
                 return  # the answer had begun: it ends short
             raise KamiError(code=Codes.DEADLINE_EXCEEDED) from None

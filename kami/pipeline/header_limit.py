@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from litestar.enums import ScopeType
 from litestar.exceptions import ClientException
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
+
+from kami.pipeline.layer import Layer
 
 __all__ = ["HeaderLimitMiddleware"]
 
 
-class HeaderLimitMiddleware(ASGIMiddleware):
+class HeaderLimitMiddleware(Layer):
     scopes = (ScopeType.HTTP,)
 
     def __init__(self, max_bytes: int) -> None:

@@ -12,16 +12,15 @@ from collections.abc import Awaitable, Mapping
 from typing import Any, Literal
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from sqlalchemy import text
 
 from kami.codes import Codes
 from kami.db.migrations import current_revision
-from kami.envelope import ApiResponse, error, success
+from kami.envelope import ApiResponse, error, responses, success
 from kami.observability.metrics import READY
-from kami.pipeline.openapi import responses
+from kami.pipeline.runtime import HealthCheck, Runtime, RuntimeDependency, is_draining, runtime_from
 from kami.routes import HEALTH_PATH, PLATFORM_TAG
-from kami.runtime import HealthCheck, Runtime, is_draining, runtime_of
 
 __all__ = [
     "ComponentHealth",
@@ -158,8 +157,8 @@ class HealthController(Controller):
         "200 and code 0 when all are healthy (or only degraded), 503 with 5004 otherwise.",
         responses=responses(Codes.SERVICE_UNAVAILABLE),
     )
-    async def health(self, request: Request[Any, Any, Any]) -> Response[ApiResponse[HealthReport]]:
-        runtime = runtime_of(request.app)
+    async def health(self, kami_runtime: RuntimeDependency) -> Response[ApiResponse[HealthReport]]:
+        runtime = runtime_from(kami_runtime)
         return _answer(await run_checks(runtime, runtime.health_checks))
 
     @get(
@@ -177,8 +176,8 @@ class HealthController(Controller):
         "503 as soon as the process starts shutting down so load balancers stop sending traffic.",
         responses=responses(Codes.SERVICE_UNAVAILABLE),
     )
-    async def ready(self, request: Request[Any, Any, Any]) -> Response[ApiResponse[HealthReport]]:
-        return _answer(await readiness(runtime_of(request.app)))
+    async def ready(self, kami_runtime: RuntimeDependency) -> Response[ApiResponse[HealthReport]]:
+        return _answer(await readiness(runtime_from(kami_runtime)))
 
 
 async def readiness(runtime: Runtime) -> HealthReport:

@@ -24,14 +24,15 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kami.codes import Codes
 from kami.db.errors import DatabaseFailure, classify
@@ -39,10 +40,11 @@ from kami.db.idempotency import Claim, RecordKey, claim, complete, release
 from kami.db.transaction import transaction
 from kami.errors import ConflictError, ValidationError
 from kami.pipeline.answers import Captured, KeptAnswer, capture, send_kept
+from kami.pipeline.layer import Layer
 from kami.routes import UNSAFE_METHODS, policy_of
-from kami.runtime import runtime_of
 from kami.security.identity import caller_of, identity_or_none
 from kami.security.trusted_proxies import TrustedProxies
+from kami.settings import Settings
 
 __all__ = ["REPLAYED_HEADER", "IdempotencyMiddleware", "read_body"]
 
@@ -85,12 +87,17 @@ class _NotKept(Exception):  # noqa: N818 - an answer that must not commit (not a
         self.captured = captured
 
 
-class IdempotencyMiddleware(ASGIMiddleware):
+class IdempotencyMiddleware(Layer):
     scopes = (ScopeType.HTTP,)
 
-    def __init__(self, max_body_size: int, proxies: TrustedProxies) -> None:
-        self.max_body_size = max_body_size
+    def __init__(
+        self, settings: Settings, proxies: TrustedProxies, session_of: Callable[[Scope], AsyncSession]
+    ) -> None:
+        self.max_body_size = settings.server.max_body_size
+        self.retries = settings.database.lock_retries
+        self.ttl = settings.database.idempotency_hours * 3600.0
         self.proxies = proxies
+        self.session_of = session_of  # the request's session: the one its handler receives
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         method: str = scope.get("method", "GET")  # type: ignore[assignment]
@@ -112,8 +119,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
                 raise ValidationError("Idempotency-Key must be 1 to 255 printable characters")
             caller = caller_of(ASGIConnection(scope), self.proxies).key
             record = RecordKey.of(policy.app, caller, text, method, scope["path"], body)
-        runtime = runtime_of(scope["app"])
-        retries = runtime.settings.database.lock_retries
+        retries = self.retries
         for attempt in range(retries + 1):
             try:
                 answer = await self._run_once(scope, messages, send, next_app, record)
@@ -137,14 +143,13 @@ class IdempotencyMiddleware(ASGIMiddleware):
         record: RecordKey | None,
     ) -> Captured | KeptAnswer:
         """One attempt in one transaction: the captured answer to send, or a stored one to replay."""
-        runtime = runtime_of(scope["app"])
-        session = runtime.request_session(scope)
+        session = self.session_of(scope)
         replay = iter(messages)
 
         async def receive_again() -> Any:
             return next(replay, {"type": "http.disconnect"})
 
-        ttl = runtime.settings.database.idempotency_hours * 3600.0
+        ttl = self.ttl
         try:
             async with transaction(session):
                 if record is not None:

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.response import Redirect
 
 from kami.envelope import ApiResponse, success
+from kami.pipeline.runtime import RuntimeDependency, runtime_from
 from kami.routes import DOCS_PATH, HEALTH_PATH, PLATFORM_TAG
-from kami.runtime import runtime_of
 
 __all__ = ["IndexController", "ServiceIndex"]
 
@@ -56,8 +55,8 @@ class IndexController(Controller):
     tags = [PLATFORM_TAG]
 
     @get("/", summary="Service index", description="The service, its mounted apps and where the docs are.")
-    async def index(self, request: Request[Any, Any, Any]) -> ApiResponse[ServiceIndex]:
-        runtime = runtime_of(request.app)
+    async def index(self, kami_runtime: RuntimeDependency) -> ApiResponse[ServiceIndex]:
+        runtime = runtime_from(kami_runtime)
         apps = [MountedApp(name=s.name, title=s.title or s.name, prefix=s.prefix) for s in runtime.apps]
         index = ServiceIndex(
             service=runtime.settings.app.name, version=_version(), apps=apps, docs=DocsPaths()

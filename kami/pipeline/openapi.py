@@ -7,26 +7,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from litestar import Router
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi import OpenAPIConfig, ResponseSpec
+from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import (
     OpenAPIRenderPlugin,
     RedocRenderPlugin,
     ScalarRenderPlugin,
     SwaggerRenderPlugin,
 )
-from litestar.openapi.spec import Components, Contact, Example, License, SecurityScheme, Tag
+from litestar.openapi.spec import Components, Contact, License, SecurityScheme, Tag
 from litestar.static_files import create_static_files_router
 
 from kami.app_spec import AppSpec
-from kami.codes import BusinessCode, registry
-from kami.envelope import ErrorResponse
-from kami.overrides.openapi_document import example_envelope
+from kami.codes import registry
 from kami.routes import APP_KEY, DOCS_ASSETS_PATH, DOCS_PATH, PLATFORM_TAG
 from kami.settings import Settings
 
@@ -36,34 +33,7 @@ __all__ = [
     "DOCS_ASSET_VERSIONS",
     "build_openapi_config",
     "docs_assets_router",
-    "responses",
 ]
-
-
-def responses(*failures: BusinessCode, business: Sequence[BusinessCode] = ()) -> dict[int, ResponseSpec]:
-    """Envelope-shaped error responses for a route, one per HTTP status, with an example of each code:
-    ``responses(Codes.NOT_FOUND, Codes.STALE_VERSION)``. ``business`` documents the business failures
-    of a route whose success is not HTTP 200 (e.g. 201): they are answered with HTTP 200 and one of
-    these codes."""
-    by_status: dict[int, list[BusinessCode]] = {}
-    for code in failures:
-        if code.http_status < 400:
-            raise ValueError(f"{code.code} is not an error answer; document it with business=[...]")
-        by_status.setdefault(code.http_status, []).append(code)
-    specs = {status: _spec(status, codes) for status, codes in by_status.items()}
-    if business:
-        specs[200] = _spec(200, list(business))
-        specs[200].description = "Business failure: HTTP 200 with a non-zero code"
-    return specs
-
-
-def _spec(status: int, codes: Sequence[BusinessCode]) -> ResponseSpec:
-    return ResponseSpec(
-        data_container=ErrorResponse,
-        description=HTTPStatus(status).phrase,
-        generate_examples=False,
-        examples=[Example(summary=c.message, value=example_envelope(c.code, c.message)) for c in codes],
-    )
 
 
 def _description(settings: Settings) -> str:

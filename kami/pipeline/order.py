@@ -36,8 +36,8 @@ from kami.pipeline.header_limit import HeaderLimitMiddleware
 from kami.pipeline.idempotency import IdempotencyMiddleware
 from kami.pipeline.rate_limit import RateLimitMiddleware
 from kami.pipeline.response_cache import ResponseCacheMiddleware
+from kami.pipeline.runtime import Runtime
 from kami.pipeline.security_headers import security_headers
-from kami.runtime import Runtime
 from kami.security.trusted_proxies import TrustedProxies
 
 __all__ = ["app_route_middleware", "before_send", "middleware", "wrap_edge"]
@@ -47,7 +47,13 @@ def wrap_edge(litestar_handler: ASGIApp, runtime: Runtime, proxies: TrustedProxi
     """Steps 1 and 2, around Litestar's own handler."""
     telemetry = runtime.telemetry
     writers = [access_line_writer(runtime.settings), telemetry.export_access_line]
-    return AccessLog(telemetry.server_span(HeadAsGet(litestar_handler)), proxies, writers=writers)
+    return AccessLog(
+        telemetry.server_span(HeadAsGet(litestar_handler)),
+        proxies,
+        writers=writers,
+        pool=runtime.engine.pool,
+        backend=runtime.backend,
+    )
 
 
 def middleware(runtime: Runtime) -> list[Middleware]:
@@ -62,10 +68,10 @@ def app_route_middleware(runtime: Runtime, proxies: TrustedProxies) -> list[Midd
     return [
         AdmissionMiddleware(settings.server.max_in_flight),
         DeadlineMiddleware(),
-        AuthenticationMiddleware(),
-        RateLimitMiddleware(settings.ratelimit, proxies),
-        IdempotencyMiddleware(settings.server.max_body_size, proxies),
-        ResponseCacheMiddleware(),
+        AuthenticationMiddleware(runtime.identity.credentials),
+        RateLimitMiddleware(settings.ratelimit, proxies, runtime.backend),
+        IdempotencyMiddleware(settings, proxies, runtime.request_session),
+        ResponseCacheMiddleware(runtime.backend),
     ]
 
 

@@ -15,33 +15,34 @@ import math
 import structlog
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from redis.exceptions import RedisError
 
 from kami.codes import Codes
 from kami.errors import CacheUnavailableError, KamiError
-from kami.observability.counters import counters
+from kami.observability.events import events
 from kami.overrides.response_headers import set_response_headers
+from kami.pipeline.layer import Layer
 from kami.routes import RateLimit, policy_of
-from kami.runtime import runtime_of
 from kami.security.identity import caller_of
 from kami.security.trusted_proxies import TrustedProxies
 from kami.settings import RateLimitSettings
+from kami.store.backend import Backend
 
 __all__ = ["RateLimitMiddleware"]
 
 log = structlog.get_logger("kami.pipeline.rate_limit")
 
 
-class RateLimitMiddleware(ASGIMiddleware):
+class RateLimitMiddleware(Layer):
     scopes = (ScopeType.HTTP,)
 
-    def __init__(self, settings: RateLimitSettings, proxies: TrustedProxies) -> None:
+    def __init__(self, settings: RateLimitSettings, proxies: TrustedProxies, backend: Backend) -> None:
         self.settings = settings
-        self.default = RateLimit.parse(settings.default)
-        self.tiers = {name: RateLimit.parse(rate) for name, rate in settings.tier_rates.items()}
+        self.default = settings.default
+        self.tiers = settings.tiers
         self.proxies = proxies
+        self.backend = backend
 
     def _choose(self, scope: Scope, tier: str | None) -> tuple[RateLimit, str]:
         policy = policy_of(scope["route_handler"])
@@ -57,11 +58,12 @@ class RateLimitMiddleware(ASGIMiddleware):
             return
         caller = caller_of(ASGIConnection(scope), self.proxies)
         rate, bucket = self._choose(scope, caller.tier)
-        backend = runtime_of(scope["app"]).backend
         try:
-            result = await backend.hit_window(f"ratelimit:{bucket}:{caller.key}", rate.limit, rate.window)
+            result = await self.backend.hit_window(
+                f"ratelimit:{bucket}:{caller.key}", rate.limit, rate.window
+            )
         except (RedisError, OSError) as exc:
-            counters.increment("ratelimit_store_errors")
+            events.increment("ratelimit_store_errors")
             log.warning(
                 "rate limit store unavailable", fail_open=self.settings.fail_open, error=type(exc).__name__
             )
@@ -76,7 +78,7 @@ class RateLimitMiddleware(ASGIMiddleware):
             "RateLimit-Policy": str(rate),
         }
         if not result.allowed:
-            counters.increment("ratelimit_rejections", app=policy_of(scope["route_handler"]).app)
+            events.increment("ratelimit_rejections", app=policy_of(scope["route_handler"]).app)
             headers["Retry-After"] = str(max(1, math.ceil(result.retry_after)))
             raise KamiError(code=Codes.TOO_MANY_REQUESTS, headers=headers)
 

@@ -14,13 +14,13 @@ import hashlib
 import msgspec
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from kami.pipeline.answers import Captured, KeptAnswer, capture, send_kept
+from kami.pipeline.layer import Layer
 from kami.routes import policy_of
-from kami.runtime import runtime_of
 from kami.security.identity import identity_or_none
+from kami.store.backend import Backend
 from kami.store.cache import Cache
 from kami.store.namespace import Store
 
@@ -37,8 +37,11 @@ class _Uncacheable(Exception):  # noqa: N818 - a control-flow signal, not an err
         self.captured = captured
 
 
-class ResponseCacheMiddleware(ASGIMiddleware):
+class ResponseCacheMiddleware(Layer):
     scopes = (ScopeType.HTTP,)
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         policy = policy_of(scope["route_handler"])
@@ -47,7 +50,7 @@ class ResponseCacheMiddleware(ASGIMiddleware):
             await next_app(scope, receive, send)
             return
         ttl = declared.ttl
-        cache = Cache(Store(runtime_of(scope["app"]).backend, policy.app))
+        cache = Cache(Store(self.backend, policy.app))
         key = (
             "http:"
             + hashlib.sha256(scope["path"].encode() + b"?" + scope.get("query_string", b"")).hexdigest()

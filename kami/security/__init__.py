@@ -1,44 +1,8 @@
-"""Authentication and authorization shared by every app: signed tokens, login sessions, the caller's
-identity, permissions and the guards that check them."""
+"""Authentication and authorization as apps use them: the caller's identity, the permissions apps
+declare, and the guard that asks for one. The identity provider behind them (accounts, sessions, API
+keys) is the platform's identity slice, :mod:`kami.accounts`."""
 
-from kami.security.api_keys import ApiKeys
-from kami.security.attempts import FailureLimiter
-from kami.security.identity import (
-    Identity,
-    current_identity,
-    identity_of,
-    require,
-    require_flag,
-    require_user,
-)
-from kami.security.permissions import (
-    ADMIN_ROLE,
-    BUILT_IN_ROLES,
-    USER_ROLE,
-    Permission,
-    PermissionCatalog,
-    UndeclaredPermissionError,
-)
-from kami.security.sessions import LoginSessions, SessionRecord
-from kami.security.tokens import TokenClaims, TokenSigner
+from kami.security.identity import Identity, require
+from kami.security.permissions import Permission
 
-__all__ = [
-    "ADMIN_ROLE",
-    "BUILT_IN_ROLES",
-    "USER_ROLE",
-    "ApiKeys",
-    "FailureLimiter",
-    "Identity",
-    "LoginSessions",
-    "Permission",
-    "PermissionCatalog",
-    "SessionRecord",
-    "TokenClaims",
-    "TokenSigner",
-    "UndeclaredPermissionError",
-    "current_identity",
-    "identity_of",
-    "require",
-    "require_flag",
-    "require_user",
-]
+__all__ = ["Identity", "Permission", "require"]

@@ -18,7 +18,7 @@ import structlog
 from redis.exceptions import RedisError
 
 from kami.errors import RateLimitedError
-from kami.observability.counters import counters
+from kami.observability.events import events
 from kami.store.namespace import Store
 
 __all__ = ["FailureLimiter"]
@@ -68,7 +68,7 @@ class FailureLimiter:
                 lock_for = max(result.reset_after, 1.0)
                 until = str(time.time() + lock_for).encode()
                 await self.store.backend.set(self._key("locked", *subject), until, ttl=lock_for)
-                counters.increment("attempts_locked", action=self.action)
+                events.increment("attempts_locked", action=self.action)
         except (RedisError, OSError) as exc:
             self._unavailable(exc)
 
@@ -80,7 +80,7 @@ class FailureLimiter:
             self._unavailable(exc)
 
     def _unavailable(self, exc: BaseException) -> None:
-        counters.increment("ratelimit_store_errors")
+        events.increment("ratelimit_store_errors")
         log.warning(
             "attempt limiter unavailable, letting through", action=self.action, error=type(exc).__name__
         )

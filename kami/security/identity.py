@@ -14,12 +14,10 @@ from litestar.connection import ASGIConnection, Request
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 
-from kami.errors import AuthenticationError, KamiError, NotFoundError, PermissionDeniedError
-from kami.routes import RouteDeclarationError, policy_of
-from kami.runtime import runtime_of
+from kami.errors import AuthenticationError, KamiError, PermissionDeniedError
+from kami.routes import RouteDeclarationError
 from kami.security.permissions import EVERYTHING, Permission, PermissionCatalog
 from kami.security.trusted_proxies import TrustedProxies
-from kami.store.flags import FeatureFlags
 
 __all__ = [
     "Caller",
@@ -33,7 +31,6 @@ __all__ = [
     "provide_identity",
     "remember_credentials",
     "require",
-    "require_flag",
     "require_user",
     "route_access",
 ]
@@ -133,19 +130,6 @@ class PermissionGuard:
 def require(permission: Permission) -> PermissionGuard:
     """A route guard: 401 without valid credentials, 403 unless the caller holds ``permission``."""
     return PermissionGuard(permission)
-
-
-def require_flag(name: str) -> Any:
-    """A guard: the route answers 404 (as if it did not exist) unless the flag allows this caller."""
-
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-        identity = identity_or_none(connection)
-        flags = FeatureFlags(runtime_of(connection.app).backend)
-        app = policy_of(handler).app
-        if not await flags.is_enabled(name, app=app, caller=identity.user_id if identity else None):
-            raise NotFoundError("Not found")
-
-    return guard
 
 
 async def _provide(request: Request[Any, Any, Any]) -> Identity:

@@ -20,7 +20,7 @@ import msgspec
 import structlog
 from redis.exceptions import RedisError
 
-from kami.observability.counters import counters
+from kami.observability.events import events
 from kami.store.backend import Index
 from kami.store.namespace import Store
 
@@ -65,9 +65,9 @@ class Cache:
                 except msgspec.DecodeError:  # kept by an older release in another shape: a miss
                     found = None  # type: ignore[assignment]
                 if found is not None:
-                    counters.increment("cache_hits", namespace=self.store.namespace)
+                    events.increment("cache_hits", namespace=self.store.namespace)
                     return found
-            counters.increment("cache_misses", namespace=self.store.namespace)
+            events.increment("cache_misses", namespace=self.store.namespace)
             versions = dict(zip(guards, await backend.get_many(guards), strict=True))
             fill_lock, token = self.store.key("cache-fill", key), secrets.token_bytes(8)
             if not await backend.set(fill_lock, token, ttl=self.fill_timeout, only_if_absent=True):
@@ -102,7 +102,7 @@ class Cache:
         return None
 
     async def _degraded(self, exc: BaseException, compute: Callable[[], Awaitable[T]]) -> T:
-        counters.increment("cache_errors", namespace=self.store.namespace)
+        events.increment("cache_errors", namespace=self.store.namespace)
         log.warning("cache unavailable, reading through", error=type(exc).__name__)
         return await compute()
 
@@ -119,5 +119,5 @@ class Cache:
                 member_prefix=self._value_key(""),
             )
         except (RedisError, OSError) as exc:
-            counters.increment("cache_errors", namespace=self.store.namespace)
+            events.increment("cache_errors", namespace=self.store.namespace)
             log.error("cache invalidation failed", keys=list(keys), tags=list(tags), error=type(exc).__name__)

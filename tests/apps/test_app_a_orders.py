@@ -6,7 +6,7 @@ import asyncio
 
 from litestar.testing import AsyncTestClient
 
-from kami import events
+from kami.observability.events import event_total
 from kami.pipeline.app import create_app
 from kami.settings import Settings
 from tests.support.shop import Client, Shop
@@ -16,7 +16,7 @@ from tests.support.tokens import open_session
 def test_order_debits_balance_and_takes_stock(shop: Shop, client: Client) -> None:
     cup, pot = shop.product("Cup", "2.50", 10), shop.product("Pot", "10.00", 3)
     _, buyer = shop.user("ada", balance="100.00")
-    placed_before = events.value("orders_placed")
+    placed_before = event_total("orders_placed")
     assert shop.stock(cup) == 10
     assert client.get(f"/app-b/v1/products/{cup}").json()["data"]["stock"] == 10  # now cached
     response = shop.order(buyer, (cup, 4), (pot, 1))
@@ -24,7 +24,7 @@ def test_order_debits_balance_and_takes_stock(shop: Shop, client: Client) -> Non
     order = response.json()["data"]
     assert (order["status"], order["total"]) == ("placed", "20.00")
     assert shop.balance(buyer) == "80.00"
-    assert events.value("orders_placed") == placed_before + 1
+    assert event_total("orders_placed") == placed_before + 1
     assert (shop.stock(cup), shop.stock(pot)) == (6, 2)
     assert client.get(f"/app-b/v1/products/{cup}").json()["data"]["stock"] == 6  # the cache was invalidated
     mine = client.get("/app-a/v1/orders", headers=buyer).json()["data"]
@@ -41,23 +41,23 @@ def test_order_debits_balance_and_takes_stock(shop: Shop, client: Client) -> Non
 def test_insufficient_stock_writes_nothing(shop: Shop, client: Client) -> None:
     plenty, scarce = shop.product("Plenty", "1.00", 50), shop.product("Scarce", "1.00", 1)
     _, buyer = shop.user("bob", balance="100.00")
-    failed_before = events.value("orders_failed", code="2001")
+    failed_before = event_total("orders_failed", code="10001")
     response = shop.order(buyer, (plenty, 5), (scarce, 2))
-    assert events.value("orders_failed", code="2001") == failed_before + 1
-    assert (response.status_code, response.json()["code"]) == (200, 2001)
+    assert event_total("orders_failed", code="10001") == failed_before + 1
+    assert (response.status_code, response.json()["code"]) == (200, 10001)
     assert response.json()["data"]["product_id"] == scarce
     assert (shop.stock(plenty), shop.stock(scarce)) == (50, 1)
     assert shop.balance(buyer) == "100.00"
     assert client.get("/app-a/v1/orders", headers=buyer).json()["data"]["total"] == 0
     unknown = shop.order(buyer, ("00000000-0000-0000-0000-0000000000aa", 1))
-    assert (unknown.status_code, unknown.json()["code"]) == (200, 2001)
+    assert (unknown.status_code, unknown.json()["code"]) == (200, 10001)
 
 
 def test_insufficient_balance_writes_nothing(shop: Shop, client: Client) -> None:
     gem = shop.product("Gem", "60.00", 5)
     _, buyer = shop.user("carol", balance="100.00")
     response = shop.order(buyer, (gem, 2))
-    assert (response.status_code, response.json()["code"]) == (200, 2003)
+    assert (response.status_code, response.json()["code"]) == (200, 10008)
     assert shop.stock(gem) == 5
     assert shop.balance(buyer) == "100.00"
     assert client.get("/app-a/v1/orders", headers=buyer).json()["data"]["total"] == 0
@@ -119,16 +119,16 @@ async def test_racing_retries_place_one_order(db_settings: Settings, make_shop: 
         ).json()["data"]["id"]
         account = (
             await client.post(
-                "/app-a/v1/users",
+                "/accounts/v1/users",
                 json={"email": "race@example.com", "username": "race", "password": "correct horse"},
             )
         ).json()["data"]
         await client.post(
-            f"/app-a/v1/users/{account['id']}/credit", json={"amount": "10"}, headers=admin_headers
+            f"/app-a/v1/wallets/{account['id']}/credit", json={"amount": "10"}, headers=admin_headers
         )
         login = (
             await client.post(
-                "/app-a/v1/auth/login", json={"email": "race@example.com", "password": "correct horse"}
+                "/accounts/v1/auth/login", json={"email": "race@example.com", "password": "correct horse"}
             )
         ).json()["data"]
         headers = {"Authorization": f"Bearer {login['access_token']}", "Idempotency-Key": "race-1"}

@@ -13,10 +13,12 @@ from litestar.testing import TestClient
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from apps.app_a.models import User
-from apps.app_a.repositories import UserRepository
+from apps.app_a.models import Wallet
+from apps.app_a.repositories import WalletRepository
 from apps.app_b.models import Product
 from apps.app_b.repositories import ProductRepository
+from kami.accounts.models import Account
+from kami.accounts.repositories import AccountRepository
 from kami.data import Precompiled
 from kami.db.config import build_sqlalchemy_config
 from kami.pipeline.app import create_app
@@ -80,18 +82,21 @@ async def test_driver_errors_are_sqlalchemys(db_settings: Settings) -> None:
     config = build_sqlalchemy_config(db_settings)
     try:
         async with config.get_session() as session:
-            users = UserRepository(session=session)
-            first = User(email="same@example.com", username="first", password_hash="x")
-            await users.insert(first)
+            accounts = AccountRepository(session=session)
+            first = Account(email="same@example.com", username="first", password_hash="x")
+            await accounts.insert(first)
             await session.commit()
             with pytest.raises(IntegrityError):
-                await users.insert(User(email="same@example.com", username="second", password_hash="x"))
+                await accounts.insert(Account(email="same@example.com", username="second", password_hash="x"))
             await session.rollback()
-            assert await users.credit(first.id, Decimal("2.50")) is True
-            assert await users.debit(first.id, Decimal("3")) is False  # not covered: nothing taken
-            assert await users.debit(first.id, Decimal("2")) is True
+            wallets = WalletRepository(session=session)
+            assert await wallets.debit(first.id, Decimal("1")) is False  # no wallet yet: nothing to take
+            await wallets.credit(first.id, Decimal("2.50"))  # the first credit makes the wallet
+            await wallets.credit(first.id, Decimal("0.50"))
+            assert await wallets.debit(first.id, Decimal("4")) is False  # not covered: nothing taken
+            assert await wallets.debit(first.id, Decimal("2.50")) is True
             await session.commit()
-            stored = await users.get(first.id)
+            stored = await wallets.get_one(Wallet.account_id == first.id)
             await session.refresh(stored)
             assert stored.balance == Decimal("0.50")
     finally:
@@ -149,10 +154,10 @@ def test_sampled_orders_show_each_statement_as_a_client_span(
                 "/app-b/v1/products", json={"name": "Traced", "price": "2.00", "stock": 5}, headers=headers
             ).json()["data"]["id"]
             account = client.post(
-                "/app-a/v1/users",
+                "/accounts/v1/users",
                 json={"email": "tracer@example.com", "username": "tracer", "password": "correct horse"},
             ).json()["data"]
-            client.post(f"/app-a/v1/users/{account['id']}/credit", json={"amount": "10"}, headers=headers)
+            client.post(f"/app-a/v1/wallets/{account['id']}/credit", json={"amount": "10"}, headers=headers)
             buyer = session_headers(client, "user", account["id"])["Authorization"].split()[1]
             placed = client.post(
                 "/app-a/v1/orders",
@@ -163,7 +168,7 @@ def test_sampled_orders_show_each_statement_as_a_client_span(
                 },
             )
             assert placed.json()["code"] == 0, placed.text
-        wanted = {"SELECT app_b_product", "UPDATE app_a_user", "INSERT app_a_order", "UPDATE app_b_product"}
+        wanted = {"SELECT app_b_product", "UPDATE app_a_wallet", "INSERT app_a_order", "UPDATE app_b_product"}
 
         def spans() -> dict[str, ReceivedSpan]:
             return {s.name: s for s in receiver.spans if s.trace_id == trace_id}

@@ -16,18 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
-from apps.app_a.services import AccountService, RoleService
+from apps.app_a.services import OrderService
 from apps.app_b.errors import InsufficientStockError
 from apps.app_b.models import Product
 from apps.app_b.schemas import ProductCreate
 from apps.app_b.services import ProductService, StockLine
 from kami import BusinessError, Codes
-from kami.data import AppScoped, AuditContext, AuditTrail, Repository, TransactionAbortedError
+from kami.data import AppScoped, Repository, TransactionAbortedError
 from kami.db.config import build_sqlalchemy_config
 from kami.pipeline.exception_handlers import to_envelope_response
-from kami.security import ApiKeys, LoginSessions, PermissionCatalog
 from kami.settings import Settings
-from kami.store.backend import MemoryBackend
 
 
 @asynccontextmanager
@@ -89,17 +87,14 @@ async def test_a_service_called_inside_another_commits_only_with_it(db_settings:
     one joins, so a failure after it leaves nothing of either stored."""
     (stocked,) = await add_products(db_settings, 5)
     async with session_for(db_settings) as session:
-        sessions = LoginSessions(MemoryBackend(), 60)
-        audit = AuditTrail(session, AuditContext(actor="test"))
-        roles = RoleService(session, PermissionCatalog([]), sessions, audit)
-        keys = ApiKeys(MemoryBackend(), build_sqlalchemy_config(db_settings).get_session)
-        accounts, products = AccountService(session, sessions, roles, audit, keys), ProductService(session)
+        products = ProductService(session)
+        orders = OrderService(session, products)
 
         async def compose() -> None:
-            async with accounts.transaction():
+            async with orders.transaction():
                 await products.create_product(ProductCreate(name="Inner", price="1.00"))
                 await products.reserve([StockLine(stocked, 2)])
-                raise BusinessError(code=Codes.INSUFFICIENT_BALANCE)
+                raise BusinessError(code=Codes.BUSINESS_RULE)
 
         with pytest.raises(BusinessError):
             await compose()
@@ -143,7 +138,7 @@ async def test_after_commit_waits_for_the_outermost_commit(db_settings: Settings
         async def fail() -> None:
             async with products.transaction():
                 products.after_commit(lambda: note("rolled back"))
-                raise BusinessError(code=Codes.INSUFFICIENT_BALANCE)
+                raise BusinessError(code=Codes.BUSINESS_RULE)
 
         with pytest.raises(BusinessError):
             await fail()

@@ -57,15 +57,15 @@ def _shop(kami: KamiProcess, env: dict[str, str], name: str, stock: int = 50) ->
         )
         assert product.status_code == 201, product.text
         account = {"email": f"{name}@example.com", "username": name, "password": "correct horse"}
-        user = client.post("/app-a/v1/users", json=account).json()["data"]
-        client.post(f"/app-a/v1/users/{user['id']}/credit", json={"amount": "500.00"}, headers=admin)
+        user = client.post("/accounts/v1/users", json=account).json()["data"]
+        client.post(f"/app-a/v1/wallets/{user['id']}/credit", json={"amount": "500.00"}, headers=admin)
     return product.json()["data"]["id"], _login(kami, name)
 
 
 def _login(kami: KamiProcess, name: str) -> dict[str, str]:
     """A new session of the buyer ``name`` (a lost store ended the old ones: everyone logs in again)."""
     body = {"email": f"{name}@example.com", "password": "correct horse"}
-    token = httpx.post(kami.url + "/app-a/v1/auth/login", json=body, timeout=20).json()["data"][
+    token = httpx.post(kami.url + "/accounts/v1/auth/login", json=body, timeout=20).json()["data"][
         "access_token"
     ]
     return {"Authorization": f"Bearer {token}"}

@@ -92,14 +92,14 @@ def shop(tmp_path: Path, mysql_at_head: Settings, proxies: tuple[TcpProxy, TcpPr
             "/app-b/v1/products", json={"name": "Fault", "price": "1.00", "stock": 100000}, headers=admin
         )
         user = client.post(
-            "/app-a/v1/users",
+            "/accounts/v1/users",
             json={"email": "f@example.com", "username": "fault", "password": "correct horse"},
         )
         client.post(
-            f"/app-a/v1/users/{user.json()['data']['id']}/credit", json={"amount": "100000"}, headers=admin
+            f"/app-a/v1/wallets/{user.json()['data']['id']}/credit", json={"amount": "100000"}, headers=admin
         )
         token = client.post(
-            "/app-a/v1/auth/login", json={"email": "f@example.com", "password": "correct horse"}
+            "/accounts/v1/auth/login", json={"email": "f@example.com", "password": "correct horse"}
         )
         buyer = {"Authorization": f"Bearer {token.json()['data']['access_token']}"}
         yield Shop(kami.url, product.json()["data"]["id"], buyer, kami)

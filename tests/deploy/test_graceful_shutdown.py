@@ -41,7 +41,7 @@ async def _users_named(url: str, name: str) -> int:
     engine = create_async_engine(normalise_url(url))
     try:
         async with engine.connect() as connection:
-            query = text("SELECT COUNT(*) FROM app_a_user WHERE username = :name")
+            query = text("SELECT COUNT(*) FROM kami_account WHERE username = :name")
             return int((await connection.execute(query, {"name": name})).scalar_one())
     finally:
         await engine.dispose()
@@ -69,7 +69,7 @@ def test_sigterm_drains_then_finishes_in_flight_work_and_exits_zero(
             user = {"email": "inflight@example.com", "username": "inflight", "password": "correct horse"}
 
             def in_flight() -> None:
-                result["answer"] = trickle_post(kami.url, "/app-a/v1/users", user, TRICKLE)
+                result["answer"] = trickle_post(kami.url, "/accounts/v1/users", user, TRICKLE)
 
             sender = threading.Thread(target=in_flight)
             sender.start()
@@ -97,5 +97,5 @@ def test_sigterm_drains_then_finishes_in_flight_work_and_exits_zero(
         assert body["data"]["username"] == "inflight"
         assert anyio.run(_users_named, mysql_at_head.database_url, "inflight") == 1
         # The batch processor's delay is a minute: these spans left through the shutdown flush.
-        assert wait_until(lambda: any(s.name == "POST /app-a/v1/users" for s in receiver.spans), seconds=5)
+        assert wait_until(lambda: any(s.name == "POST /accounts/v1/users" for s in receiver.spans), seconds=5)
         assert "draining: readiness answers 503" in kami.output()

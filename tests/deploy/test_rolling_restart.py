@@ -49,16 +49,16 @@ def _prepare(lb: str, admin: dict[str, str]) -> tuple[str, list[str]]:
         tokens = []
         for n in range(BUYERS):
             user = {"email": f"buyer{n}@example.com", "username": f"buyer{n}", "password": "correct horse"}
-            account = client.post("/app-a/v1/users", json=user)
+            account = client.post("/accounts/v1/users", json=user)
             assert account.status_code == 201, account.text
             credit = client.post(
-                f"/app-a/v1/users/{account.json()['data']['id']}/credit",
+                f"/app-a/v1/wallets/{account.json()['data']['id']}/credit",
                 json={"amount": "100000"},
                 headers=admin,
             )
             assert credit.status_code == 200, credit.text
             login = client.post(
-                "/app-a/v1/auth/login", json={"email": user["email"], "password": user["password"]}
+                "/accounts/v1/auth/login", json={"email": user["email"], "password": user["password"]}
             )
             tokens.append(login.json()["data"]["access_token"])
     return product.json()["data"]["id"], tokens

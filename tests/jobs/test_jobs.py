@@ -18,6 +18,7 @@ from litestar.testing import TestClient
 from redis.asyncio import Redis
 
 from kami import ApiResponse, AppSpec, success
+from kami.db.config import build_sqlalchemy_config
 from kami.envelope import current_trace_id
 from kami.jobs import DeadLetter, JobContext, Jobs, JobSpec, build_worker, collect, redis_queue
 from kami.pipeline.app import create_app
@@ -143,7 +144,8 @@ def test_retries_dead_letters_and_trace_context(make_settings: Callable[..., Set
         redis = Redis.from_url(redis_url)
         backend = RedisBackend(PipelinedRedis.from_url(redis_url))
         queue = redis_queue(redis)
-        worker = build_worker(collect([SPEC]), backend, queue, settings, grace=1)
+        database = build_sqlalchemy_config(settings)
+        worker = build_worker(collect([SPEC]), backend, queue, settings, database.get_session, grace=1)
         raw = None
         async with anyio.create_task_group() as group:
             group.start_soon(worker.start)
@@ -154,6 +156,7 @@ def test_retries_dead_letters_and_trace_context(make_settings: Callable[..., Set
                         raw = await backend.get(f"jobs:dead:{attempts[0]}")
             await worker.stop()
         await redis.aclose()
+        await database.get_engine().dispose()
         return msgspec.json.decode(raw, type=DeadLetter)
 
     dead = anyio.run(work)

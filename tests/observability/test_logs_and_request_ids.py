@@ -18,18 +18,18 @@ def test_json_access_and_app_logs(tmp_path: Path) -> None:
     env = kami_env(tmp_path, KAMI_LOG_FORMAT="json", KAMI_RATELIMIT_TRUSTED_PROXIES="127.0.0.1")
     with run_kami(env) as kami:
         registered = httpx.post(
-            f"{kami.url}/app-a/v1/users",
+            f"{kami.url}/accounts/v1/users",
             json={"email": "log@example.com", "username": "logger", "password": PASSWORD},
         )
         assert registered.status_code == 201
         login = httpx.post(
-            f"{kami.url}/app-a/v1/auth/login", json={"email": "log@example.com", "password": PASSWORD}
+            f"{kami.url}/accounts/v1/auth/login", json={"email": "log@example.com", "password": PASSWORD}
         )
         token = login.json()["data"]["access_token"]
         missing = httpx.get(f"{kami.url}/no/such/route", headers={"Authorization": f"Bearer {token}"})
         made = httpx.post(
-            f"{kami.url}/app-a/v1/api-keys",
-            json={"name": "logged", "permissions": ["app-a:orders.place"]},
+            f"{kami.url}/accounts/v1/api-keys",
+            json={"name": "logged", "permissions": ["app-a:orders.read"]},
             headers={"Authorization": f"Bearer {token}"},
         ).json()["data"]
         by_key = httpx.get(f"{kami.url}/app-a/v1/orders", headers={"X-API-Key": made["key"]})
@@ -47,7 +47,7 @@ def test_json_access_and_app_logs(tmp_path: Path) -> None:
     assert by_trace[missing.json()["trace_id"]]["route"] == "unmatched route"
     assert by_trace[wrong_method.json()["trace_id"]]["status"] == 405
     login_line = by_trace[login.json()["trace_id"]]
-    assert login_line["route"] == "/app-a/v1/auth/login"
+    assert login_line["route"] == "/accounts/v1/auth/login"
     assert isinstance(login_line["duration_ms"], float)
     assert login_line["request_id"] == login.headers["x-request-id"]
     assert forwarded.headers["x-request-id"] == "caller-id-1"  # the peer is a trusted proxy

@@ -115,13 +115,15 @@ def test_collector_outage_degrades_health_and_export_resumes(make_settings: Call
 def test_server_span_names_the_authenticated_user(traced: tuple[TestClient, OtlpReceiver]) -> None:  # type: ignore[type-arg]
     client, receiver = traced
     user = "0191a2b3-c4d5-7e6f-8091-a2b3c4d5e6f7"
-    trace_id = client.get("/app-a/v1/users/me", headers=session_headers(client, "user", user)).json()[
+    trace_id = client.get("/accounts/v1/users/me", headers=session_headers(client, "user", user)).json()[
         "trace_id"
     ]
-    assert wait_until(lambda: any(s.name == "GET /app-a/v1/users/me" for s in spans_of(receiver, trace_id)))
-    server = next(s for s in spans_of(receiver, trace_id) if s.name == "GET /app-a/v1/users/me")
+    assert wait_until(
+        lambda: any(s.name == "GET /accounts/v1/users/me" for s in spans_of(receiver, trace_id))
+    )
+    server = next(s for s in spans_of(receiver, trace_id) if s.name == "GET /accounts/v1/users/me")
     assert server.attributes["enduser.id"] == user
-    assert server.attributes["kami.app"] == "app-a"
+    assert server.attributes["kami.app"] == "accounts"
     assert "ada@" not in str(server.attributes)
 
 
@@ -134,10 +136,12 @@ def test_a_request_with_an_api_key_is_traced_with_the_keys_id(
         "username": uuid.uuid4().hex[:10],
         "password": "correct horse",
     }
-    account = client.post("/app-a/v1/users", json=body).json()["data"]
-    login = client.post("/app-a/v1/auth/login", json={"email": body["email"], "password": body["password"]})
+    account = client.post("/accounts/v1/users", json=body).json()["data"]
+    login = client.post(
+        "/accounts/v1/auth/login", json={"email": body["email"], "password": body["password"]}
+    )
     person = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
-    made = client.post("/app-a/v1/api-keys", json={"name": "traced", "permissions": []}, headers=person)
+    made = client.post("/accounts/v1/api-keys", json={"name": "traced", "permissions": []}, headers=person)
     key = made.json()["data"]
     trace_id = client.get("/app-a/v1/orders", headers={"X-API-Key": key["key"]}).json()["trace_id"]
     assert wait_until(lambda: any(s.name == "GET /app-a/v1/orders" for s in spans_of(receiver, trace_id)))
@@ -149,17 +153,17 @@ def test_a_request_with_an_api_key_is_traced_with_the_keys_id(
 def test_a_full_export_queue_counts_its_drops(
     make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kami.observability.counters import counters
+    from kami.observability.events import event_total
 
     monkeypatch.setenv("OTEL_BSP_MAX_QUEUE_SIZE", "5")
     monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "5")
     monkeypatch.setenv("OTEL_BSP_SCHEDULE_DELAY", "60000")
     settings = make_settings(KAMI_TELEMETRY_OTLP_ENDPOINT=f"http://127.0.0.1:{free_port()}")
-    before = counters.value("telemetry_dropped_spans")
+    before = event_total("telemetry_dropped_spans")
     with TestClient(create_app(settings)) as client:
         for _ in range(30):
             client.get("/no/such/route")
-        assert counters.value("telemetry_dropped_spans") > before
+        assert event_total("telemetry_dropped_spans") > before
 
 
 def test_server_span_records_the_http_exchange(traced: tuple[TestClient, OtlpReceiver]) -> None:  # type: ignore[type-arg]

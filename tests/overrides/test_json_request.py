@@ -33,6 +33,6 @@ def test_kami_answers_400_3003(make_settings: Callable[..., Settings]) -> None:
     with TestClient(create_app(make_settings()), raise_server_exceptions=False) as client:
         for name, body in BAD_BODIES.items():
             answer = client.post(
-                "/app-a/v1/users", content=body, headers={"content-type": "application/json"}
+                "/accounts/v1/users", content=body, headers={"content-type": "application/json"}
             )
             assert (answer.status_code, answer.json()["code"]) == (400, 3003), name

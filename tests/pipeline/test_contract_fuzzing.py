@@ -7,7 +7,7 @@ emails carry the one pattern server and document share, and a product listed twi
 one line (JSON Schema cannot say "unique by product"). One check is excluded as a false positive:
 schemathesis links POST /users to PUT /users/me, but "me" is the token's account, not the one just
 created. Logout is left out of the run (it would end the session every other call uses); the
-session tests call it (tests/apps/test_app_a_sessions.py).
+session tests call it (tests/accounts/test_sessions.py).
 
 Every status the document lists for an operation is then reached in this run (by schemathesis'
 traffic, recorded as HAR, or by probes every operation of a kind shares) or explained, with the test
@@ -30,7 +30,7 @@ from tests.support.status_coverage import documented, observed_in_har, probe_sha
 from tests.support.tokens import bearer
 
 KEY = "f" * 40
-LOGOUT = "/app-a/v1/auth/logout"
+LOGOUT = "/accounts/v1/auth/logout"
 KNOWN_GAPS = "ensure_resource_availability"
 BODY_LIMIT = 64 * 1024
 
@@ -45,7 +45,7 @@ EXPLAINED_ANYWHERE = {
 # Success on an existing resource: schemathesis' random ids and the admin token's made-up account
 # find none, so these are reached by the functional tests that create them first.
 ORDERS = "tests/apps/test_app_a_orders.py"
-ACCOUNTS = "tests/apps/test_app_a_accounts.py"
+ACCOUNTS = "tests/accounts/test_accounts.py"
 PRODUCTS = "tests/apps/test_app_b_products.py"
 CRUD = f"{PRODUCTS}::test_create_get_update_delete"
 RENAME = f"{PRODUCTS}::test_duplicate_name_is_409_4002_and_keeps_the_first"
@@ -53,9 +53,12 @@ STOCK = f"{PRODUCTS}::test_inventory_optimistic_concurrency"
 CANCEL = f"{ORDERS}::test_orders_are_private_and_cancel_restores_once"
 PROFILE = f"{ACCOUNTS}::test_update_me_changes_username_and_password"
 ADMIN = f"{ACCOUNTS}::test_admin_routes"
-SESSIONS = "tests/apps/test_app_a_sessions.py"
-KEYS = "tests/apps/test_api_keys.py::test_a_key_acts_with_its_own_permissions_until_revoked"
-MAIL = "tests/apps/test_app_a_recovery.py"  # the emailed links' tokens
+SESSIONS = "tests/accounts/test_sessions.py"
+KEYS = "tests/accounts/test_api_keys.py::test_a_key_acts_with_its_own_permissions_until_revoked"
+MAIL = "tests/accounts/test_recovery.py"  # the emailed links' tokens
+# A key still running (4009) or reused with another request (4008): any idempotent route answers them,
+# reached with keys the fuzzer does not repeat.
+IDEMPOTENT = "tests/pipeline/test_idempotency.py (4008 and 4009 on an idempotent route)"
 EXPLAINED = {
     ("DELETE", "/app-b/v1/products/{product_id}", 204): CRUD,
     ("GET", "/app-b/v1/products/{product_id}", 200): CRUD,
@@ -66,38 +69,40 @@ EXPLAINED = {
     ("PUT", "/app-b/v1/inventory/{product_id}", 409): STOCK,
     ("GET", "/app-b/v1/reports/low-stock", 200): "tests/jobs/test_jobs.py (a finished report)",
     ("POST", "/app-a/v1/orders", 201): f"{ORDERS}::test_order_debits_balance_and_takes_stock",
+    ("POST", "/app-a/v1/orders", 409): IDEMPOTENT,
+    ("POST", "/app-a/v1/wallets/{account_id}/credit", 409): IDEMPOTENT,
     ("GET", "/app-a/v1/orders/{order_id}", 200): CANCEL,
     ("POST", "/app-a/v1/orders/{order_id}/cancel", 200): CANCEL,
     ("POST", "/app-a/v1/orders/{order_id}/cancel", 409): CANCEL,
-    ("GET", "/app-a/v1/users/me", 200): f"{ACCOUNTS}::test_login_and_me",
-    ("PUT", "/app-a/v1/users/me", 200): PROFILE,
-    ("PUT", "/app-a/v1/users/me", 409): PROFILE,
-    ("GET", "/app-a/v1/users/{user_id}", 200): ADMIN,
-    ("POST", "/app-a/v1/users/{user_id}/credit", 200): ADMIN,
-    ("POST", "/app-a/v1/auth/refresh", 200): f"{ACCOUNTS}::test_refresh_tokens_work_once",
+    ("GET", "/accounts/v1/users/me", 200): f"{ACCOUNTS}::test_login_and_me",
+    ("PUT", "/accounts/v1/users/me", 200): PROFILE,
+    ("PUT", "/accounts/v1/users/me", 409): PROFILE,
+    ("GET", "/accounts/v1/users/{user_id}", 200): ADMIN,
+    ("POST", "/app-a/v1/wallets/{account_id}/credit", 200): ADMIN,
+    ("POST", "/accounts/v1/auth/refresh", 200): f"{ACCOUNTS}::test_refresh_tokens_work_once",
     (
         "POST",
-        "/app-a/v1/auth/logout",
+        "/accounts/v1/auth/logout",
         200,
     ): f"{SESSIONS}::test_logout_ends_the_access_and_the_refresh_token_at_once",
     (
         "POST",
-        "/app-a/v1/auth/login",
+        "/accounts/v1/auth/login",
         403,
     ): f"{SESSIONS}::test_deactivation_refuses_live_tokens_and_logins_until_reactivated",
     (
         "DELETE",
-        "/app-a/v1/sessions/{session_id}",
+        "/accounts/v1/sessions/{session_id}",
         200,
     ): f"{SESSIONS}::test_sessions_are_listed_with_their_origin_and_revocable",
     (
         "DELETE",
-        "/app-a/v1/users/{user_id}",
+        "/accounts/v1/users/{user_id}",
         200,
     ): f"{SESSIONS}::test_deleting_an_account_anonymises_it_and_ends_its_sessions",
     (
         "PATCH",
-        "/app-a/v1/users/{user_id}",
+        "/accounts/v1/users/{user_id}",
         200,
     ): f"{SESSIONS}::test_role_tier_and_role_definitions_apply_to_live_sessions",
     (
@@ -105,17 +110,17 @@ EXPLAINED = {
         "/app-a/v1/orders",
         403,
     ): f"{SESSIONS}::test_role_tier_and_role_definitions_apply_to_live_sessions",
-    ("POST", "/app-a/v1/api-keys", 201): KEYS,
-    ("POST", "/app-a/v1/api-keys", 403): KEYS,
-    ("DELETE", "/app-a/v1/api-keys/{key_id}", 200): KEYS,
+    ("POST", "/accounts/v1/api-keys", 201): KEYS,
+    ("POST", "/accounts/v1/api-keys", 403): KEYS,
+    ("DELETE", "/accounts/v1/api-keys/{key_id}", 200): KEYS,
     (
         "GET",
-        "/app-a/v1/auth/verify-email",
+        "/accounts/v1/auth/verify-email",
         200,
     ): f"{MAIL}::test_registration_mails_an_address_check_the_link_confirms_once",
     (
         "POST",
-        "/app-a/v1/auth/password-reset/confirm",
+        "/accounts/v1/auth/password-reset/confirm",
         200,
     ): f"{MAIL}::test_a_password_reset_link_sets_a_new_password_once_and_ends_every_session",
 }
@@ -171,7 +176,9 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(
             kami.url,
             operations,
             bearer(KEY, service_url("redis")),
-            bearer(KEY, service_url("redis"), role="user"),
+            bearer(
+                KEY, service_url("redis"), role="nobody"
+            ),  # holds no permission: 403 wherever one is needed
             BODY_LIMIT,
         )
     output = result.stdout + result.stderr

@@ -25,8 +25,8 @@ from kami.data import transaction
 from kami.db.engines import statement_limit
 from kami.db.precompiled import read_engine_for
 from kami.pipeline.app import create_app
+from kami.pipeline.runtime import runtime_of
 from kami.routes import RouteDeclarationError, route_options
-from kami.runtime import runtime_of
 from kami.settings import Settings
 from tests.support.backends import BACKENDS, reset_schema
 from tests.support.databases import backend_url, settings_for

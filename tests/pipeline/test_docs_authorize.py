@@ -30,7 +30,8 @@ BEARER_DIALOG = (
 OPERATION = """
 [...document.querySelectorAll('.opblock')].find(block =>
   block.querySelector('.opblock-summary-method')?.textContent === 'GET' &&
-  block.querySelector('.opblock-summary-path')?.textContent.replace(/\\u200b/g, '') === '/app-a/v1/users/me')
+  block.querySelector('.opblock-summary-path')?.textContent.replace(/\\u200b/g, '')
+    === '/accounts/v1/users/me')
 """
 
 
@@ -40,9 +41,9 @@ def test_authorize_then_try_out_my_account(tmp_path: Path) -> None:
     )
     with run_kami(kami_env(tmp_path)) as kami:
         account = {"email": "docs@example.com", "username": "reader", "password": "correct horse"}
-        assert httpx.post(f"{kami.url}/app-a/v1/users", json=account).status_code == 201
+        assert httpx.post(f"{kami.url}/accounts/v1/users", json=account).status_code == 201
         login = httpx.post(
-            f"{kami.url}/app-a/v1/auth/login",
+            f"{kami.url}/accounts/v1/auth/login",
             json={"email": account["email"], "password": account["password"]},
         )
         token = login.json()["data"]["access_token"]

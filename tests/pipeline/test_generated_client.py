@@ -63,11 +63,14 @@ def test_generated_client_registers_logs_in_and_orders(client_package: Path) -> 
     with run_kami(kami_env(client_package, KAMI_SECRET_KEY=KEY, KAMI_REDIS_URL=service_url("redis"))) as kami:
         _generate(kami.url, client_package)
         kc = importlib.import_module("kami_client")
-        accounts = importlib.import_module("kami_client.api.app_a_accounts_and_orders")
+        accounts = importlib.import_module("kami_client.api.accounts_identity_and_access")
+        orders = importlib.import_module("kami_client.api.app_a_orders")
         catalogue = importlib.import_module("kami_client.api.app_b_catalogue")
         models = importlib.import_module("kami_client.models")
-        for module in ("app_a_register", "app_a_login", "app_a_credit", "app_a_place_order"):
+        for module in ("accounts_register", "accounts_login"):
             importlib.import_module(f"{accounts.__name__}.{module}")
+        for module in ("app_a_credit", "app_a_place_order"):
+            importlib.import_module(f"{orders.__name__}.{module}")
         importlib.import_module(f"{catalogue.__name__}.app_b_create_product")
 
         anonymous = kc.Client(base_url=kami.url)
@@ -79,22 +82,22 @@ def test_generated_client_registers_logs_in_and_orders(client_package: Path) -> 
             client=admin, body=models.ProductCreate(name="Generated lamp", price="12.50", stock=5)
         )
         assert product.code == 0
-        user = accounts.app_a_register.sync(
+        user = accounts.accounts_register.sync(
             client=anonymous,
             body=models.Registration(email="gen@example.com", username="gen", password="correct horse"),
         )
         assert user.code == 0
-        credited = accounts.app_a_credit.sync(
-            user_id=user.data.id, client=admin, body=models.Credit(amount="100")
+        credited = orders.app_a_credit.sync(
+            account_id=user.data.id, client=admin, body=models.Credit(amount="100")
         )
         assert credited.code == 0
 
-        tokens = accounts.app_a_login.sync(
+        tokens = accounts.accounts_login.sync(
             client=anonymous, body=models.LoginIn(email="gen@example.com", password="correct horse")
         )
         assert tokens.code == 0
         buyer = kc.AuthenticatedClient(base_url=kami.url, token=tokens.data.access_token)
-        order = accounts.app_a_place_order.sync(
+        order = orders.app_a_place_order.sync(
             client=buyer,
             body=models.OrderIn(items=[models.OrderLineIn(product_id=product.data.id, quantity=2)]),
         )
@@ -103,7 +106,7 @@ def test_generated_client_registers_logs_in_and_orders(client_package: Path) -> 
         assert Decimal(order.data.total) == Decimal("25.00")
         assert len(order.trace_id) == 32
 
-        refused = accounts.app_a_place_order.sync(
+        refused = orders.app_a_place_order.sync(
             client=anonymous,
             body=models.OrderIn(items=[models.OrderLineIn(product_id=product.data.id, quantity=1)]),
         )

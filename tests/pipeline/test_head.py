@@ -49,7 +49,7 @@ def test_head_answers_what_get_answers_without_the_content(client: Client, path:
 
 def test_head_follows_get_where_get_refuses(client: Client) -> None:
     """No GET route: 405 as for GET; an unknown path: 404; a guarded GET: the guard's 401."""
-    for path, status in (("/app-a/v1/auth/login", 405), ("/nowhere", 404), ("/app-a/v1/users/me", 401)):
+    for path, status in (("/accounts/v1/auth/login", 405), ("/nowhere", 404), ("/accounts/v1/users/me", 401)):
         head = client.head(path)
         assert (head.status_code, head.content) == (status, b""), path
         assert head.headers["content-length"] == client.get(path).headers["content-length"]
@@ -58,7 +58,7 @@ def test_head_follows_get_where_get_refuses(client: Client) -> None:
 def test_options_lists_head_with_get(client: Client) -> None:
     allow = {m.strip() for m in client.options("/app-b/v1/products").headers["allow"].split(",")}
     assert {"GET", "HEAD", "POST", "OPTIONS"} <= allow
-    allow = {m.strip() for m in client.options("/app-a/v1/auth/login").headers["allow"].split(",")}
+    allow = {m.strip() for m in client.options("/accounts/v1/auth/login").headers["allow"].split(",")}
     assert "HEAD" not in allow
 
 

@@ -134,14 +134,14 @@ def test_a_keyed_body_is_never_buffered_past_the_body_limit(tmp_path: Path) -> N
     a chunked one is refused as soon as it passes the limit."""
     with run_kami(kami_env(tmp_path), ready_path="/health/ready") as kami:
         announced = (
-            b"POST /app-a/v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"POST /accounts/v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             b"Idempotency-Key: big-1\r\nContent-Length: 8388608\r\n\r\n"
         )
         status, seconds = _raw_post(kami.url, announced, b"{" * 1000)  # the rest never comes
         assert status == 413
         assert seconds < 5
         chunked = (
-            b"POST /app-a/v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"POST /accounts/v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             b"Idempotency-Key: big-2\r\nTransfer-Encoding: chunked\r\n\r\n"
         )
         chunk = b"x" * 65536
@@ -149,7 +149,7 @@ def test_a_keyed_body_is_never_buffered_past_the_body_limit(tmp_path: Path) -> N
         status, _ = _raw_post(kami.url, chunked, body)
         assert status == 413
         answer = httpx.post(
-            kami.url + "/app-a/v1/users",
+            kami.url + "/accounts/v1/users",
             json={"email": "ok@example.com", "username": "okay", "password": "correct horse"},
             headers={"Idempotency-Key": "small"},
         )
@@ -163,7 +163,7 @@ def test_anonymous_callers_behind_a_trusted_proxy_are_told_apart(tmp_path: Path)
     with run_kami(env, ready_path="/health/ready") as kami:
         answers = [
             httpx.post(
-                kami.url + "/app-a/v1/users",
+                kami.url + "/accounts/v1/users",
                 json={"email": f"{name}@example.com", "username": name, "password": "correct horse"},
                 headers={"Idempotency-Key": "signup", "X-Forwarded-For": address},
             )

@@ -28,7 +28,8 @@ def test_the_index_names_the_service_its_apps_and_the_docs(client: Client) -> No
     index = body["data"]
     assert index["service"] == "kami"
     assert index["version"] not in ("", "unknown")
-    assert [(a["name"], a["prefix"]) for a in index["apps"]] == [("app-a", "/app-a"), ("app-b", "/app-b")]
+    mounted = [(a["name"], a["prefix"]) for a in index["apps"]]
+    assert mounted == [("accounts", "/accounts"), ("app-a", "/app-a"), ("app-b", "/app-b")]
     for path in index["docs"].values():
         assert client.get(path).status_code == 200, path
     assert client.get(index["health"]).status_code == 200

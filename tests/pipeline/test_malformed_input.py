@@ -24,15 +24,15 @@ from tests.support.tokens import bearer
 KEY = "m" * 40
 INJECTIONS = [
     "' OR '1'='1",
-    "'; DROP TABLE app_a_user; --",
+    "'; DROP TABLE kami_account; --",
     '" OR ""="',
     "1; SELECT SLEEP(5)",
     "\\'; --",
     "%' --",
 ]
 WRITES = [
-    ("POST", "/app-a/v1/users"),
-    ("POST", "/app-a/v1/auth/login"),
+    ("POST", "/accounts/v1/users"),
+    ("POST", "/accounts/v1/auth/login"),
     ("POST", "/app-b/v1/products"),
     ("POST", "/app-a/v1/orders"),
     ("PATCH", "/app-b/v1/products/{id}"),
@@ -45,11 +45,14 @@ async def _snapshot(url: str) -> dict[str, Any]:
     try:
         async with engine.connect() as connection:
             found = {}
-            for table in ("app_a_user", "app_b_product", "app_a_order", "app_a_order_line"):
+            for table in ("kami_account", "app_a_wallet", "app_b_product", "app_a_order", "app_a_order_line"):
                 found[table] = (await connection.execute(text(f"SELECT COUNT(*) FROM {table}"))).scalar_one()
             query = "SELECT name, price, stock, version FROM app_b_product ORDER BY name"
             found["products"] = [tuple(row) for row in (await connection.execute(text(query))).all()]
-            query = "SELECT username, balance FROM app_a_user ORDER BY username"
+            query = (
+                "SELECT a.username, w.balance FROM kami_account a "
+                "LEFT JOIN app_a_wallet w ON w.account_id = a.id ORDER BY a.username"
+            )
             found["users"] = [tuple(row) for row in (await connection.execute(text(query))).all()]
             return found
     finally:
@@ -58,7 +61,7 @@ async def _snapshot(url: str) -> dict[str, Any]:
 
 @pytest.fixture
 def server(tmp_path: Path, mysql_at_head: Settings) -> Iterator[tuple[KamiProcess, dict[str, str], str]]:
-    forget(service_url("redis"), "ratelimit:*", "app-a:attempts:*")
+    forget(service_url("redis"), "ratelimit:*", "kami:attempts:*")
     env = kami_env(
         tmp_path,
         KAMI_DATABASE_URL=mysql_at_head.database_url,
@@ -74,7 +77,7 @@ def server(tmp_path: Path, mysql_at_head: Settings) -> Iterator[tuple[KamiProces
         )
         assert product.status_code == 201, product.text
         user = client.post(
-            "/app-a/v1/users",
+            "/accounts/v1/users",
             json={"email": "m@example.com", "username": "malory", "password": "correct horse"},
         )
         assert user.status_code == 201, user.text
@@ -141,11 +144,11 @@ def test_bad_input_is_refused_and_nothing_changes(
             for field in ("sort", "page", "page_size", "min_price", "in_stock"):
                 answer = client.get("/app-b/v1/products", params={field: attack})
                 assert (answer.status_code, record(answer)["code"]) == (422, 3001), (field, attack)
-            login = client.post("/app-a/v1/auth/login", json={"email": attack, "password": attack})
+            login = client.post("/accounts/v1/auth/login", json={"email": attack, "password": attack})
             assert record(login)["code"] in (1001, 3001, 4006)
             for path in (
                 f"/app-b/v1/products/{attack}",
-                f"/app-a/v1/users/{attack}",
+                f"/accounts/v1/users/{attack}",
                 f"/app-b/v1/inventory/{attack}",
             ):
                 assert client.get(path).status_code in (404, 422)

@@ -109,8 +109,8 @@ def test_operation_ids_are_unique_and_named_by_app(sqlite_settings: Settings) ->
         if "operationId" in op
     ]
     assert len(ids) == len(set(ids))
-    assert all(re.fullmatch(r"(platform|appA|appB)_[a-z][A-Za-z]*", i) for i in ids), ids
-    assert {"appA_login", "appA_placeOrder", "appB_listProducts", "platform_ready"} <= set(ids)
+    assert all(re.fullmatch(r"(platform|accounts|appA|appB)_[a-z][A-Za-z]*", i) for i in ids), ids
+    assert {"accounts_login", "appA_placeOrder", "appB_listProducts", "platform_ready"} <= set(ids)
 
 
 def _integers(schema: Any, schemas: dict[str, Any], where: str, seen: set[str]) -> Iterator[tuple[str, Any]]:
@@ -236,8 +236,8 @@ def test_the_headers_kami_sends_are_declared(sqlite_settings: Settings) -> None:
             ("/", "get", client.get("/")),
         ]
         login = {"email": "nobody@example.com", "password": "not it at all"}
-        attempts = [client.post("/app-a/v1/auth/login", json=login) for _ in range(12)]
-        answers += [("/app-a/v1/auth/login", "post", answer) for answer in attempts]
+        attempts = [client.post("/accounts/v1/auth/login", json=login) for _ in range(12)]
+        answers += [("/accounts/v1/auth/login", "post", answer) for answer in attempts]
     assert {answer.status_code for *_, answer in answers} >= {200, 422, 429}
     for path, method, answer in answers:
         response = document["paths"][path][method]["responses"][str(answer.status_code)]

@@ -39,7 +39,7 @@ async def mine() -> ApiResponse[int]:
 @get("/refused", opt=route_options(cache=ResponseCache(ttl=30)), summary="r", description="r")
 async def refused() -> ApiResponse[None]:
     calls["count"] += 1
-    raise BusinessError(code=Codes.PAYMENT_FAILED)
+    raise BusinessError(code=Codes.BUSINESS_RULE)
 
 
 @get("/invalidate", summary="i", description="i")
@@ -83,8 +83,8 @@ def run(settings: Settings) -> None:
         assert "private" in a1.headers["cache-control"]
 
         before = calls["count"]
-        assert client.get("/cached/refused").json()["code"] == 2002
-        assert client.get("/cached/refused").json()["code"] == 2002
+        assert client.get("/cached/refused").json()["code"] == 2000
+        assert client.get("/cached/refused").json()["code"] == 2000
         assert calls["count"] == before + 2  # failures are never cached
 
 

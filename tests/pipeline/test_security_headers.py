@@ -30,7 +30,7 @@ def test_every_response_carries_the_headers(sqlite_settings: Settings) -> None:
             client.delete("/health/live"),
             client.post("/app-a/v1/orders", json={"items": []}),  # 401 from a guard
             client.post(
-                "/app-a/v1/users", content=b"{not json", headers={"content-type": "application/json"}
+                "/accounts/v1/users", content=b"{not json", headers={"content-type": "application/json"}
             ),
         ]
         docs = client.get("/schema/swagger")

@@ -48,7 +48,7 @@ def refused(answer: Any, code: int = 3001) -> tuple[str, list[dict[str, str]]]:
 def test_a_body_field_says_what_it_expected(
     client: Client, change: dict[str, Any], field: str, words: str
 ) -> None:
-    message, errors = refused(client.post("/app-a/v1/users", json={**ACCOUNT, **change}))
+    message, errors = refused(client.post("/accounts/v1/users", json={**ACCOUNT, **change}))
     assert errors == [{"field": field, "source": "body", "message": words}]
     assert message == f"Invalid input: {field}: {words}"
 
@@ -84,16 +84,16 @@ def test_a_query_value_of_the_wrong_type(client: Client) -> None:
 def test_a_missing_body_is_named(client: Client, body: bytes | None) -> None:
     """Also the tripwire of Litestar's word for an absent body (a KeyError of its signature field)."""
     headers = {"content-type": "application/json"}
-    message, errors = refused(client.post("/app-a/v1/users", content=body, headers=headers), code=3002)
+    message, errors = refused(client.post("/accounts/v1/users", content=body, headers=headers), code=3002)
     assert message == "Missing required field: a JSON body is required"
     assert errors == [{"field": "", "source": "body", "message": "a JSON body is required"}]
 
 
 def test_a_missing_and_an_unknown_field(client: Client) -> None:
-    answer = client.post("/app-a/v1/users", json={"email": "ada@example.com", "password": "x" * 9})
+    answer = client.post("/accounts/v1/users", json={"email": "ada@example.com", "password": "x" * 9})
     _, errors = refused(answer, code=3002)
     assert errors == [{"field": "username", "source": "body", "message": "is required"}]
-    _, errors = refused(client.post("/app-a/v1/users", json={**ACCOUNT, "admin": True}))
+    _, errors = refused(client.post("/accounts/v1/users", json={**ACCOUNT, "admin": True}))
     assert errors == [{"field": "admin", "source": "body", "message": "is not a field of this request"}]
 
 

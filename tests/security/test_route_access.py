@@ -24,13 +24,13 @@ PUBLIC = {
     ("GET", "/health/live"),
     ("GET", "/health/ready"),
     ("GET", "/metrics"),  # kept off the public ingress (infra/k8s/base/ingress.yaml)
-    ("POST", "/app-a/v1/users"),
-    ("POST", "/app-a/v1/auth/login"),
-    ("POST", "/app-a/v1/auth/refresh"),
-    ("POST", "/app-a/v1/auth/password-reset"),
-    ("POST", "/app-a/v1/auth/password-reset/confirm"),  # the emailed token is the credential
-    ("GET", "/app-a/v1/auth/verify-email"),  # likewise
-    ("POST", "/app-a/v1/auth/verify-email/resend"),
+    ("POST", "/accounts/v1/users"),
+    ("POST", "/accounts/v1/auth/login"),
+    ("POST", "/accounts/v1/auth/refresh"),
+    ("POST", "/accounts/v1/auth/password-reset"),
+    ("POST", "/accounts/v1/auth/password-reset/confirm"),  # the emailed token is the credential
+    ("GET", "/accounts/v1/auth/verify-email"),  # likewise
+    ("POST", "/accounts/v1/auth/verify-email/resend"),
     ("GET", "/app-b/v1/products"),
     ("GET", "/app-b/v1/products/{product_id}"),
     ("GET", "/app-b/v1/inventory/{product_id}"),

@@ -41,15 +41,17 @@ def test_bad_tokens_are_401(shop: Shop, client: Client, db_settings: Settings) -
     # Well signed, but for a session that does not exist (or another account's): the session ended.
     for forged in ({**claims, "sid": "no-such-session"}, {**claims, "sub": str(uuid.uuid4())}):
         token = jwt.encode({**forged, "aud": "kami", "exp": now + 60}, key, algorithm="HS256")
-        answer = client.get("/app-a/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+        answer = client.get("/accounts/v1/users/me", headers={"Authorization": f"Bearer {token}"})
         assert (answer.status_code, answer.json()["code"]) == (401, 1005)
     without_session = {k: v for k, v in claims.items() if k != "sid"}
     old_style = jwt.encode({**without_session, "aud": "kami", "exp": now + 60}, key, algorithm="HS256")
     assert (
-        client.get("/app-a/v1/users/me", headers={"Authorization": f"Bearer {expired}"}).json()["code"]
+        client.get("/accounts/v1/users/me", headers={"Authorization": f"Bearer {expired}"}).json()["code"]
         == 1002
     )
-    assert client.get("/app-a/v1/users/me", headers={"Authorization": f"Bearer {genuine}"}).status_code == 200
+    assert (
+        client.get("/accounts/v1/users/me", headers={"Authorization": f"Bearer {genuine}"}).status_code == 200
+    )
     for token in (
         wrong_audience,
         wrong_issuer,
@@ -60,7 +62,7 @@ def test_bad_tokens_are_401(shop: Shop, client: Client, db_settings: Settings) -
         old_style,
         "garbage",
     ):
-        response = client.get("/app-a/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+        response = client.get("/accounts/v1/users/me", headers={"Authorization": f"Bearer {token}"})
         assert (response.status_code, response.json()["code"]) == (401, 1004), token
-    assert client.get("/app-a/v1/users/me").status_code == 401
-    assert client.get("/app-a/v1/users/me", headers={"Authorization": "Basic abc"}).status_code == 401
+    assert client.get("/accounts/v1/users/me").status_code == 401
+    assert client.get("/accounts/v1/users/me", headers={"Authorization": "Basic abc"}).status_code == 401

@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from kami.cache import Cache, DistributedLock, LockNotAcquiredError, Store
-from kami.observability.counters import counters
+from kami.observability.events import event_total
 from kami.store.backend import Backend, RedisBackend
 from kami.store.pipelined import PipelinedRedis
 from tests.conftest import service_url
@@ -105,10 +105,10 @@ async def test_cache_falls_through_when_redis_is_cut(prefix: str) -> None:
 
         assert await cache.get_or_compute("k", load, decode_as=Item, ttl=30) == Item("db", 1)
         proxy.cut()
-        errors = counters.value("cache_errors", namespace=prefix)
+        errors = event_total("cache_errors", namespace=prefix)
         assert await cache.get_or_compute("k", load, decode_as=Item, ttl=30) == Item("db", 1)
         await cache.invalidate("k")  # a write's invalidation must not raise
-        assert counters.value("cache_errors", namespace=prefix) > errors
+        assert event_total("cache_errors", namespace=prefix) > errors
         proxy.restore()
         assert await cache.get_or_compute("k", load, decode_as=Item, ttl=30) == Item("db", 1)
         await client.close()

@@ -9,7 +9,7 @@ from litestar.params import JSONBody
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kami import ApiResponse, AppSpec, BusinessError, Codes, NotFoundError, success
+from kami import ApiResponse, AppSpec, BusinessError, NotFoundError, success
 
 
 class Signup(msgspec.Struct):
@@ -24,7 +24,7 @@ async def signup(data: JSONBody[Signup]) -> ApiResponse[Signup]:
 
 @get("/business")
 async def business() -> ApiResponse[None]:
-    raise BusinessError(code=Codes.INSUFFICIENT_BALANCE)
+    raise BusinessError("Insufficient balance")
 
 
 @get("/missing")

@@ -140,6 +140,6 @@ def admin_session(kami: KamiProcess, env: dict[str, str]) -> dict[str, str]:
     )
     assert made.returncode == 0 or "exists" in made.stderr, made.stderr
     login = httpx.post(
-        f"{kami.url}/app-a/v1/auth/login", json={"email": email, "password": password}, timeout=20
+        f"{kami.url}/accounts/v1/auth/login", json={"email": email, "password": password}, timeout=20
     )
     return {"Authorization": f"Bearer {login.json()['data']['access_token']}"}

@@ -18,14 +18,15 @@ class Shop:
 
     def register(self, name: str, password: str = "correct horse") -> dict[str, Any]:
         response = self.client.post(
-            "/app-a/v1/users", json={"email": f"{name}@example.com", "username": name, "password": password}
+            "/accounts/v1/users",
+            json={"email": f"{name}@example.com", "username": name, "password": password},
         )
         assert response.status_code == 201, response.text
         return dict(response.json()["data"])
 
     def login(self, name: str, password: str = "correct horse") -> dict[str, str]:
         body = self.client.post(
-            "/app-a/v1/auth/login", json={"email": f"{name}@example.com", "password": password}
+            "/accounts/v1/auth/login", json={"email": f"{name}@example.com", "password": password}
         ).json()
         assert body["code"] == 0, body
         return {"Authorization": f"Bearer {body['data']['access_token']}"}
@@ -34,7 +35,7 @@ class Shop:
         account = self.register(name)
         if balance != "0":
             credited = self.client.post(
-                f"/app-a/v1/users/{account['id']}/credit", json={"amount": balance}, headers=self.admin
+                f"/app-a/v1/wallets/{account['id']}/credit", json={"amount": balance}, headers=self.admin
             )
             assert credited.status_code == 200, credited.text
         return account, self.login(name)
@@ -50,7 +51,7 @@ class Shop:
         return int(self.client.get(f"/app-b/v1/inventory/{product_id}").json()["data"]["quantity"])
 
     def balance(self, headers: dict[str, str]) -> str:
-        return str(self.client.get("/app-a/v1/users/me", headers=headers).json()["data"]["balance"])
+        return str(self.client.get("/app-a/v1/wallet", headers=headers).json()["data"]["balance"])
 
     def order(self, headers: dict[str, str], *lines: tuple[str, int], key: str | None = None) -> Any:
         extra = {"Idempotency-Key": key} if key else {}

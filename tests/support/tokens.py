@@ -11,9 +11,13 @@ import anyio
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from kami.accounts.sessions import LoginSessions
+from kami.accounts.slice import ACCOUNTS_APP
 from kami.app_spec import import_every_app, permission_catalog
-from kami.runtime import runtime_of
-from kami.security import Identity, LoginSessions, PermissionCatalog, TokenSigner
+from kami.pipeline.runtime import runtime_of
+from kami.security.identity import Identity
+from kami.security.permissions import PermissionCatalog
+from kami.security.tokens import TokenSigner
 from kami.store.backend import Backend, RedisBackend
 from kami.store.pipelined import PipelinedRedis
 
@@ -48,8 +52,10 @@ async def open_session(
     permissions: frozenset[str] | None = None,
 ) -> dict[str, str]:
     """For ``app`` driven in this event loop (an ``AsyncTestClient``'s)."""
-    runtime = runtime_of(app)
-    return await _open(runtime.backend, runtime.signer, runtime.permissions, role, subject, tier, permissions)
+    identity = runtime_of(app).identity
+    return await _open(
+        identity.sessions.backend, identity.signer, identity.catalog, role, subject, tier, permissions
+    )
 
 
 def session_headers(
@@ -72,7 +78,7 @@ def bearer(
     async def run() -> dict[str, str]:
         backend = RedisBackend(PipelinedRedis.from_url(redis_url, timeout=5.0))
         try:
-            catalog = permission_catalog(import_every_app())
+            catalog = permission_catalog([ACCOUNTS_APP, *import_every_app()])
             return await _open(backend, signer(key), catalog, role, subject, tier)
         finally:
             await backend.close()

@@ -209,6 +209,15 @@ def test_create_list_get_and_errors(tmp_path: Path) -> None:
          "KAMI_ENV_FILE": str(tmp_path / "none")}}
     )
     with TestClient(create_app(settings)) as client:
+        # Anybody registers and logs in through the platform's identity slice; creating items needs
+        # {slug}:items.write, which the built-in user role does not hold (admins hold every permission).
+        person = {{"email": "ada@example.com", "username": "ada", "password": "correct horse"}}
+        assert client.post("/accounts/v1/users", json=person).status_code == 201
+        credentials = {{"email": person["email"], "password": person["password"]}}
+        login = client.post("/accounts/v1/auth/login", json=credentials)
+        user = {{"Authorization": f"Bearer {{login.json()['data']['access_token']}}"}}
+        refused = client.post("/{slug}/v1/items", json={{"name": "First"}}, headers=user)
+        assert (refused.status_code, refused.json()["code"]) == (403, 1003)
         headers = session_headers(client)  # an admin's session
         created = client.post("/{slug}/v1/items", json={{"name": "First"}}, headers=headers)
         assert created.status_code == 201, created.text

@@ -1,4 +1,4 @@
-"""App A accounts and authentication through HTTP, on every backend."""
+"""Accounts and authentication through HTTP (the platform's identity slice), on every backend."""
 
 from __future__ import annotations
 
@@ -18,16 +18,14 @@ def test_register_hides_the_password_and_refuses_duplicates(shop: Shop, client: 
         "tier",
         "status",
         "email_verified",
-        "balance",
         "created_at",
     }
     assert account["role"] == "user"
-    assert account["balance"] == "0.00"
     for body in (
         {"email": "ada@example.com", "username": "other", "password": "long enough"},
         {"email": "ADA2@example.com", "username": "ada", "password": "long enough"},
     ):
-        response = client.post("/app-a/v1/users", json=body)
+        response = client.post("/accounts/v1/users", json=body)
         assert (response.status_code, response.json()["code"]) == (409, 4002), body
 
 
@@ -39,7 +37,7 @@ def test_registration_validation_names_the_field(client: Client) -> None:
         ({"email": "a@b.co", "password": "long enough"}, "username"),
     ]
     for body, field in cases:
-        response = client.post("/app-a/v1/users", json=body)
+        response = client.post("/accounts/v1/users", json=body)
         assert response.status_code == 422, response.text
         assert field in response.json()["message"]
 
@@ -47,15 +45,15 @@ def test_registration_validation_names_the_field(client: Client) -> None:
 def test_login_and_me(shop: Shop, client: Client) -> None:
     shop.register("grace")
     wrong = client.post(
-        "/app-a/v1/auth/login", json={"email": "grace@example.com", "password": "wrong password"}
+        "/accounts/v1/auth/login", json={"email": "grace@example.com", "password": "wrong password"}
     )
     assert (wrong.status_code, wrong.json()["code"]) == (200, 1001)
     unknown = client.post(
-        "/app-a/v1/auth/login", json={"email": "nobody@example.com", "password": "whatever1"}
+        "/accounts/v1/auth/login", json={"email": "nobody@example.com", "password": "whatever1"}
     )
     assert (unknown.status_code, unknown.json()["code"]) == (200, 1001)
     headers = shop.login("grace")
-    me = client.get("/app-a/v1/users/me", headers=headers).json()
+    me = client.get("/accounts/v1/users/me", headers=headers).json()
     assert me["data"]["username"] == "grace"
     assert "password" not in str(me)
 
@@ -63,54 +61,56 @@ def test_login_and_me(shop: Shop, client: Client) -> None:
 def test_refresh_tokens_work_once(shop: Shop, client: Client) -> None:
     shop.register("linus")
     tokens = client.post(
-        "/app-a/v1/auth/login", json={"email": "linus@example.com", "password": "correct horse"}
+        "/accounts/v1/auth/login", json={"email": "linus@example.com", "password": "correct horse"}
     ).json()["data"]
     assert tokens["token_type"] == "Bearer"
     assert tokens["expires_in"] > 0
-    first = client.post("/app-a/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    first = client.post("/accounts/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert first.json()["code"] == 0
-    again = client.post("/app-a/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
-    assert (again.status_code, again.json()["code"]) == (401, 10002)
-    access_as_refresh = client.post("/app-a/v1/auth/refresh", json={"refresh_token": tokens["access_token"]})
+    again = client.post("/accounts/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert (again.status_code, again.json()["code"]) == (401, 1006)
+    access_as_refresh = client.post(
+        "/accounts/v1/auth/refresh", json={"refresh_token": tokens["access_token"]}
+    )
     assert access_as_refresh.status_code == 401
 
 
 def test_admin_routes(shop: Shop, client: Client) -> None:
     account, user = shop.user("joan")
-    for path in ("/app-a/v1/users", f"/app-a/v1/users/{account['id']}"):
+    for path in ("/accounts/v1/users", f"/accounts/v1/users/{account['id']}"):
         forbidden = client.get(path, headers=user)
         assert (forbidden.status_code, forbidden.json()["code"]) == (403, 1003)
         assert client.get(path, headers=shop.admin).json()["code"] == 0
-    credit = client.post(f"/app-a/v1/users/{account['id']}/credit", json={"amount": "12.50"}, headers=user)
+    credit = client.post(f"/app-a/v1/wallets/{account['id']}/credit", json={"amount": "12.50"}, headers=user)
     assert credit.status_code == 403
     credited = client.post(
-        f"/app-a/v1/users/{account['id']}/credit", json={"amount": "12.50"}, headers=shop.admin
+        f"/app-a/v1/wallets/{account['id']}/credit", json={"amount": "12.50"}, headers=shop.admin
     )
     assert credited.json()["data"]["balance"] == "12.50"
     negative = client.post(
-        f"/app-a/v1/users/{account['id']}/credit", json={"amount": "-1"}, headers=shop.admin
+        f"/app-a/v1/wallets/{account['id']}/credit", json={"amount": "-1"}, headers=shop.admin
     )
     assert negative.status_code == 422
-    missing = client.get("/app-a/v1/users/00000000-0000-0000-0000-000000000009", headers=shop.admin)
+    missing = client.get("/accounts/v1/users/00000000-0000-0000-0000-000000000009", headers=shop.admin)
     assert (missing.status_code, missing.json()["code"]) == (404, 4001)
-    listed = client.get("/app-a/v1/users", params={"page_size": 1}, headers=shop.admin).json()["data"]
+    listed = client.get("/accounts/v1/users", params={"page_size": 1}, headers=shop.admin).json()["data"]
     assert (listed["total"], len(listed["items"])) == (1, 1)
 
 
 def test_update_me_changes_username_and_password(shop: Shop, client: Client) -> None:
     _, headers = shop.user("alan")
     changed = client.put(
-        "/app-a/v1/users/me", json={"username": "turing", "password": "new password"}, headers=headers
+        "/accounts/v1/users/me", json={"username": "turing", "password": "new password"}, headers=headers
     )
     assert changed.json()["data"]["username"] == "turing"
     relog = client.post(
-        "/app-a/v1/auth/login", json={"email": "alan@example.com", "password": "new password"}
+        "/accounts/v1/auth/login", json={"email": "alan@example.com", "password": "new password"}
     )
     assert relog.json()["code"] == 0
     shop.register("grace")
-    taken = client.put("/app-a/v1/users/me", json={"username": "grace"}, headers=headers)
+    taken = client.put("/accounts/v1/users/me", json={"username": "grace"}, headers=headers)
     assert (taken.status_code, taken.json()["code"]) == (409, 4002)
-    assert client.get("/app-a/v1/users/me", headers=headers).json()["data"]["username"] == "turing"
+    assert client.get("/accounts/v1/users/me", headers=headers).json()["data"]["username"] == "turing"
 
 
 def test_create_admin_command(db_settings: Settings, client: Client) -> None:
@@ -130,9 +130,9 @@ def test_create_admin_command(db_settings: Settings, client: Client) -> None:
         return CliRunner().invoke(main, ["users", "create-admin", "--email", email, *options], env=env)
 
     def role_after_login(email: str, password: str) -> int:
-        login = client.post("/app-a/v1/auth/login", json={"email": email, "password": password})
+        login = client.post("/accounts/v1/auth/login", json={"email": email, "password": password})
         headers = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
-        return client.get("/app-a/v1/users", headers=headers).status_code  # admins only
+        return client.get("/accounts/v1/users", headers=headers).status_code  # admins only
 
     result = create_admin("root@example.com", "--username", "root", "--password", "s3cret pass")
     assert result.exit_code == 0, result.output
@@ -141,7 +141,7 @@ def test_create_admin_command(db_settings: Settings, client: Client) -> None:
 
     # An existing account is promoted; an unknown email is refused; a taken one points to --promote.
     body = {"email": "Later@example.com", "username": "later", "password": "correct horse"}
-    assert client.post("/app-a/v1/users", json=body).status_code == 201
+    assert client.post("/accounts/v1/users", json=body).status_code == 201
     assert role_after_login("later@example.com", "correct horse") == 403
     promoted = create_admin("later@example.com", "--promote")
     assert promoted.exit_code == 0, promoted.output
@@ -158,7 +158,7 @@ def test_create_admin_command(db_settings: Settings, client: Client) -> None:
 def test_login_attempts_are_limited_per_address(shop: Shop, client: Client) -> None:
     statuses = [
         client.post(
-            "/app-a/v1/auth/login", json={"email": f"nobody{n}@example.com", "password": "x"}
+            "/accounts/v1/auth/login", json={"email": f"nobody{n}@example.com", "password": "x"}
         ).status_code
         for n in range(31)
     ]
@@ -175,9 +175,9 @@ def test_token_lifetimes_are_settings(make_settings: Callable[..., Settings]) ->
     settings = make_settings(KAMI_ACCESS_TOKEN_SECONDS="120", KAMI_REFRESH_TOKEN_SECONDS="3600")
     with TestClient(create_app(settings)) as client:
         body = {"email": "short@example.com", "username": "short", "password": "correct horse"}
-        assert client.post("/app-a/v1/users", json=body).status_code == 201
+        assert client.post("/accounts/v1/users", json=body).status_code == 201
         login = {"email": body["email"], "password": body["password"]}
-        tokens = client.post("/app-a/v1/auth/login", json=login).json()["data"]
+        tokens = client.post("/accounts/v1/auth/login", json=login).json()["data"]
     assert tokens["expires_in"] == 120
     for token, lifetime in ((tokens["access_token"], 120), (tokens["refresh_token"], 3600)):
         claims = jwt.decode(token, options={"verify_signature": False})

@@ -32,7 +32,7 @@ def answer(response: Any) -> tuple[int, int]:
 
 def login(client: Client, name: str, password: str = "correct horse", agent: str = "tests") -> dict[str, Any]:
     body = {"email": f"{name}@example.com", "password": password}
-    response = client.post("/app-a/v1/auth/login", json=body, headers={"User-Agent": agent})
+    response = client.post("/accounts/v1/auth/login", json=body, headers={"User-Agent": agent})
     assert response.json()["code"] == 0, response.text
     return dict(response.json()["data"])
 
@@ -42,34 +42,34 @@ def bearer(tokens: dict[str, Any]) -> dict[str, str]:
 
 
 def me(client: Client, tokens: dict[str, Any]) -> tuple[int, int]:
-    return answer(client.get("/app-a/v1/users/me", headers=bearer(tokens)))
+    return answer(client.get("/accounts/v1/users/me", headers=bearer(tokens)))
 
 
 def test_logout_ends_the_access_and_the_refresh_token_at_once(shop: Shop, client: Client) -> None:
     shop.register("ada")
     tokens = login(client, "ada")
     assert me(client, tokens) == (200, 0)
-    assert answer(client.post("/app-a/v1/auth/logout", headers=bearer(tokens))) == (200, 0)
+    assert answer(client.post("/accounts/v1/auth/logout", headers=bearer(tokens))) == (200, 0)
     assert me(client, tokens) == SESSION_ENDED
-    refreshed = client.post("/app-a/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    refreshed = client.post("/accounts/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert answer(refreshed) == SESSION_ENDED
-    assert answer(client.post("/app-a/v1/auth/logout", headers=bearer(tokens))) == SESSION_ENDED
+    assert answer(client.post("/accounts/v1/auth/logout", headers=bearer(tokens))) == SESSION_ENDED
 
 
 def test_refresh_rotates_within_the_session_and_a_reused_token_ends_it(shop: Shop, client: Client) -> None:
     shop.register("bob")
     first = login(client, "bob")
-    second = client.post("/app-a/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}).json()[
+    second = client.post("/accounts/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}).json()[
         "data"
     ]
-    sessions = client.get("/app-a/v1/sessions", headers=bearer(second)).json()["data"]
+    sessions = client.get("/accounts/v1/sessions", headers=bearer(second)).json()["data"]
     assert len(sessions) == 1  # the same session, new tokens
     assert me(client, first) == (200, 0)  # the older access token still belongs to the live session
     # Someone presents the spent refresh token (a copy): the whole session ends, for both holders.
-    reused = client.post("/app-a/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
-    assert answer(reused) == (401, 10002)
+    reused = client.post("/accounts/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert answer(reused) == (401, 1006)
     assert me(client, second) == SESSION_ENDED
-    again = client.post("/app-a/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
+    again = client.post("/accounts/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
     assert answer(again) == SESSION_ENDED
     assert me(client, login(client, "bob")) == (200, 0)  # logging in again opens a new one
 
@@ -78,30 +78,30 @@ def test_sessions_are_listed_with_their_origin_and_revocable(shop: Shop, client:
     shop.register("cyd")
     shop.register("dee")
     laptop, phone = login(client, "cyd", agent="laptop browser"), login(client, "cyd", agent="phone app")
-    listed = client.get("/app-a/v1/sessions", headers=bearer(laptop)).json()["data"]
+    listed = client.get("/accounts/v1/sessions", headers=bearer(laptop)).json()["data"]
     assert [s["user_agent"] for s in listed] == ["phone app", "laptop browser"]  # newest first
     assert [s["current"] for s in listed] == [False, True]
     assert all(s["address"] == "testclient" and s["created_at"] <= s["last_used_at"] for s in listed)
     phone_id = listed[0]["id"]
     other = login(client, "dee")
-    not_hers = client.delete(f"/app-a/v1/sessions/{phone_id}", headers=bearer(other))
+    not_hers = client.delete(f"/accounts/v1/sessions/{phone_id}", headers=bearer(other))
     assert answer(not_hers) == (404, 4001)  # another account's session is not found, not revoked
     assert me(client, phone) == (200, 0)
-    assert answer(client.delete(f"/app-a/v1/sessions/{phone_id}", headers=bearer(laptop))) == (200, 0)
+    assert answer(client.delete(f"/accounts/v1/sessions/{phone_id}", headers=bearer(laptop))) == (200, 0)
     assert me(client, phone) == SESSION_ENDED
     assert me(client, laptop) == (200, 0)
-    assert answer(client.delete(f"/app-a/v1/sessions/{phone_id}", headers=bearer(laptop))) == (404, 4001)
+    assert answer(client.delete(f"/accounts/v1/sessions/{phone_id}", headers=bearer(laptop))) == (404, 4001)
 
 
 def test_a_new_password_ends_every_other_session(shop: Shop, client: Client) -> None:
     shop.register("eve")
     here, elsewhere = login(client, "eve"), login(client, "eve")
-    changed = client.put("/app-a/v1/users/me", json={"password": "a new password"}, headers=bearer(here))
+    changed = client.put("/accounts/v1/users/me", json={"password": "a new password"}, headers=bearer(here))
     assert answer(changed) == (200, 0)
     assert me(client, elsewhere) == SESSION_ENDED
     assert me(client, here) == (200, 0)
-    assert len(client.get("/app-a/v1/sessions", headers=bearer(here)).json()["data"]) == 1
-    renamed = client.put("/app-a/v1/users/me", json={"username": "eve2"}, headers=bearer(here))
+    assert len(client.get("/accounts/v1/sessions", headers=bearer(here)).json()["data"]) == 1
+    renamed = client.put("/accounts/v1/users/me", json={"username": "eve2"}, headers=bearer(here))
     assert answer(renamed) == (200, 0)  # a new username alone ends nothing
     assert me(client, here) == (200, 0)
 
@@ -109,15 +109,15 @@ def test_a_new_password_ends_every_other_session(shop: Shop, client: Client) -> 
 def test_deactivation_refuses_live_tokens_and_logins_until_reactivated(shop: Shop, client: Client) -> None:
     account = shop.register("fay")
     tokens = login(client, "fay")
-    url = f"/app-a/v1/users/{account['id']}"
+    url = f"/accounts/v1/users/{account['id']}"
     disabled = client.patch(url, json={"status": "disabled"}, headers=shop.admin)
     assert disabled.json()["data"]["status"] == "disabled"
     assert me(client, tokens) == SESSION_ENDED
     refused = client.post(
-        "/app-a/v1/auth/login", json={"email": "fay@example.com", "password": "correct horse"}
+        "/accounts/v1/auth/login", json={"email": "fay@example.com", "password": "correct horse"}
     )
-    assert answer(refused) == (403, 10004)
-    wrong = client.post("/app-a/v1/auth/login", json={"email": "fay@example.com", "password": "not it"})
+    assert answer(refused) == (403, 1007)
+    wrong = client.post("/accounts/v1/auth/login", json={"email": "fay@example.com", "password": "not it"})
     assert answer(wrong) == (200, 1001)  # the account's state is told only to its password
     client.patch(url, json={"status": "active"}, headers=shop.admin)
     assert me(client, login(client, "fay")) == (200, 0)
@@ -126,20 +126,21 @@ def test_deactivation_refuses_live_tokens_and_logins_until_reactivated(shop: Sho
 def test_role_tier_and_role_definitions_apply_to_live_sessions(shop: Shop, client: Client) -> None:
     account = shop.register("gil")
     tokens = login(client, "gil")
-    url = f"/app-a/v1/users/{account['id']}"
-    assert answer(client.get("/app-a/v1/users", headers=bearer(tokens))) == (403, 1003)
+    url = f"/accounts/v1/users/{account['id']}"
+    assert answer(client.get("/accounts/v1/users", headers=bearer(tokens))) == (403, 1003)
     # A role an admin defines: reading accounts, nothing else.
-    support = {"permissions": ["app-a:accounts.read"], "description": "Answers customers"}
-    defined = client.put("/app-a/v1/roles/support", json=support, headers=shop.admin)
+    support = {"permissions": ["accounts:read"], "description": "Answers customers"}
+    defined = client.put("/accounts/v1/roles/support", json=support, headers=shop.admin)
     assert defined.json()["data"] == {
         "name": "support",
         "description": "Answers customers",
-        "permissions": ["app-a:accounts.read"],
+        "permissions": ["accounts:read"],
         "built_in": False,
     }
     assert client.patch(url, json={"role": "support"}, headers=shop.admin).json()["data"]["role"] == "support"
-    assert answer(client.get("/app-a/v1/users", headers=bearer(tokens))) == (200, 0)  # the same token
-    credit = client.post(f"{url}/credit", json={"amount": "1.00"}, headers=bearer(tokens))
+    assert answer(client.get("/accounts/v1/users", headers=bearer(tokens))) == (200, 0)  # the same token
+    wallet = f"/app-a/v1/wallets/{account['id']}/credit"
+    credit = client.post(wallet, json={"amount": "1.00"}, headers=bearer(tokens))
     assert answer(credit) == (403, 1003)
     order = client.post(
         "/app-a/v1/orders",
@@ -148,15 +149,15 @@ def test_role_tier_and_role_definitions_apply_to_live_sessions(shop: Shop, clien
     )
     assert answer(order) == (403, 1003)  # placing orders is the user role's, not support's
     # Changing the role's definition changes its holders' sessions at once.
-    support["permissions"] = ["app-a:accounts.read", "app-a:accounts.credit"]
-    client.put("/app-a/v1/roles/support", json=support, headers=shop.admin)
-    assert answer(client.post(f"{url}/credit", json={"amount": "1.00"}, headers=bearer(tokens))) == (200, 0)
+    support["permissions"] = ["accounts:read", "app-a:wallets.credit"]
+    client.put("/accounts/v1/roles/support", json=support, headers=shop.admin)
+    assert answer(client.post(wallet, json={"amount": "1.00"}, headers=bearer(tokens))) == (200, 0)
     client.patch(url, json={"role": "user"}, headers=shop.admin)
-    assert answer(client.get("/app-a/v1/users", headers=bearer(tokens))) == (403, 1003)
+    assert answer(client.get("/accounts/v1/users", headers=bearer(tokens))) == (403, 1003)
     # The tier is the account's too: the rate limit follows it without a new login.
-    assert client.get("/app-a/v1/users/me", headers=bearer(tokens)).headers["RateLimit-Limit"] == "100"
+    assert client.get("/accounts/v1/users/me", headers=bearer(tokens)).headers["RateLimit-Limit"] == "100"
     client.patch(url, json={"tier": "premium"}, headers=shop.admin)
-    assert client.get("/app-a/v1/users/me", headers=bearer(tokens)).headers["RateLimit-Limit"] == "1000"
+    assert client.get("/accounts/v1/users/me", headers=bearer(tokens)).headers["RateLimit-Limit"] == "1000"
     # What does not exist is refused, and nothing changes.
     for change in ({"role": "nobody"}, {"tier": "gold"}):
         assert answer(client.patch(url, json=change, headers=shop.admin)) == (404, 4001)
@@ -164,24 +165,24 @@ def test_role_tier_and_role_definitions_apply_to_live_sessions(shop: Shop, clien
 
 
 def test_roles_are_checked_and_cannot_be_pulled_from_under_an_account(shop: Shop, client: Client) -> None:
-    roles = client.get("/app-a/v1/roles", headers=shop.admin).json()["data"]
+    roles = client.get("/accounts/v1/roles", headers=shop.admin).json()["data"]
     assert [(r["name"], r["built_in"]) for r in roles] == [("user", True), ("admin", True)]
     assert roles[1]["permissions"] == ["*"]
     assert "app-a:orders.place" in roles[0]["permissions"]
     undeclared = client.put(
-        "/app-a/v1/roles/odd", json={"permissions": ["app-z:rule.all"]}, headers=shop.admin
+        "/accounts/v1/roles/odd", json={"permissions": ["app-z:rule.all"]}, headers=shop.admin
     )
     assert answer(undeclared) == (404, 4001)
     assert "app-z:rule.all" in undeclared.json()["message"]
-    built_in = client.put("/app-a/v1/roles/admin", json={"permissions": []}, headers=shop.admin)
-    assert answer(built_in) == (409, 10005)
-    client.put("/app-a/v1/roles/auditor", json={"permissions": ["app-a:accounts.read"]}, headers=shop.admin)
+    built_in = client.put("/accounts/v1/roles/admin", json={"permissions": []}, headers=shop.admin)
+    assert answer(built_in) == (409, 4011)
+    client.put("/accounts/v1/roles/auditor", json={"permissions": ["accounts:read"]}, headers=shop.admin)
     account = shop.register("hal")
-    client.patch(f"/app-a/v1/users/{account['id']}", json={"role": "auditor"}, headers=shop.admin)
-    assert answer(client.delete("/app-a/v1/roles/auditor", headers=shop.admin)) == (409, 10006)
-    client.patch(f"/app-a/v1/users/{account['id']}", json={"role": "user"}, headers=shop.admin)
-    assert answer(client.delete("/app-a/v1/roles/auditor", headers=shop.admin)) == (200, 0)
-    assert answer(client.delete("/app-a/v1/roles/auditor", headers=shop.admin)) == (404, 4001)
+    client.patch(f"/accounts/v1/users/{account['id']}", json={"role": "auditor"}, headers=shop.admin)
+    assert answer(client.delete("/accounts/v1/roles/auditor", headers=shop.admin)) == (409, 4012)
+    client.patch(f"/accounts/v1/users/{account['id']}", json={"role": "user"}, headers=shop.admin)
+    assert answer(client.delete("/accounts/v1/roles/auditor", headers=shop.admin)) == (200, 0)
+    assert answer(client.delete("/accounts/v1/roles/auditor", headers=shop.admin)) == (404, 4001)
 
 
 def test_deleting_an_account_anonymises_it_and_ends_its_sessions(shop: Shop, client: Client) -> None:
@@ -189,14 +190,16 @@ def test_deleting_an_account_anonymises_it_and_ends_its_sessions(shop: Shop, cli
     tokens = login(client, "ivy")
     product = shop.product("Pen", "1.00", 5)
     assert shop.order(buyer, (product, 1)).status_code == 201
-    assert answer(client.delete(f"/app-a/v1/users/{account['id']}", headers=shop.admin)) == (200, 0)
+    assert answer(client.delete(f"/accounts/v1/users/{account['id']}", headers=shop.admin)) == (200, 0)
     assert me(client, tokens) == SESSION_ENDED
-    kept = client.get(f"/app-a/v1/users/{account['id']}", headers=shop.admin).json()["data"]
+    kept = client.get(f"/accounts/v1/users/{account['id']}", headers=shop.admin).json()["data"]
     assert kept["status"] == "deleted"
     assert "ivy" not in kept["email"] + kept["username"]
-    gone = client.post("/app-a/v1/auth/login", json={"email": "ivy@example.com", "password": "correct horse"})
+    gone = client.post(
+        "/accounts/v1/auth/login", json={"email": "ivy@example.com", "password": "correct horse"}
+    )
     assert answer(gone) == (200, 1001)
-    assert answer(client.delete(f"/app-a/v1/users/{account['id']}", headers=shop.admin)) == (404, 4001)
+    assert answer(client.delete(f"/accounts/v1/users/{account['id']}", headers=shop.admin)) == (404, 4001)
     shop.register("ivy")  # the address is free again
 
 
@@ -219,11 +222,11 @@ def test_a_session_ended_in_one_instance_is_refused_by_the_other(
     account = shop.register("jon")
     tokens = login(one, "jon")
     assert me(two, tokens) == (200, 0)
-    assert answer(two.post("/app-a/v1/auth/logout", headers=bearer(tokens))) == (200, 0)
+    assert answer(two.post("/accounts/v1/auth/logout", headers=bearer(tokens))) == (200, 0)
     assert me(one, tokens) == SESSION_ENDED
     # A role given on the command line reaches live sessions through the same Redis.
     tokens = login(two, "jon")
-    assert answer(one.get("/app-a/v1/users", headers=bearer(tokens))) == (403, 1003)
+    assert answer(one.get("/accounts/v1/users", headers=bearer(tokens))) == (403, 1003)
     env = {
         "KAMI_DATABASE_URL": settings.database_url,
         "KAMI_REDIS_URL": settings.redis.url,
@@ -231,14 +234,14 @@ def test_a_session_ended_in_one_instance_is_refused_by_the_other(
         "KAMI_ENV_FILE": "/dev/null",
     }
     run: Callable[..., Any] = lambda *args: CliRunner().invoke(main, list(args), env=env)  # noqa: E731
-    defined = run("roles", "define", "reader", "--permission", "app-a:accounts.read")
+    defined = run("roles", "define", "reader", "--permission", "accounts:read")
     assert defined.exit_code == 0, defined.output
     undeclared = run("roles", "define", "odd", "--permission", "app-z:nothing")
     assert undeclared.exit_code == 1
     assert "app-z:nothing" in undeclared.output
     promoted = run("users", "create-admin", "--email", "jon@example.com", "--promote")
     assert promoted.exit_code == 0, promoted.output
-    assert answer(one.get("/app-a/v1/users", headers=bearer(tokens))) == (200, 0)
+    assert answer(one.get("/accounts/v1/users", headers=bearer(tokens))) == (200, 0)
     assert account["role"] == "user"
     listed = run("roles", "list")
-    assert "reader: app-a:accounts.read" in listed.output
+    assert "reader: accounts:read" in listed.output

@@ -1,5 +1,6 @@
-"""``kami users ...`` and ``kami roles ...``: App A's command line. Changes reach live sessions through
-the configured store (see :func:`kami.offline_access`)."""
+"""``kami users ...`` and ``kami roles ...``: the identity slice's command line. Changes reach live
+sessions through the configured store; with the embedded in-memory store the sessions are the server
+process's own and out of reach, so changes then apply to sessions opened afterwards."""
 
 from __future__ import annotations
 
@@ -11,10 +12,17 @@ import click
 import msgspec
 from advanced_alchemy.exceptions import IntegrityError
 
-from apps.app_a.schemas import Registration, RoleIn
-from apps.app_a.services import AccountService, RoleService
-from kami import KamiError, offline_access
-from kami.data import AuditContext, AuditTrail, session_scope
+from kami.accounts.account_service import AccountService
+from kami.accounts.provider import IdentityProvider
+from kami.accounts.role_service import RoleService
+from kami.accounts.schemas import Registration, RoleIn
+from kami.accounts.slice import ACCOUNTS_APP
+from kami.app_spec import load_apps, permission_catalog
+from kami.db.audit import AuditContext, AuditTrail
+from kami.db.config import build_sqlalchemy_config
+from kami.errors import KamiError
+from kami.settings import get_settings
+from kami.store.client import build_backend
 
 __all__ = ["roles", "users"]
 
@@ -25,11 +33,19 @@ def _run(action: Callable[[AccountService, RoleService], Awaitable[T]]) -> T:
     """Run ``action`` with the services on one database session and the servers' login sessions."""
 
     async def run() -> T:
-        async with offline_access() as access, session_scope() as session:
-            audit = AuditTrail(session, AuditContext(actor="cli"))
-            role_service = RoleService(session, access.permissions, access.sessions, audit)
-            accounts = AccountService(session, access.sessions, role_service, audit, access.api_keys)
-            return await action(accounts, role_service)
+        settings = get_settings()
+        backend = build_backend(settings)
+        database = build_sqlalchemy_config(settings)
+        catalog = permission_catalog([ACCOUNTS_APP, *load_apps(settings.app.apps)])
+        provider = IdentityProvider.build(settings, backend, database.get_session, catalog)
+        try:
+            async with database.get_session() as session:
+                audit = AuditTrail(session, AuditContext(actor="cli"))
+                accounts = provider.account_service(session, audit, recovery=None)
+                return await action(accounts, accounts.roles)
+        finally:
+            await backend.close()
+            await database.get_engine().dispose()
 
     try:
         return anyio.run(run)
@@ -39,7 +55,7 @@ def _run(action: Callable[[AccountService, RoleService], Awaitable[T]]) -> T:
 
 @click.group("users")
 def users() -> None:
-    """Manage App A's accounts."""
+    """Manage accounts."""
 
 
 @users.command("create-admin")

@@ -82,7 +82,7 @@ def follow(client: TestClient[Any], message: Message, method: str = "GET", **bod
 
 def register(client: TestClient[Any], name: str) -> dict[str, Any]:
     body = {"email": f"{name}@example.com", "username": name, "password": "correct horse"}
-    answer = client.post("/app-a/v1/users", json=body)
+    answer = client.post("/accounts/v1/users", json=body)
     assert answer.status_code == 201, answer.text
     return dict(answer.json()["data"])
 
@@ -98,13 +98,13 @@ def test_registration_mails_an_address_check_the_link_confirms_once(
     assert message["Subject"] == "Confirm your address"
     confirmed = follow(client, message)
     assert (confirmed.status_code, confirmed.json()["code"]) == (200, 0)
-    me = client.get(f"/app-a/v1/users/{account['id']}", headers=session_headers(client))
+    me = client.get(f"/accounts/v1/users/{account['id']}", headers=session_headers(client))
     assert me.json()["data"]["email_verified"] is True
     again = follow(client, message)
-    assert (again.status_code, again.json()["code"]) == (404, 10007)
+    assert (again.status_code, again.json()["code"]) == (404, 4010)
     # Asking again for a confirmed, or an unknown, address: the same answer, and no message.
     for address in ("pam@example.com", "nobody@example.com"):
-        answer = client.post("/app-a/v1/auth/verify-email/resend", json={"email": address})
+        answer = client.post("/accounts/v1/auth/verify-email/resend", json={"email": address})
         assert (answer.status_code, answer.json()["message"]) == (
             202,
             "If an account has this address, a message is on its way",
@@ -120,11 +120,11 @@ def test_a_password_reset_link_sets_a_new_password_once_and_ends_every_session(
     register(client, "quin")
     inbox.wait_for(1)
     login = client.post(
-        "/app-a/v1/auth/login", json={"email": "quin@example.com", "password": "correct horse"}
+        "/accounts/v1/auth/login", json={"email": "quin@example.com", "password": "correct horse"}
     )
     old = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
-    unknown = client.post("/app-a/v1/auth/password-reset", json={"email": "nobody@example.com"})
-    known = client.post("/app-a/v1/auth/password-reset", json={"email": "Quin@example.com"})
+    unknown = client.post("/accounts/v1/auth/password-reset", json={"email": "nobody@example.com"})
+    known = client.post("/accounts/v1/auth/password-reset", json={"email": "Quin@example.com"})
     assert (unknown.status_code, unknown.json()["message"]) == (known.status_code, known.json()["message"])
     assert known.status_code == 202
     message = inbox.wait_for(2)[1]
@@ -134,15 +134,15 @@ def test_a_password_reset_link_sets_a_new_password_once_and_ends_every_session(
 
     reset = follow(client, message, "POST", password="a brand new password")
     assert (reset.status_code, reset.json()["code"]) == (200, 0)
-    assert client.get("/app-a/v1/users/me", headers=old).json()["code"] == 1005  # every session ended
+    assert client.get("/accounts/v1/users/me", headers=old).json()["code"] == 1005  # every session ended
     relog = client.post(
-        "/app-a/v1/auth/login", json={"email": "quin@example.com", "password": "a brand new password"}
+        "/accounts/v1/auth/login", json={"email": "quin@example.com", "password": "a brand new password"}
     )
     assert relog.json()["code"] == 0
     used = follow(client, message, "POST", password="yet another password")
-    assert (used.status_code, used.json()["code"]) == (404, 10007)
+    assert (used.status_code, used.json()["code"]) == (404, 4010)
     audit = client.get(
-        "/app-a/v1/audit", params={"action": "password.reset"}, headers=session_headers(client)
+        "/accounts/v1/audit", params={"action": "password.reset"}, headers=session_headers(client)
     )
     assert audit.json()["data"]["total"] == 1
 

@@ -1,8 +1,10 @@
 """What one worker's application holds at run time, in one typed object.
 
 ``create_app`` builds it (nothing in it has opened a connection yet: pools and the store connect on
-first use, inside the worker's event loop) and every part of kami reaches it through
-:func:`runtime_of`, never through loose attributes of ``app.state``.
+first use, inside the worker's event loop) and hands each part to what uses it when the application
+is built: the request layers and providers take their collaborators in their constructors. kami's own
+routes (health, index) receive it as the ``kami_runtime`` dependency; tests reach it with
+:func:`runtime_of`.
 """
 
 from __future__ import annotations
@@ -10,30 +12,35 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar import Litestar
+from litestar.di import NamedDependency
+from litestar.types import Scope
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-if TYPE_CHECKING:
-    from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
-    from litestar.types import Scope
-    from redis.asyncio import Redis
-    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from kami.accounts.provider import IdentityProvider
+from kami.app_spec import AppSpec
+from kami.jobs import Jobs
+from kami.observability.telemetry import Telemetry
+from kami.security.trusted_proxies import TrustedProxies
+from kami.settings import Settings
+from kami.store.backend import Backend
 
-    from kami.app_spec import AppSpec
-    from kami.jobs import Jobs
-    from kami.observability.telemetry import Telemetry
-    from kami.security.api_keys import ApiKeys
-    from kami.security.permissions import PermissionCatalog
-    from kami.security.sessions import LoginSessions
-    from kami.security.tokens import TokenSigner
-    from kami.security.trusted_proxies import TrustedProxies
-    from kami.settings import Settings
-    from kami.store.backend import Backend
-
-__all__ = ["DRAIN_MARKER_VARIABLE", "HealthCheck", "Runtime", "is_draining", "runtime_of"]
+__all__ = [
+    "DRAIN_MARKER_VARIABLE",
+    "RUNTIME_DEPENDENCY",
+    "HealthCheck",
+    "Runtime",
+    "is_draining",
+    "runtime_from",
+    "runtime_of",
+]
 
 _KEY = "kami_runtime"
+RUNTIME_DEPENDENCY = "kami_runtime"  # what kami's own handlers take it as
 # Set by ``kami serve`` for its workers: the file whose existence means "this instance is draining".
 DRAIN_MARKER_VARIABLE = "KAMI_DRAIN_MARKER"
 
@@ -43,16 +50,13 @@ HealthCheck = Callable[["Runtime"], Awaitable[Any]]
 @dataclass(frozen=True)
 class Runtime:
     settings: Settings
-    apps: tuple[AppSpec, ...]
+    apps: tuple[AppSpec, ...]  # the mounted apps (the identity slice is ``identity``'s)
     engine: AsyncEngine
     database: SQLAlchemyAsyncConfig  # sessions: one per request, shared by its handler and kami's layers
     backend: Backend  # the shared store (Redis, or this process's memory)
-    redis: Redis | None  # redis-py, for the job queue and server-side sessions
+    redis: Redis | None  # redis-py, for the job queue
     jobs: Jobs
-    signer: TokenSigner
-    login_sessions: LoginSessions  # what every token belongs to: checked on each authenticated request
-    api_keys: ApiKeys  # service clients' keys (database, with a copy in the store)
-    permissions: PermissionCatalog  # what the mounted apps declare; the built-in roles
+    identity: IdentityProvider  # accounts, sessions, API keys: every request's credentials
     proxies: TrustedProxies  # whom to believe about the client's address: one rule for every layer
     telemetry: Telemetry
     schema_head: str | None  # the newest migration: what /health/ready expects the database at
@@ -67,6 +71,16 @@ class Runtime:
         return self.database.provide_session(scope["app"].state, scope)
 
 
+# How kami's own handlers take it: unvalidated (Litestar would otherwise convert the dataclass field by
+# field on every request, and fail on the types it cannot resolve); ``runtime_from`` gives it its type.
+RuntimeDependency = NamedDependency[Any]
+
+
+def runtime_from(dependency: Any) -> Runtime:
+    assert isinstance(dependency, Runtime)
+    return dependency
+
+
 def is_draining() -> bool:
     """True once this server's main process received SIGTERM (``/health/ready`` then answers 503)."""
     marker = os.environ.get(DRAIN_MARKER_VARIABLE)
@@ -74,6 +88,6 @@ def is_draining() -> bool:
 
 
 def runtime_of(app: Litestar) -> Runtime:
-    """The runtime of ``app`` (``request.app``, ``scope["app"]``)."""
+    """The runtime of ``app``, for tests and tools that drive an application from outside."""
     runtime: Runtime = app.state[_KEY]
     return runtime

@@ -24,7 +24,7 @@ from tests.support.shop import Client, Shop
 
 
 def events(client: Client, headers: dict[str, str], **filters: str) -> list[dict[str, object]]:
-    answer = client.get("/app-a/v1/audit", params={"page_size": 100, **filters}, headers=headers)
+    answer = client.get("/accounts/v1/audit", params={"page_size": 100, **filters}, headers=headers)
     assert answer.status_code == 200, answer.text
     return list(answer.json()["data"]["items"])
 
@@ -46,17 +46,17 @@ def change(settings: Settings, statement: object) -> None:
 
 def test_security_events_are_recorded_and_filtered(shop: Shop, client: Client, db_settings: Settings) -> None:
     account = shop.register("kim")
-    wrong = client.post("/app-a/v1/auth/login", json={"email": "kim@example.com", "password": "nope"})
+    wrong = client.post("/accounts/v1/auth/login", json={"email": "kim@example.com", "password": "nope"})
     login = client.post(
-        "/app-a/v1/auth/login",
+        "/accounts/v1/auth/login",
         json={"email": "kim@example.com", "password": "correct horse"},
         headers={"User-Agent": "kim's browser"},
     )
     user = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
-    client.put("/app-a/v1/users/me", json={"password": "another password"}, headers=user)
-    client.patch(f"/app-a/v1/users/{account['id']}", json={"tier": "premium"}, headers=shop.admin)
-    client.put("/app-a/v1/roles/helper", json={"permissions": ["app-a:accounts.read"]}, headers=shop.admin)
-    client.post("/app-a/v1/auth/logout", headers=user)
+    client.put("/accounts/v1/users/me", json={"password": "another password"}, headers=user)
+    client.patch(f"/accounts/v1/users/{account['id']}", json={"tier": "premium"}, headers=shop.admin)
+    client.put("/accounts/v1/roles/helper", json={"permissions": ["accounts:read"]}, headers=shop.admin)
+    client.post("/accounts/v1/auth/logout", headers=user)
 
     recorded = events(client, shop.admin)
     assert [e["action"] for e in recorded] == [
@@ -91,10 +91,10 @@ def test_security_events_are_recorded_and_filtered(shop: Shop, client: Client, d
     assert events(client, shop.admin, since=tomorrow.isoformat()) == []
     assert len(events(client, shop.admin, since=today.isoformat(), until=today.isoformat())) == 6
     login = client.post(
-        "/app-a/v1/auth/login", json={"email": "kim@example.com", "password": "another password"}
+        "/accounts/v1/auth/login", json={"email": "kim@example.com", "password": "another password"}
     )
     kim = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
-    refused = client.get("/app-a/v1/audit", headers=kim)
+    refused = client.get("/accounts/v1/audit", headers=kim)
     assert (refused.status_code, refused.json()["code"]) == (403, 1003)
 
     intact = verify(db_settings)
@@ -109,7 +109,7 @@ def test_the_chain_holds_under_concurrent_appends_and_shows_tampering(db_setting
     async def many() -> None:
         async with AsyncTestClient(create_app(db_settings)) as client:
             bodies = [{"email": f"nobody{n}@example.com", "password": "x"} for n in range(25)]
-            answers = await asyncio.gather(*(client.post("/app-a/v1/auth/login", json=b) for b in bodies))
+            answers = await asyncio.gather(*(client.post("/accounts/v1/auth/login", json=b) for b in bodies))
             assert {a.json()["code"] for a in answers} == {1001}
 
     anyio.run(many)

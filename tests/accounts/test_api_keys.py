@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from kami.db.api_keys import ApiKey
+from kami.accounts.models import ApiKey
 from kami.db.config import normalise_url
 from kami.pipeline.app import create_app
 from kami.settings import Settings
@@ -53,9 +53,9 @@ def expire(settings: Settings, key_id: str) -> None:
 
 def stocker(shop: Shop, client: Client, name: str) -> tuple[dict[str, Any], dict[str, str]]:
     """An account whose role may set stock (and nothing else)."""
-    client.put("/app-a/v1/roles/stocker", json={"permissions": ["app-b:stock.write"]}, headers=shop.admin)
+    client.put("/accounts/v1/roles/stocker", json={"permissions": ["app-b:stock.write"]}, headers=shop.admin)
     account, headers = shop.user(name)
-    client.patch(f"/app-a/v1/users/{account['id']}", json={"role": "stocker"}, headers=shop.admin)
+    client.patch(f"/accounts/v1/users/{account['id']}", json={"role": "stocker"}, headers=shop.admin)
     return account, headers
 
 
@@ -65,15 +65,19 @@ def test_a_key_acts_with_its_own_permissions_until_revoked(
     product = shop.product("Crate", "3.00", 5)
     _, person = stocker(shop, client, "lee")
     more = client.post(
-        "/app-a/v1/api-keys", json={"name": "greedy", "permissions": ["app-b:products.write"]}, headers=person
+        "/accounts/v1/api-keys",
+        json={"name": "greedy", "permissions": ["app-b:products.write"]},
+        headers=person,
     )
     assert answer(more) == (403, 1003)  # not the maker's to give
     unknown = client.post(
-        "/app-a/v1/api-keys", json={"name": "odd", "permissions": ["app-z:all"]}, headers=person
+        "/accounts/v1/api-keys", json={"name": "odd", "permissions": ["app-z:all"]}, headers=person
     )
     assert answer(unknown) == (404, 4001)
     made = client.post(
-        "/app-a/v1/api-keys", json={"name": "stock bot", "permissions": ["app-b:stock.write"]}, headers=person
+        "/accounts/v1/api-keys",
+        json={"name": "stock bot", "permissions": ["app-b:stock.write"]},
+        headers=person,
     )
     assert made.status_code == 201, made.text
     created = made.json()["data"]
@@ -93,14 +97,14 @@ def test_a_key_acts_with_its_own_permissions_until_revoked(
     assert answer(stock) == (200, 0)
     write = client.post("/app-b/v1/products", json={"name": "No", "price": "1.00"}, headers=key)
     assert answer(write) == (403, 1003)
-    nested = client.post("/app-a/v1/api-keys", json={"name": "child", "permissions": []}, headers=key)
+    nested = client.post("/accounts/v1/api-keys", json={"name": "child", "permissions": []}, headers=key)
     assert answer(nested) == (403, 1003)  # a key cannot make keys
     both = client.get("/app-a/v1/orders", headers={**key, **person})
     assert answer(both) == (401, 1004)
     for wrong in ("kami_nothing", secret[:-2] + "xx", "Bearer " + secret):
         assert answer(client.get("/app-a/v1/orders", headers={"X-API-Key": wrong})) == (401, 1004)
 
-    listed = client.get("/app-a/v1/api-keys", headers=person).json()["data"]
+    listed = client.get("/accounts/v1/api-keys", headers=person).json()["data"]
     assert [k["id"] for k in listed] == [created["id"]]
     assert "key" not in listed[0]
     assert listed[0]["last_used_at"] is not None
@@ -110,10 +114,10 @@ def test_a_key_acts_with_its_own_permissions_until_revoked(
     assert (limits["RateLimit-Limit"], limits["RateLimit-Remaining"]) == ("100", "96")
 
     other = shop.user("max")[1]
-    assert answer(client.delete(f"/app-a/v1/api-keys/{created['id']}", headers=other)) == (404, 4001)
-    assert answer(client.delete(f"/app-a/v1/api-keys/{created['id']}", headers=person)) == (200, 0)
+    assert answer(client.delete(f"/accounts/v1/api-keys/{created['id']}", headers=other)) == (404, 4001)
+    assert answer(client.delete(f"/accounts/v1/api-keys/{created['id']}", headers=person)) == (200, 0)
     assert answer(client.get("/app-a/v1/orders", headers=key)) == (401, 1004)
-    audit = client.get("/app-a/v1/audit", params={"action": "api-key.created"}, headers=shop.admin).json()[
+    audit = client.get("/accounts/v1/audit", params={"action": "api-key.created"}, headers=shop.admin).json()[
         "data"
     ]
     assert audit["items"][0]["detail"] == {"key": created["id"], "permissions": ["app-b:stock.write"]}
@@ -124,19 +128,23 @@ def test_expired_keys_and_deactivated_accounts_are_refused(
 ) -> None:
     account, person = shop.user("ned")
     short = client.post(
-        "/app-a/v1/api-keys", json={"name": "short", "permissions": [], "expires_in_days": 1}, headers=person
+        "/accounts/v1/api-keys",
+        json={"name": "short", "permissions": [], "expires_in_days": 1},
+        headers=person,
     ).json()["data"]
     assert short["expires_at"] is not None
     expire(db_settings, short["id"])
     assert answer(client.get("/app-a/v1/orders", headers={"X-API-Key": short["key"]})) == (401, 1002)
     lasting = client.post(
-        "/app-a/v1/api-keys", json={"name": "lasting", "permissions": []}, headers=person
+        "/accounts/v1/api-keys",
+        json={"name": "lasting", "permissions": ["app-a:orders.read"]},
+        headers=person,
     ).json()["data"]
     key = {"X-API-Key": lasting["key"]}
     assert answer(client.get("/app-a/v1/orders", headers=key)) == (200, 0)
-    client.patch(f"/app-a/v1/users/{account['id']}", json={"status": "disabled"}, headers=shop.admin)
+    client.patch(f"/accounts/v1/users/{account['id']}", json={"status": "disabled"}, headers=shop.admin)
     assert answer(client.get("/app-a/v1/orders", headers=key)) == (401, 1004)
-    client.patch(f"/app-a/v1/users/{account['id']}", json={"status": "active"}, headers=shop.admin)
+    client.patch(f"/accounts/v1/users/{account['id']}", json={"status": "active"}, headers=shop.admin)
     assert answer(client.get("/app-a/v1/orders", headers=key)) == (401, 1004)  # revoked, not paused
 
 
@@ -149,13 +157,15 @@ def test_a_key_revoked_in_one_instance_is_refused_by_the_other(tmp_path: Path) -
         shop = Shop(one, {})
         shop.register("ora")
         login = one.post(
-            "/app-a/v1/auth/login", json={"email": "ora@example.com", "password": "correct horse"}
+            "/accounts/v1/auth/login", json={"email": "ora@example.com", "password": "correct horse"}
         )
         person = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
         made = one.post(
-            "/app-a/v1/api-keys", json={"name": "shared", "permissions": []}, headers=person
+            "/accounts/v1/api-keys",
+            json={"name": "shared", "permissions": ["app-a:orders.read"]},
+            headers=person,
         ).json()["data"]
         key = {"X-API-Key": made["key"]}
         assert answer(two.get("/app-a/v1/orders", headers=key)) == (200, 0)  # its copy is in Redis now
-        assert answer(one.delete(f"/app-a/v1/api-keys/{made['id']}", headers=person)) == (200, 0)
+        assert answer(one.delete(f"/accounts/v1/api-keys/{made['id']}", headers=person)) == (200, 0)
         assert answer(two.get("/app-a/v1/orders", headers=key)) == (401, 1004)

@@ -10,7 +10,7 @@ import httpx
 
 from tests.support.servers import kami_env, run_kami
 
-LOGIN = "/app-a/v1/auth/login"
+LOGIN = "/accounts/v1/auth/login"
 RIGHT = {"email": "target@example.com", "password": "correct horse"}
 WRONG = {"email": "target@example.com", "password": "not it"}
 
@@ -24,7 +24,7 @@ def test_failures_lock_one_address_out_of_one_account_and_a_success_clears_them(
             return answer.status_code, answer.json()["code"]
 
         account = {"email": RIGHT["email"], "username": "target", "password": RIGHT["password"]}
-        assert client.post("/app-a/v1/users", json=account).status_code == 201
+        assert client.post("/accounts/v1/users", json=account).status_code == 201
         ok, failed, refused = (200, 0), (200, 1001), (429, 4006)
 
         # Successes never count: more logins than the failure limit, from one address.

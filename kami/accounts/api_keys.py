@@ -1,0 +1,224 @@
+"""API keys for service clients: kept in the database, checked through a one-minute copy in the store.
+
+A key reads ``kami_<id>_<secret>``: the prefix makes a leaked key recognisable (secret scanners, logs),
+the id names it in lists, logs and traces, and only the SHA-256 of the secret is stored (the secret is
+32 random bytes, so a fast hash is enough: there is nothing to guess). The secret is shown once.
+
+A request with a key costs one store read while the copy is there, one indexed database read (through
+the one session factory) when it is not; a revoked key's copy is deleted with the revocation (before
+and after its commit), so every worker refuses it at once. When the store is down, keys are read from
+the database: a service client does not depend on Redis. A key acts for its account with the key's
+own permissions and tier (its rate-limit window is the key's, not the account's), and is named by its
+id in logs and traces.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
+
+import msgspec
+import structlog
+from redis.exceptions import RedisError
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kami.accounts.models import ApiKey
+from kami.codes import Codes
+from kami.db.transaction import transaction
+from kami.errors import AuthenticationError
+from kami.security.identity import Identity
+from kami.store.backend import Backend
+
+__all__ = [
+    "API_KEY_HEADER",
+    "API_KEY_ROLE",
+    "KEY_PREFIX",
+    "ApiKeyInfo",
+    "ApiKeys",
+    "SessionFactory",
+    "find_key",
+    "keys_of",
+    "new_key",
+    "revoke_keys",
+]
+
+KEY_PREFIX = "kami_"
+API_KEY_HEADER = "x-api-key"
+API_KEY_ROLE = "api-key"  # the role an API key's identity carries: its permissions are its own
+_COPY_SECONDS = 60.0
+_TOUCH_EVERY = 60.0
+
+log = structlog.get_logger("kami.accounts.api_keys")
+
+SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+class ApiKeyInfo(msgspec.Struct, frozen=True):
+    """A key as its owner sees it: never its secret."""
+
+    id: str
+    name: str
+    permissions: list[str]
+    tier: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> ApiKeyInfo:
+        return cls(
+            key.id,
+            key.name,
+            list(key.permissions),
+            key.tier,
+            key.created_at,
+            key.expires_at,
+            key.last_used_at,
+        )
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def new_key(
+    session: AsyncSession,
+    user_id: str,
+    name: str,
+    permissions: list[str],
+    tier: str,
+    expires_at: datetime | None,
+) -> tuple[ApiKey, str]:
+    """Add a key (in the session's transaction); the key and the full text to hand over once."""
+    key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+    key = ApiKey(
+        id=key_id,
+        user_id=user_id,
+        name=name,
+        permissions=sorted(set(permissions)),
+        tier=tier,
+        secret_hash=_hash(secret),
+        created_at=datetime.now(UTC),
+        expires_at=expires_at,
+    )
+    session.add(key)
+    await session.flush()
+    return key, f"{KEY_PREFIX}{key_id}_{secret}"
+
+
+async def find_key(session: AsyncSession, key_id: str) -> ApiKey | None:
+    """A live key (not revoked) by its id; expiry is the caller's to check."""
+    found = await session.execute(select(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None)))
+    return found.scalar_one_or_none()
+
+
+async def keys_of(session: AsyncSession, user_id: str) -> list[ApiKey]:
+    found = await session.execute(
+        select(ApiKey)
+        .where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
+        .order_by(ApiKey.created_at.desc())
+    )
+    return list(found.scalars())
+
+
+async def revoke_keys(session: AsyncSession, user_id: str | None, key_id: str = "") -> list[str]:
+    """Revoke ``key_id`` (only if ``user_id`` owns it, when given), or with ``key_id`` empty every key of
+    ``user_id``; the ids revoked (in the session's transaction)."""
+    if not key_id and user_id is None:
+        raise ValueError("revoke_keys needs a key or an account")
+    where: list[ColumnElement[bool]] = [ApiKey.revoked_at.is_(None)]
+    if key_id:
+        where.append(ApiKey.id == key_id)
+    if user_id is not None:
+        where.append(ApiKey.user_id == user_id)
+    ids = list((await session.execute(select(ApiKey.id).where(*where))).scalars())
+    if ids:
+        await session.execute(update(ApiKey).where(ApiKey.id.in_(ids)).values(revoked_at=datetime.now(UTC)))
+    return ids
+
+
+class _Copy(msgspec.Struct, frozen=True):
+    user_id: str
+    permissions: tuple[str, ...]
+    tier: str
+    secret_hash: str
+    expires_at: float | None
+    last_used_at: float | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> _Copy:
+        return cls(
+            key.user_id,
+            tuple(key.permissions),
+            key.tier,
+            key.secret_hash,
+            key.expires_at.timestamp() if key.expires_at else None,
+            key.last_used_at.timestamp() if key.last_used_at else None,
+        )
+
+
+class ApiKeys:
+    """Checking keys on requests, and forgetting the copies of revoked ones."""
+
+    def __init__(self, backend: Backend, sessions: SessionFactory) -> None:
+        self.backend = backend
+        self.sessions = sessions
+
+    @staticmethod
+    def _copy_key(key_id: str) -> str:
+        return f"kami:api-key:{key_id}"
+
+    async def authenticate(self, presented: str) -> Identity:
+        """The identity a key acts as; 401 for anything not a live key (1002 once it has expired)."""
+        key_id, _, secret = presented.removeprefix(KEY_PREFIX).partition("_")
+        if not presented.startswith(KEY_PREFIX) or not key_id or not secret:
+            raise AuthenticationError(f"An API key reads {KEY_PREFIX}<id>_<secret>")
+        copy = await self._copy(key_id)
+        if copy is None or not hmac.compare_digest(copy.secret_hash, _hash(secret)):
+            raise AuthenticationError("Unknown or revoked API key")
+        if copy.expires_at is not None and copy.expires_at <= time.time():
+            raise AuthenticationError("The API key has expired", code=Codes.TOKEN_EXPIRED)
+        if copy.last_used_at is None or time.time() - copy.last_used_at >= _TOUCH_EVERY:
+            await self._touch(key_id)
+        return Identity(copy.user_id, API_KEY_ROLE, copy.tier, frozenset(copy.permissions), api_key=key_id)
+
+    async def forget(self, *key_ids: str) -> None:
+        """Drop the copies of revoked keys (a failure here is raised: the revocation must not pass
+        while a copy could still let the key in)."""
+        if key_ids:
+            await self.backend.delete(*(self._copy_key(k) for k in key_ids))
+
+    async def _copy(self, key_id: str) -> _Copy | None:
+        try:
+            raw = await self.backend.get(self._copy_key(key_id))
+        except (RedisError, OSError) as exc:
+            log.warning("api key copies unavailable: reading the database", error=type(exc).__name__)
+            return await self._read(key_id, keep=False)
+        if raw is not None:
+            return msgspec.msgpack.decode(raw, type=_Copy)
+        return await self._read(key_id, keep=True)
+
+    async def _read(self, key_id: str, keep: bool) -> _Copy | None:
+        async with self.sessions() as session:
+            key = await find_key(session, key_id)
+        if key is None:
+            return None
+        copy = _Copy.of(key)
+        if keep:
+            await self.backend.set(self._copy_key(key_id), msgspec.msgpack.encode(copy), ttl=_COPY_SECONDS)
+        return copy
+
+    async def _touch(self, key_id: str) -> None:
+        """Record the use (at most once a minute per key), and let the next request re-read the copy."""
+        async with self.sessions() as session, transaction(session):
+            now = datetime.now(UTC)
+            await session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+        with contextlib.suppress(RedisError, OSError):  # the copy expires within a minute anyway
+            await self.backend.delete(self._copy_key(key_id))
