@@ -107,6 +107,11 @@ class Codes:
     SESSION_ENDED = _r(1005, "The session has ended (logged out or revoked); log in again", 401)
     REFRESH_TOKEN_REUSED = _r(1006, "Refresh token already used: its session has ended, log in again", 401)
     ACCOUNT_DISABLED = _r(1007, "This account is deactivated", 403)
+    PERSON_ONLY = _r(1008, "Only the account's owner, signed in, can do this: an API key cannot", 403)
+    REAUTHENTICATE = _r(
+        1009, "This needs a recent sign-in: confirm your password (POST /accounts/v1/auth/confirm)", 403
+    )
+    ADDRESS_NOT_CONFIRMED = _r(1010, "Confirm your email address first", 403)
     BUSINESS_RULE = _r(2000, "The operation was refused by a business rule")
     INVALID_INPUT = _r(3001, "Invalid input", 422)
     MISSING_FIELD = _r(3002, "Missing required field", 422)
@@ -114,6 +119,7 @@ class Codes:
     PAYLOAD_TOO_LARGE = _r(3004, "Payload too large", 413)
     HEADERS_TOO_LARGE = _r(3005, "Request headers too large", 431)
     IDEMPOTENCY_NOT_SUPPORTED = _r(3006, "This operation does not take an Idempotency-Key", 422)
+    UNSUPPORTED_MEDIA_TYPE = _r(3007, "Send the body as JSON (Content-Type: application/json)", 415)
     NOT_FOUND = _r(4001, "Resource not found", 404)
     ALREADY_EXISTS = _r(4002, "Resource already exists", 409)
     CONFLICT = _r(4003, "Resource conflict", 409)
@@ -146,6 +152,7 @@ _FOR_STATUS: dict[int, BusinessCode] = {
     405: Codes.METHOD_NOT_ALLOWED,
     409: Codes.CONFLICT,
     413: Codes.PAYLOAD_TOO_LARGE,
+    415: Codes.UNSUPPORTED_MEDIA_TYPE,
     422: Codes.INVALID_INPUT,
     429: Codes.TOO_MANY_REQUESTS,
     431: Codes.HEADERS_TOO_LARGE,

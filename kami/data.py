@@ -8,7 +8,7 @@ from kami.db.precompiled import Precompiled
 from kami.db.repository import Repository
 from kami.db.service import Service
 from kami.db.transaction import TransactionAbortedError, after_commit, transaction
-from kami.db.types import PreciseDateTimeUTC
+from kami.db.types import PreciseDateTimeUTC, exact_string
 
 __all__ = [
     "ACCOUNT_ID",
@@ -27,5 +27,6 @@ __all__ = [
     "TransactionAbortedError",
     "Versioned",
     "after_commit",
+    "exact_string",
     "transaction",
 ]

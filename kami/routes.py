@@ -11,7 +11,7 @@ middlewares then read the resolved policy; nothing is parsed or looked up by str
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -28,6 +28,7 @@ __all__ = [
     "PLATFORM_PATHS",
     "PLATFORM_TAG",
     "UNSAFE_METHODS",
+    "Access",
     "RateLimit",
     "ResponseCache",
     "RouteDeclarationError",
@@ -143,6 +144,19 @@ def route_options(
 
 
 @dataclass(frozen=True)
+class Access:
+    """What a route asks of its caller, read from its guards at start-up. Every credential carries
+    exactly what it lists: ``permissions`` are needed whatever the credential (a session of a person, or
+    an API key); ``own_account`` marks an operation on the caller's own account (password, sessions,
+    keys, profile), which only a person signed in may do, never an API key; ``recent_login`` asks in
+    addition for a sign-in within the re-authentication window."""
+
+    permissions: tuple[str, ...] = ()
+    own_account: bool = False
+    recent_login: bool = False
+
+
+@dataclass(frozen=True)
 class RoutePolicy:
     """Everything kami's request layers need to know about one handler, resolved at startup."""
 
@@ -152,7 +166,7 @@ class RoutePolicy:
     cache: ResponseCache | None
     idempotent: bool = False
     deadline: float | None = None  # seconds the request may take; None: no deadline
-    access: tuple[str, ...] | None = None  # None: anyone may call it; else the permissions it needs
+    access: Access | None = None  # None: anyone may call it (and is counted by address)
 
 
 _PLATFORM_POLICY = RoutePolicy(PLATFORM_APP, None, "global", None)
@@ -190,7 +204,7 @@ def resolve_route_policies(
     app: Litestar,
     app_rate_limits: dict[str, RateLimit | None],
     default_deadline: float = 0,
-    access: Callable[[BaseRouteHandler], Sequence[str] | None] = lambda _: None,
+    access: Callable[[BaseRouteHandler], Access | None] = lambda _: None,
 ) -> None:
     """Check every app route's declarations and store its :class:`RoutePolicy` (call once, after the
     application is built). ``app_rate_limits`` maps each mounted app to its ``AppSpec.rate_limit``;
@@ -251,7 +265,7 @@ def resolve_route_policies(
             declared.cache,
             declared.idempotent,
             float(deadline) if deadline else None,
-            None if needs is None else tuple(needs),
+            needs,
         )
     if problems:
         raise RouteDeclarationError("invalid route declarations:\n" + "\n".join(f"  {p}" for p in problems))

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -136,3 +140,69 @@ def test_env_example_documents_every_variable_and_is_current() -> None:
     for name in ("KAMI_ENVIRONMENT", "KAMI_DATABASE_URL", "KAMI_REDIS_URL", "KAMI_SECRET_KEY", "KAMI_APPS"):
         assert f"# {name}=" in committed
     assert all(description for _, _, _, description in describe_variables())
+
+
+# Values an operator might set, one per variable the defaults would not show; for free-form text the
+# variable's own name (lowercased) will do. Every variable of every group must be here or free-form.
+SET_BY_AN_OPERATOR = {
+    "KAMI_ENVIRONMENT": "staging",
+    "KAMI_APPS": "apps.app_b",
+    "KAMI_LOG_FORMAT": "console",
+    "KAMI_LOG_LEVEL": "DEBUG",
+    "KAMI_DATABASE_URL": "mysql+asyncmy://kami@db/kami",
+    "KAMI_DATABASE_DRIVER": "postgresql+asyncpg",
+    "KAMI_DATABASE_REPLICA_URLS": "mysql+asyncmy://kami@replica/kami",
+    "KAMI_REDIS_URL": "redis://cache:6379/3",
+    "KAMI_MAIL_SECURITY": "tls",
+    "KAMI_MAIL_SENDER": "shop <shop@example.com>",
+    "KAMI_MAIL_LINK_BASE": "https://shop.example",
+    "KAMI_RATELIMIT_DEFAULT": "7/minute",
+    "KAMI_RATELIMIT_TIERS": "gold=70/minute",
+    "KAMI_RATELIMIT_TRUSTED_PROXIES": "10.1.0.0/16",
+    "KAMI_TELEMETRY_OTLP_ENDPOINT": "http://collector:4317",
+    "KAMI_TELEMETRY_SAMPLING_RATIO": "0.25",
+    "KAMI_SECRET_KEY": "k" * 40,
+    "KAMI_CORS_ORIGINS": "https://a.example",
+    "KAMI_ALLOWED_HOSTS": "api.example",
+    "KAMI_DATABASE_AUTO_MIGRATE": "true",
+}
+
+
+def _changed(name: str, kind: str, default: str) -> str:
+    """A valid value for the variable that differs from its default."""
+    if name in SET_BY_AN_OPERATOR:
+        return SET_BY_AN_OPERATOR[name]
+    if kind == "bool":
+        return "false" if default == "true" else "true"
+    if kind in ("int", "float"):
+        return str(int(float(default)) + 1)
+    assert kind == "str", f"{name} ({kind}): give it a value in SET_BY_AN_OPERATOR"
+    return name.lower()
+
+
+def test_every_variable_of_every_group_reaches_kami_config(tmp_path: Path) -> None:
+    """Set every variable the way an operator does (the environment of a subprocess) and read each one
+    back from `kami config`: a group missing from the loader (KAMI_MAIL_* once was) fails here."""
+    from kami.settings import describe_variables
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAMI_")}
+    env |= {name: _changed(name, kind, default) for name, kind, default, _ in describe_variables()}
+    env |= {"KAMI_DATA_DIR": str(tmp_path / "data"), "KAMI_ENV_FILE": str(tmp_path / "none")}
+    done = subprocess.run(
+        [sys.executable, "-m", "kami", "config"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    settings = load_settings({k: v for k, v in env.items() if k.startswith("KAMI_")})
+    for group, values in masked(settings).items():
+        for field, value in values.items():
+            assert shown[group][field] == value, (group, field)
+    defaults = masked(load_settings({"KAMI_DATA_DIR": str(tmp_path / "data"), "KAMI_ENV_FILE": "/none"}))
+    unchanged = [
+        (group, field)
+        for group, values in shown.items()
+        for field, value in values.items()
+        if value == defaults[group].get(field) and field not in ("data_dir", "effective_url")
+    ]
+    assert unchanged == [("security", "secret_key")], f"set but not read: {unchanged}"  # "***" either way
+    assert settings.security.secret_key == env["KAMI_SECRET_KEY"]

@@ -8,8 +8,9 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kami.accounts.api_keys import ApiKeys, revoke_keys
+from kami.accounts.canonical import canonical
 from kami.accounts.models import DELETED, DISABLED, Account
-from kami.accounts.passwords import hash_password
+from kami.accounts.passwords import hash_password, verify_password
 from kami.accounts.recovery_service import RecoveryService
 from kami.accounts.repositories import AccountRepository
 from kami.accounts.role_service import RoleService
@@ -19,11 +20,14 @@ from kami.db.audit import AuditTrail
 from kami.db.pagination import PageParams
 from kami.db.service import Service
 from kami.envelope import Page
-from kami.errors import NotFoundError
+from kami.errors import NotFoundError, PermissionDeniedError
 from kami.security.identity import Identity
-from kami.security.permissions import ADMIN_ROLE, USER_ROLE
+from kami.security.permissions import ADMIN_ROLE, EVERYTHING, USER_ROLE
 
-__all__ = ["AccountService"]
+__all__ = ["COMMAND_LINE", "AccountService"]
+
+# Who acts on the command line: an operator with the database's keys, holding everything.
+COMMAND_LINE = Identity("cli", ADMIN_ROLE, permissions=frozenset({EVERYTHING}))
 
 
 class AccountService(Service[Account, UserOut]):
@@ -55,12 +59,19 @@ class AccountService(Service[Account, UserOut]):
 
     async def register(self, data: Registration, role: str = USER_ROLE) -> UserOut:
         """A new account; a taken email or username is answered 409 / 4002. A message asks the owner of
-        the address to confirm it."""
+        the address to confirm it (made on the command line, with no one to ask, the operator vouches for
+        the address: it counts as confirmed)."""
         password_hash = await hash_password(data.password)
         async with self.transaction():
             account = await self.create(
                 Account(
-                    email=data.email.lower(), username=data.username, password_hash=password_hash, role=role
+                    email=data.email,
+                    username=data.username,
+                    email_key=canonical(data.email),
+                    username_key=canonical(data.username),
+                    password_hash=password_hash,
+                    role=role,
+                    email_verified=self.recovery is None,
                 )
             )
         if self.recovery is not None:
@@ -68,9 +79,12 @@ class AccountService(Service[Account, UserOut]):
         return self.to_out(account)
 
     async def promote(self, email: str) -> UserOut | None:
-        """Make the account with ``email`` an administrator; None when there is no such account."""
-        account = await self.get_one_or_none(email=email.lower())
-        return None if account is None else await self.change(account.id, AccountChange(role=ADMIN_ROLE))
+        """Make the account with ``email`` an administrator (the command line, which holds everything);
+        None when there is no such account."""
+        account = await self.get_one_or_none(email_key=canonical(email))
+        if account is None:
+            return None
+        return await self.change(COMMAND_LINE, account.id, AccountChange(role=ADMIN_ROLE))
 
     async def profile(self, identity: Identity) -> UserOut:
         return await self.account(UUID(identity.user_id))
@@ -85,13 +99,23 @@ class AccountService(Service[Account, UserOut]):
         return await self.page(params)
 
     async def update_profile(self, identity: Identity, data: ProfileUpdate) -> UserOut:
-        """A new password ends every other session of the account (this one goes on)."""
+        """A new password needs the current one, and ends every other session of the account (this one
+        goes on); its API keys stay."""
         changes = msgspec.to_builtins(data)
-        new_hash = await hash_password(data.password) if isinstance(data.password, str) else None
+        new_hash = None
+        if isinstance(data.password, str):
+            account = await self.get(UUID(identity.user_id))
+            current = data.current_password if isinstance(data.current_password, str) else ""
+            if not await verify_password(account.password_hash, current):
+                raise PermissionDeniedError("The current password is not right: send it as current_password")
+            new_hash = await hash_password(data.password)
         async with self.transaction():
             account = await self.get(UUID(identity.user_id))
-            if "username" in changes:
-                account.username = changes["username"]
+            if "username" in changes and changes["username"] != account.username:
+                renamed = {"from": account.username, "to": changes["username"]}
+                account.username, account.username_key = changes["username"], canonical(changes["username"])
+                await self.session.flush()
+                await self.audit.record("account.renamed", identity.user_id, renamed)
             if new_hash:
                 account.password_hash = new_hash
             await self.session.flush()
@@ -101,10 +125,17 @@ class AccountService(Service[Account, UserOut]):
             await self.sessions.revoke_all(identity.user_id, keep=identity.session_id)
         return self.to_out(account)
 
-    async def change(self, user_id: UUID, data: AccountChange) -> UserOut:
-        """An admin's change of status, role or tier, checked against what exists."""
-        if isinstance(data.role, str) and not await self.roles.is_defined(data.role):
-            raise NotFoundError(f"No role named {data.role!r}")
+    async def change(self, actor: Identity, user_id: UUID, data: AccountChange) -> UserOut:
+        """An admin's change of status, role or tier, checked against what exists. Nobody gives a role
+        holding a permission they do not hold themselves, and nobody changes their own role."""
+        if isinstance(data.role, str):
+            if not await self.roles.is_defined(data.role):
+                raise NotFoundError(f"No role named {data.role!r}")
+            if str(user_id) == actor.user_id:
+                raise PermissionDeniedError("Nobody changes their own role: ask another administrator")
+            beyond = sorted(p for p in await self.roles.permissions_of(data.role) if not actor.holds(p))
+            if beyond:
+                raise PermissionDeniedError(f"You cannot give what you do not hold: {', '.join(beyond)}")
         if isinstance(data.tier, str) and data.tier not in self.tiers:
             raise NotFoundError(
                 f"No rate-limit tier named {data.tier!r} (tiers: {', '.join(sorted(self.tiers))})"
@@ -132,6 +163,7 @@ class AccountService(Service[Account, UserOut]):
             await self.sessions.update_account(
                 Identity(str(account.id), account.role, account.tier, permissions)
             )
+            await self.keys.forget_account(self.session, str(user_id))  # read again with the new role
         return self.to_out(account)
 
     async def remove(self, user_id: UUID) -> None:
@@ -141,8 +173,9 @@ class AccountService(Service[Account, UserOut]):
             account = await self.get_one_or_none(id=user_id)
             if account is None or account.status == DELETED:
                 raise NotFoundError("No such user")
-            account.email = f"deleted-{account.id}@deleted.invalid"
-            account.username = f"deleted-{account.id.hex[:24]}"
+            # Names nobody can register (the API takes no ':' in either): no squatter can block this.
+            account.email = account.email_key = f"deleted:{account.id}"
+            account.username = account.username_key = f"deleted:{account.id.hex[:24]}"
             account.password_hash = "!"  # matches no password
             account.status = DELETED
             await self.session.flush()

@@ -4,12 +4,16 @@ A key reads ``kami_<id>_<secret>``: the prefix makes a leaked key recognisable (
 the id names it in lists, logs and traces, and only the SHA-256 of the secret is stored (the secret is
 32 random bytes, so a fast hash is enough: there is nothing to guess). The secret is shown once.
 
-A request with a key costs one store read while the copy is there, one indexed database read (through
-the one session factory) when it is not; a revoked key's copy is deleted with the revocation (before
-and after its commit), so every worker refuses it at once. When the store is down, keys are read from
-the database: a service client does not depend on Redis. A key acts for its account with the key's
-own permissions and tier (its rate-limit window is the key's, not the account's), and is named by its
-id in logs and traces.
+A request with a key costs one store read while the copy is there, one database read (through the
+one session factory) when it is not — an unknown key too is remembered for a minute, so guessing costs
+no database read per request. A revoked key's copy is deleted with the revocation (before and after
+its commit), so every worker refuses it at once; so are the copies of an account's keys whenever the
+account or its role changes. When the store is down, keys are read from the database: a service client
+does not depend on Redis.
+
+A key is never more than its maker now: it acts with the permissions it was given that its account
+still holds, at its account's current tier, and only while the account is active (its rate-limit
+window is the key's own). It is named by its id in logs, traces and the audit trail.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
+from uuid import UUID
 
 import msgspec
 import structlog
@@ -29,21 +34,21 @@ from redis.exceptions import RedisError
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kami.accounts.models import ApiKey
+from kami.accounts.models import ACTIVE, Account, ApiKey
+from kami.accounts.role_service import permissions_of_role
 from kami.codes import Codes
 from kami.db.transaction import transaction
 from kami.errors import AuthenticationError
 from kami.security.identity import Identity
+from kami.security.permissions import EVERYTHING, PermissionCatalog
 from kami.store.backend import Backend
 
 __all__ = [
     "API_KEY_HEADER",
     "API_KEY_ROLE",
     "KEY_PREFIX",
-    "ApiKeyInfo",
     "ApiKeys",
     "SessionFactory",
-    "find_key",
     "keys_of",
     "new_key",
     "revoke_keys",
@@ -58,30 +63,6 @@ _TOUCH_EVERY = 60.0
 log = structlog.get_logger("kami.accounts.api_keys")
 
 SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
-
-
-class ApiKeyInfo(msgspec.Struct, frozen=True):
-    """A key as its owner sees it: never its secret."""
-
-    id: str
-    name: str
-    permissions: list[str]
-    tier: str
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None
-
-    @classmethod
-    def of(cls, key: ApiKey) -> ApiKeyInfo:
-        return cls(
-            key.id,
-            key.name,
-            list(key.permissions),
-            key.tier,
-            key.created_at,
-            key.expires_at,
-            key.last_used_at,
-        )
 
 
 def _hash(secret: str) -> str:
@@ -113,12 +94,6 @@ async def new_key(
     return key, f"{KEY_PREFIX}{key_id}_{secret}"
 
 
-async def find_key(session: AsyncSession, key_id: str) -> ApiKey | None:
-    """A live key (not revoked) by its id; expiry is the caller's to check."""
-    found = await session.execute(select(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None)))
-    return found.scalar_one_or_none()
-
-
 async def keys_of(session: AsyncSession, user_id: str) -> list[ApiKey]:
     found = await session.execute(
         select(ApiKey)
@@ -145,6 +120,8 @@ async def revoke_keys(session: AsyncSession, user_id: str | None, key_id: str = 
 
 
 class _Copy(msgspec.Struct, frozen=True):
+    """What a request with the key needs: its effective permissions and tier, as of the copy."""
+
     user_id: str
     permissions: tuple[str, ...]
     tier: str
@@ -152,24 +129,17 @@ class _Copy(msgspec.Struct, frozen=True):
     expires_at: float | None
     last_used_at: float | None
 
-    @classmethod
-    def of(cls, key: ApiKey) -> _Copy:
-        return cls(
-            key.user_id,
-            tuple(key.permissions),
-            key.tier,
-            key.secret_hash,
-            key.expires_at.timestamp() if key.expires_at else None,
-            key.last_used_at.timestamp() if key.last_used_at else None,
-        )
+
+_UNKNOWN = b""  # the copy of a key that does not exist (or no longer acts): remembered like the others
 
 
 class ApiKeys:
-    """Checking keys on requests, and forgetting the copies of revoked ones."""
+    """Checking keys on requests, and forgetting the copies of revoked or changed ones."""
 
-    def __init__(self, backend: Backend, sessions: SessionFactory) -> None:
+    def __init__(self, backend: Backend, sessions: SessionFactory, catalog: PermissionCatalog) -> None:
         self.backend = backend
         self.sessions = sessions
+        self.catalog = catalog
 
     @staticmethod
     def _copy_key(key_id: str) -> str:
@@ -195,24 +165,47 @@ class ApiKeys:
         if key_ids:
             await self.backend.delete(*(self._copy_key(k) for k in key_ids))
 
+    async def forget_account(self, session: AsyncSession, user_id: str) -> None:
+        """Drop the copies of every key of the account: its role, tier or status changed, and each key
+        is read again with what the account holds now."""
+        await self.forget(*(key.id for key in await keys_of(session, user_id)))
+
     async def _copy(self, key_id: str) -> _Copy | None:
         try:
             raw = await self.backend.get(self._copy_key(key_id))
         except (RedisError, OSError) as exc:
             log.warning("api key copies unavailable: reading the database", error=type(exc).__name__)
             return await self._read(key_id, keep=False)
+        if raw == _UNKNOWN:
+            return None
         if raw is not None:
             return msgspec.msgpack.decode(raw, type=_Copy)
         return await self._read(key_id, keep=True)
 
     async def _read(self, key_id: str, keep: bool) -> _Copy | None:
+        """The key and its account, in one statement: the key's permissions its account still holds,
+        the account's tier; nothing for a revoked key or an account that is not active."""
         async with self.sessions() as session:
-            key = await find_key(session, key_id)
-        if key is None:
-            return None
-        copy = _Copy.of(key)
+            live = select(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
+            key = (await session.execute(live)).scalar_one_or_none()
+            account = await session.get(Account, UUID(key.user_id)) if key is not None else None
+            if account is not None and account.status == ACTIVE:
+                held = await permissions_of_role(session, self.catalog, account.role)
+        copy = None
+        if key is not None and account is not None and account.status == ACTIVE:
+            tier = account.tier
+            granted = {name for name in key.permissions if EVERYTHING in held or name in held}
+            copy = _Copy(
+                key.user_id,
+                tuple(sorted(granted)),
+                tier,
+                key.secret_hash,
+                key.expires_at.timestamp() if key.expires_at else None,
+                key.last_used_at.timestamp() if key.last_used_at else None,
+            )
         if keep:
-            await self.backend.set(self._copy_key(key_id), msgspec.msgpack.encode(copy), ttl=_COPY_SECONDS)
+            stored = msgspec.msgpack.encode(copy) if copy is not None else _UNKNOWN
+            await self.backend.set(self._copy_key(key_id), stored, ttl=_COPY_SECONDS)
         return copy
 
     async def _touch(self, key_id: str) -> None:

@@ -12,11 +12,11 @@ import click
 import msgspec
 from advanced_alchemy.exceptions import IntegrityError
 
-from kami.accounts.account_service import AccountService
+from kami.accounts.account_service import COMMAND_LINE, AccountService
 from kami.accounts.provider import IdentityProvider
 from kami.accounts.role_service import RoleService
 from kami.accounts.schemas import Registration, RoleIn
-from kami.accounts.slice import ACCOUNTS_APP
+from kami.accounts.slice import with_accounts
 from kami.app_spec import load_apps, permission_catalog
 from kami.db.audit import AuditContext, AuditTrail
 from kami.db.config import build_sqlalchemy_config
@@ -36,7 +36,7 @@ def _run(action: Callable[[AccountService, RoleService], Awaitable[T]]) -> T:
         settings = get_settings()
         backend = build_backend(settings)
         database = build_sqlalchemy_config(settings)
-        catalog = permission_catalog([ACCOUNTS_APP, *load_apps(settings.app.apps)])
+        catalog = permission_catalog(with_accounts(load_apps(settings.app.apps)))
         provider = IdentityProvider.build(settings, backend, database.get_session, catalog)
         try:
             async with database.get_session() as session:
@@ -107,7 +107,7 @@ def list_roles() -> None:
 def define_role(name: str, permissions: tuple[str, ...], description: str) -> None:
     """Create or replace role NAME with these permissions; its holders' sessions change at once."""
     data = RoleIn(permissions=list(permissions), description=description)
-    role = _run(lambda _, role_service: role_service.define(name, data))
+    role = _run(lambda _, role_service: role_service.define(COMMAND_LINE, name, data))
     click.echo(f"role {role.name}: {' '.join(role.permissions) or '-'}")
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Boolean, String, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kami.db.models import Model
-from kami.db.types import PreciseDateTimeUTC
+from kami.db.types import PreciseDateTimeUTC, exact_string
 
 __all__ = ["ACTIVE", "DELETED", "DISABLED", "Account", "ApiKey", "Role"]
 
@@ -19,10 +19,15 @@ ACTIVE, DISABLED, DELETED = "active", "disabled", "deleted"  # Account.status
 
 
 class Account(Model):
+    """``email`` and ``username`` as given; ``email_key`` and ``username_key`` their canonical forms
+    (:mod:`kami.accounts.canonical`), unique byte for byte on every database: what lookups use."""
+
     __tablename__ = "kami_account"
 
-    email: Mapped[str] = mapped_column(String(320), unique=True, index=True)
-    username: Mapped[str] = mapped_column(String(50), unique=True, index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    username: Mapped[str] = mapped_column(String(50))
+    email_key: Mapped[str] = mapped_column(exact_string(320), unique=True)
+    username_key: Mapped[str] = mapped_column(exact_string(50), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(50), default="user", server_default="user")
     tier: Mapped[str] = mapped_column(String(20), default="free", server_default="free")

@@ -29,8 +29,7 @@ from kami.app_spec import AppSpec
 from kami.codes import Codes
 from kami.db.audit import AuditTrail
 from kami.errors import AuthenticationError, CacheUnavailableError, KamiError
-from kami.jobs.mail import Mailer
-from kami.routes import PLATFORM_APP
+from kami.jobs.runner import Jobs
 from kami.security.identity import Credentials
 from kami.security.permissions import PermissionCatalog
 from kami.security.tokens import TokenSigner
@@ -51,6 +50,8 @@ class IdentityProvider:
     catalog: PermissionCatalog  # what the mounted apps declare; the built-in roles
     store: Store  # the platform's namespace: one-time links, failed-login counts, spent refresh tokens
     tiers: frozenset[str]  # the rate-limit tiers an account may be given
+    reauthenticate_after: float  # seconds a given password keeps a session fresh (a "sudo" window)
+    refresh_grace: float  # seconds a replaced refresh token still gets the tokens that replaced it
 
     @classmethod
     def build(
@@ -65,11 +66,15 @@ class IdentityProvider:
                 access_ttl=security.access_token_seconds,
                 refresh_ttl=security.refresh_token_seconds,
             ),
-            sessions=LoginSessions(backend, security.refresh_token_seconds),
-            keys=ApiKeys(backend, sessions),
+            sessions=LoginSessions(
+                backend, security.refresh_token_seconds, max_lifetime=security.session_max_seconds
+            ),
+            keys=ApiKeys(backend, sessions, catalog),
             catalog=catalog,
-            store=Store(backend, PLATFORM_APP),
+            store=Store(backend, ACCOUNTS_APP.name),
             tiers=settings.ratelimit.tier_names,
+            reauthenticate_after=float(security.reauthenticate_seconds),
+            refresh_grace=float(security.refresh_grace_seconds),
         )
 
     async def credentials(self, connection: ASGIConnection[Any, Any, Any, Any]) -> Credentials:
@@ -104,14 +109,14 @@ class IdentityProvider:
         except (RedisError, OSError) as exc:
             log.warning("sessions unavailable: credentials not checked", error=type(exc).__name__)
             return CacheUnavailableError("Credentials cannot be checked right now, retry later")
-        return record.identity()
+        return record.identity(self.reauthenticate_after)
 
     def slice(self) -> AppSpec:
         """The identity slice, its routes given their services by this provider."""
         return replace(ACCOUNTS_APP, dependencies=self._dependencies())
 
     def role_service(self, session: AsyncSession, audit: AuditTrail) -> RoleService:
-        return RoleService(session, self.catalog, self.sessions, audit)
+        return RoleService(session, self.catalog, self.sessions, audit, self.keys.forget_account)
 
     def account_service(
         self, session: AsyncSession, audit: AuditTrail, recovery: RecoveryService | None
@@ -128,9 +133,12 @@ class IdentityProvider:
         async def recovery(
             db_session: NamedDependency[AsyncSession],
             audit: NamedDependency[AuditTrail],
-            mailer: NamedDependency[Mailer],
+            jobs: NamedDependency[Jobs],
+            client_address: NamedDependency[str],
         ) -> RecoveryService:
-            return RecoveryService(db_session, self.store, mailer, self.sessions, audit)
+            return RecoveryService(
+                db_session, self.store, jobs, self.sessions, self.keys, audit, client_address
+            )
 
         async def accounts(
             db_session: NamedDependency[AsyncSession],
@@ -143,7 +151,9 @@ class IdentityProvider:
             db_session: NamedDependency[AsyncSession], audit: NamedDependency[AuditTrail]
         ) -> LoginService:
             roles = self.role_service(db_session, audit)
-            return LoginService(db_session, self.store, self.signer, self.sessions, roles, audit)
+            return LoginService(
+                db_session, self.store, self.signer, self.sessions, roles, audit, self.refresh_grace
+            )
 
         async def keys(
             db_session: NamedDependency[AsyncSession], audit: NamedDependency[AuditTrail]

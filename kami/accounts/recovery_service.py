@@ -1,14 +1,17 @@
-"""Recovery and address checks by email: single-use links, answers that never tell whether an
-account exists."""
+"""Recovery and address checks by email: single-use links (:mod:`kami.accounts.links`) mailed by jobs
+(:mod:`kami.accounts.mail_jobs`), answers that never tell whether an account exists."""
 
 from __future__ import annotations
 
 import hashlib
-import secrets
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kami.accounts.api_keys import ApiKeys, revoke_keys
+from kami.accounts.canonical import canonical
+from kami.accounts.links import RESET, VERIFY, LinkKind, OneTimeLinks
+from kami.accounts.mail_jobs import mail_address_check, mail_password_reset
 from kami.accounts.models import ACTIVE, Account
 from kami.accounts.passwords import hash_password
 from kami.accounts.repositories import AccountRepository
@@ -17,14 +20,12 @@ from kami.codes import Codes
 from kami.db.audit import AuditTrail
 from kami.db.transaction import transaction
 from kami.errors import NotFoundError
-from kami.jobs.mail import Mailer
+from kami.jobs.runner import Jobs
 from kami.store.namespace import Store
 
-__all__ = ["RESET_LINK_SECONDS", "RESET_ROUTE", "VERIFY_LINK_SECONDS", "VERIFY_ROUTE", "RecoveryService"]
+__all__ = ["MAILS_PER_RECIPIENT", "RecoveryService"]
 
-RESET_LINK_SECONDS = 3600  # a password-reset link works once, for an hour
-VERIFY_LINK_SECONDS = 7 * 86400  # an address-check link works once, for a week
-RESET_ROUTE, VERIFY_ROUTE = "reset-password", "verify-email"  # the routes the emailed links open
+MAILS_PER_RECIPIENT = (3, 3600.0)  # messages of one kind one address may be sent, per seconds
 
 
 class RecoveryService:
@@ -32,84 +33,77 @@ class RecoveryService:
         self,
         session: AsyncSession,
         store: Store,
-        mailer: Mailer,
+        jobs: Jobs,
         sessions: LoginSessions,
+        keys: ApiKeys,
         audit: AuditTrail,
+        address: str = "",
     ) -> None:
         self.session = session
         self.store = store
-        self.mailer = mailer
+        self.links = OneTimeLinks(store)
+        self.jobs = jobs
         self.sessions = sessions
+        self.keys = keys
         self.audit = audit
+        self.address = address  # the caller's, for the audit record the job writes
         self.accounts = AccountRepository(session=session)
 
     async def request_address_check(self, email: str) -> None:
-        """Send the address-check message again, if an unconfirmed account has this address (the
-        answer is the same either way: it never tells whether an account exists)."""
-        account = await self.accounts.get_one_or_none(email=email.lower())
-        if account is not None and account.status == ACTIVE and not account.email_verified:
-            await self.send_address_check(account)
+        """Send the address-check message again, if an unconfirmed account has this address (the job
+        decides; the answer and its timing are the same either way)."""
+        email_key = canonical(email)
+        if await self._within_cap(VERIFY, email_key):
+            await self.jobs.enqueue(mail_address_check, email_key=email_key)
 
     async def send_address_check(self, account: Account) -> None:
-        token = await self._one_time("verify", account, VERIFY_LINK_SECONDS)
-        link = self.mailer.link(VERIFY_ROUTE, token=token)
-        body = (
-            f"Welcome, {account.username}. To confirm that this address is yours, open this link within "
-            f"a week:\n{link}\n\nIf you did not make an account, ignore this message."
-        )
-        await self.mailer.send(account.email, "Confirm your address", body)
+        """At registration: the first address check."""
+        await self.jobs.enqueue(mail_address_check, email_key=account.email_key)
 
     async def confirm_address(self, token: str) -> None:
-        account = await self._redeem("verify", token)
+        account = await self._redeem(VERIFY, token)
         async with transaction(self.session):
             account.email_verified = True
             await self.session.flush()
             await self.audit.record("email.verified", str(account.id), actor=str(account.id))
 
     async def request_password_reset(self, email: str) -> None:
-        """Mail a single-use link (an hour) to the address, if an active account has it; the answer
-        is the same either way."""
-        account = await self.accounts.get_one_or_none(email=email.lower())
-        if account is None or account.status != ACTIVE:
-            return
-        token = await self._one_time("reset", account, RESET_LINK_SECONDS)
-        link = self.mailer.link(RESET_ROUTE, token=token)
-        body = (
-            f"Someone asked to reset the password of the account {account.username}.\n\n"
-            f"To choose a new one, open this link within the hour (it works once):\n{link}\n\n"
-            "If it was not you, ignore this message: your password stays as it is."
-        )
-        await self.mailer.send(account.email, "Reset your password", body)
-        await self.audit.record("password.reset-requested", str(account.id))
+        """Mail a single-use link (an hour) to the address, if an active account has it: the job
+        decides, so the answer and its timing are the same either way. At most
+        ``MAILS_PER_RECIPIENT`` per address, whoever asks and from wherever."""
+        email_key = canonical(email)
+        if await self._within_cap(RESET, email_key):
+            await self.jobs.enqueue(mail_password_reset, email_key=email_key, address=self.address)
 
     async def reset_password(self, token: str, password: str) -> None:
-        """Set the new password and end every session of the account."""
-        account = await self._redeem("reset", token)
+        """Set the new password: every session of the account ends and every API key is revoked (the
+        link proves the mailbox, not who held the old password), and older links stop working."""
+        account = await self._redeem(RESET, token)
+        user_id = str(account.id)
         new_hash = await hash_password(password)
         async with transaction(self.session):
             account.password_hash = new_hash
             await self.session.flush()
-            await self.audit.record("password.reset", str(account.id), actor=str(account.id))
-        await self.sessions.revoke_all(str(account.id))
+            revoked = await revoke_keys(self.session, user_id)
+            ended = await self.sessions.revoke_all(user_id)
+            detail = {"sessions_ended": ended, "keys_revoked": revoked}
+            await self.audit.record("password.reset", user_id, detail, actor=user_id)
+        await self.sessions.revoke_all(user_id)  # and any a login opened while this ran
+        await self.keys.forget(*revoked)
+        await self.links.retire(RESET, user_id)
 
-    async def _one_time(self, purpose: str, account: Account, seconds: int) -> str:
-        """A random token for ``purpose``; only its hash is kept, in the store, for ``seconds``."""
-        token = secrets.token_urlsafe(32)
-        await self.store.backend.set(
-            self._link_key(purpose, token), str(account.id).encode(), ttl=float(seconds)
+    async def _within_cap(self, kind: LinkKind, email_key: str) -> bool:
+        digest = hashlib.sha256(email_key.encode()).hexdigest()[:32]  # no addresses in keys
+        limit, window = MAILS_PER_RECIPIENT
+        result = await self.store.backend.hit_window(
+            self.store.key("mail-cap", kind.name, digest), limit, window
         )
-        return token
+        return result.allowed
 
-    async def _redeem(self, purpose: str, token: str) -> Account:
-        """The account a token was made for, spending the token (once, even when two race)."""
-        key = self._link_key(purpose, token)
-        owner = await self.store.backend.get(key)
-        if owner is None or not await self.store.backend.delete_if_value(key, owner):
-            raise NotFoundError(code=Codes.LINK_NOT_VALID)
-        account = await self.accounts.get_one_or_none(id=UUID(owner.decode()))
+    async def _redeem(self, kind: LinkKind, token: str) -> Account:
+        """The account a token was made for, spending the token."""
+        owner = await self.links.redeem(kind, token)
+        account = await self.accounts.get_one_or_none(id=UUID(owner)) if owner else None
         if account is None or account.status != ACTIVE:
             raise NotFoundError(code=Codes.LINK_NOT_VALID)
         return account
-
-    def _link_key(self, purpose: str, token: str) -> str:
-        return self.store.key(purpose, hashlib.sha256(token.encode()).hexdigest())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kami.accounts.models import Account, Role
@@ -11,11 +13,23 @@ from kami.accounts.sessions import LoginSessions
 from kami.codes import Codes
 from kami.db.audit import AuditTrail
 from kami.db.service import Service
-from kami.errors import ConflictError, NotFoundError
+from kami.errors import ConflictError, NotFoundError, PermissionDeniedError
 from kami.security.identity import Identity
 from kami.security.permissions import BUILT_IN_ROLES, PermissionCatalog
 
-__all__ = ["RoleService"]
+__all__ = ["KeyForgetter", "RoleService", "permissions_of_role"]
+
+KeyForgetter = Callable[[AsyncSession, str], Awaitable[None]]
+
+
+async def permissions_of_role(session: AsyncSession, catalog: PermissionCatalog, role: str) -> frozenset[str]:
+    """What ``role`` may do now: a built-in role's set, a defined role's permissions that some mounted
+    app still declares, nothing for a role that no longer exists."""
+    built_in = catalog.built_in(role)
+    if built_in is not None:
+        return built_in
+    found = await RoleRepository(session=session).get_one_or_none(name=role)
+    return frozenset(found.permissions) & frozenset(catalog.declared) if found else frozenset()
 
 
 class RoleService(Service[Role, RoleOut]):
@@ -26,21 +40,21 @@ class RoleService(Service[Role, RoleOut]):
     repository: RoleRepository
 
     def __init__(
-        self, session: AsyncSession, catalog: PermissionCatalog, sessions: LoginSessions, audit: AuditTrail
+        self,
+        session: AsyncSession,
+        catalog: PermissionCatalog,
+        sessions: LoginSessions,
+        audit: AuditTrail,
+        forget_keys: KeyForgetter,
     ) -> None:
         super().__init__(session)
         self.catalog = catalog
         self.sessions = sessions
         self.audit = audit
+        self.forget_keys = forget_keys  # the copies of an account's API keys, read again afterwards
 
     async def permissions_of(self, role: str) -> frozenset[str]:
-        """What ``role`` may do now: a built-in role's set, a defined role's permissions that some
-        mounted app still declares, nothing for a role that no longer exists."""
-        built_in = self.catalog.built_in(role)
-        if built_in is not None:
-            return built_in
-        found = await self.get_one_or_none(name=role)
-        return frozenset(found.permissions) & frozenset(self.catalog.declared) if found else frozenset()
+        return await permissions_of_role(self.session, self.catalog, role)
 
     async def is_defined(self, role: str) -> bool:
         return role in BUILT_IN_ROLES or await self.get_one_or_none(name=role) is not None
@@ -58,11 +72,15 @@ class RoleService(Service[Role, RoleOut]):
         defined = sorted(await self.repository.get_many(), key=lambda role: role.name)
         return [*built_in, *(self._out(role) for role in defined)]
 
-    async def define(self, name: str, data: RoleIn) -> RoleOut:
-        """Create or replace the role ``name``; its holders' sessions change at once."""
+    async def define(self, actor: Identity, name: str, data: RoleIn) -> RoleOut:
+        """Create or replace the role ``name`` with permissions ``actor`` holds; its holders' sessions
+        (and keys) change at once."""
         if name in BUILT_IN_ROLES:
             raise ConflictError(code=Codes.ROLE_BUILT_IN)
         self.catalog.check(data.permissions)
+        beyond = sorted(p for p in set(data.permissions) if not actor.holds(p))
+        if beyond:
+            raise PermissionDeniedError(f"You cannot give what you do not hold: {', '.join(beyond)}")
         async with self.transaction():
             role = await self.get_one_or_none(name=name)
             if role is None:
@@ -93,6 +111,7 @@ class RoleService(Service[Role, RoleOut]):
             await self.sessions.update_account(
                 Identity(str(account.id), account.role, account.tier, permissions)
             )
+            await self.forget_keys(self.session, str(account.id))
 
     @staticmethod
     def _out(role: Role) -> RoleOut:

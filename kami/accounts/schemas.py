@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from kami.accounts.api_keys import ApiKeyInfo
+from kami.accounts.models import ApiKey
 from kami.fields import pattern
 
 __all__ = [
@@ -16,7 +16,9 @@ __all__ = [
     "AddressIn",
     "ApiKeyCreated",
     "ApiKeyIn",
+    "ApiKeyInfo",
     "LoginIn",
+    "PasswordConfirmation",
     "PasswordResetIn",
     "ProfileUpdate",
     "RefreshIn",
@@ -29,9 +31,10 @@ __all__ = [
     "UserOut",
 ]
 
-# No "@", no whitespace, no control characters. Spelled out rather than ``\s``: Python's and
-# JavaScript's ``\s`` disagree (U+0085), and clients check this pattern with the latter.
-_EMAIL_CHAR = r"[^@\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+# One mailbox: no "@" in a part, nothing that lists or quotes addresses (, ; : < > ( ) [ ] \ "), no
+# whitespace, no control characters. Spelled out rather than ``\s``: Python's and JavaScript's ``\s``
+# disagree (U+0085), and clients check this pattern with the latter.
+_EMAIL_CHAR = r'[^@,;:<>()\[\]\\"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]'
 Email = Annotated[
     str,
     msgspec.Meta(
@@ -147,6 +150,30 @@ class ApiKeyIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     expires_in_days: Days | msgspec.UnsetType = msgspec.UNSET  # not sent: the key does not expire
 
 
+class ApiKeyInfo(msgspec.Struct, frozen=True):
+    """A key as its owner sees it: never its secret."""
+
+    id: str
+    name: str
+    permissions: list[str]
+    tier: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> ApiKeyInfo:
+        return cls(
+            key.id,
+            key.name,
+            list(key.permissions),
+            key.tier,
+            key.created_at,
+            key.expires_at,
+            key.last_used_at,
+        )
+
+
 class ApiKeyCreated(ApiKeyInfo, frozen=True):
     """The new key. ``key`` is shown this once: only its hash is kept."""
 
@@ -169,5 +196,14 @@ class RoleOut(msgspec.Struct):
 
 
 class ProfileUpdate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Only the fields sent change; a new ``password`` needs the ``current_password``."""
+
     username: Username | msgspec.UnsetType = msgspec.UNSET
     password: Password | msgspec.UnsetType = msgspec.UNSET
+    current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+
+
+class PasswordConfirmation(msgspec.Struct, forbid_unknown_fields=True):
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]

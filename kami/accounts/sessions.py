@@ -2,10 +2,11 @@
 
 A session holds the account's current role, tier and permissions, so each authenticated request costs
 one store read (``GET kami:session:{sid}``) and no database query, and still sees a role change, a
-deactivation or a logout at once: the accounts app rewrites or deletes the sessions when the account
-changes. LoginSessions live as long as a refresh token (each refresh extends them); a lost store logs
-everybody out — it fails closed, never open. Writes are conditional on the record read (``set_if_unchanged``),
-so touching a session can never bring back one revoked meanwhile.
+deactivation or a logout at once: the identity slice rewrites or deletes the sessions when the account
+changes. A session lives as long as a refresh token (each refresh extends it), never past its absolute
+lifetime from the login; a lost store logs everybody out — it fails closed, never open. Writes are
+conditional on the record read (``set_if_unchanged``), so touching a session can never bring back one
+revoked meanwhile.
 """
 
 from __future__ import annotations
@@ -37,17 +38,27 @@ class SessionRecord(msgspec.Struct, frozen=True):
     expires_at: float
     address: str
     user_agent: str
+    authenticated_at: float = 0.0  # when the password was last given (the login, or a confirmation)
+    refresh_jti: str = ""  # the one refresh token that may be used next
+    previous_jti: str = ""  # the one it replaced, at ``rotated_at``: still answered within the grace
+    rotated_at: float = 0.0
 
-    def identity(self) -> Identity:
-        return Identity(self.user_id, self.role, self.tier, frozenset(self.permissions), session_id=self.id)
+    def identity(self, reauthenticate_after: float) -> Identity:
+        """The caller this session is; ``fresh`` while the password was given less than
+        ``reauthenticate_after`` seconds ago."""
+        fresh = time.time() - self.authenticated_at < reauthenticate_after
+        return Identity(
+            self.user_id, self.role, self.tier, frozenset(self.permissions), session_id=self.id, fresh=fresh
+        )
 
 
 class LoginSessions:
     """The sessions of every account, on the shared backend (Redis, or this process's memory)."""
 
-    def __init__(self, backend: Backend, lifetime: float) -> None:
+    def __init__(self, backend: Backend, lifetime: float, max_lifetime: float | None = None) -> None:
         self.backend = backend
         self.lifetime = lifetime  # the refresh token's: a session outlives its last refresh by this
+        self.max_lifetime = max_lifetime or lifetime  # from the login, whatever the refreshes
 
     @staticmethod
     def _key(session_id: str) -> str:
@@ -67,9 +78,12 @@ class LoginSessions:
             permissions=tuple(sorted(account.permissions)),
             created_at=now,
             last_used_at=now,
-            expires_at=now + self.lifetime,
+            expires_at=now + min(self.lifetime, self.max_lifetime),
             address=address,
             user_agent=user_agent[:256],
+            authenticated_at=now,
+            refresh_jti=secrets.token_hex(16),
+            rotated_at=now,
         )
         index = Index([self._index(account.user_id)], record.id, self.lifetime)
         await self.backend.set_if_unchanged(self._key(record.id), _encode(record), self.lifetime, {}, index)
@@ -79,16 +93,37 @@ class LoginSessions:
         raw = await self.backend.get(self._key(session_id))
         return None if raw is None else _decode(raw)
 
-    async def touch(self, record: SessionRecord, *, extend: bool = False) -> SessionRecord | None:
-        """Mark ``record`` used now (at most once a minute unless ``extend``, which a refresh does: the
-        session then lives ``lifetime`` from now). None when it was revoked meanwhile."""
+    async def touch(self, record: SessionRecord) -> SessionRecord | None:
+        """Mark ``record`` used now (at most once a minute). None when it was revoked meanwhile."""
         now = time.time()
-        if not extend and now - record.last_used_at < TOUCH_EVERY:
+        if now - record.last_used_at < TOUCH_EVERY:
             return record
-        expires_at = now + self.lifetime if extend else record.expires_at
+        return await self._replace(record, msgspec.structs.replace(record, last_used_at=now))
+
+    async def rotate(self, record: SessionRecord) -> SessionRecord | None:
+        """A refresh: the next refresh token replaces the current one, and the session lives
+        ``lifetime`` from now, never past its absolute lifetime from the login. None when another
+        refresh or a revocation changed the record first."""
+        now = time.time()
+        ceiling = record.created_at + self.max_lifetime
+        if now >= ceiling:
+            return None
         return await self._replace(
-            record, msgspec.structs.replace(record, last_used_at=now, expires_at=expires_at)
+            record,
+            msgspec.structs.replace(
+                record,
+                refresh_jti=secrets.token_hex(16),
+                previous_jti=record.refresh_jti,
+                rotated_at=now,
+                last_used_at=now,
+                expires_at=min(now + self.lifetime, ceiling),
+            ),
         )
+
+    async def reauthenticated(self, record: SessionRecord) -> SessionRecord | None:
+        """The password was given again in this session: it is fresh from now (None when it was revoked
+        meanwhile)."""
+        return await self._replace(record, msgspec.structs.replace(record, authenticated_at=time.time()))
 
     async def of_account(self, user_id: str) -> list[SessionRecord]:
         """The account's live sessions, newest first (ended ones are dropped from the index)."""

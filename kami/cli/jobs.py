@@ -11,6 +11,7 @@ import anyio
 import click
 import msgspec
 
+from kami.accounts.slice import with_accounts
 from kami.cli.loading import apps_or_fail
 from kami.cli.output import EXIT_FAILED, fail, settings_or_fail
 from kami.db.config import build_sqlalchemy_config
@@ -34,7 +35,7 @@ def _with_jobs(action: Callable[[Jobs], Awaitable[T]]) -> T:
     client = build_redis(settings)
     if client is None:
         fail("kami jobs needs KAMI_REDIS_URL: without Redis, dead letters stay inside the web process")
-    registered = collect(apps_or_fail(settings), PLATFORM_JOBS)
+    registered = collect(with_accounts(apps_or_fail(settings)), PLATFORM_JOBS)
 
     async def run() -> T:
         backend = build_backend(settings)

@@ -9,6 +9,7 @@ import anyio
 import click
 import structlog
 
+from kami.accounts.slice import with_accounts
 from kami.cli.database import apply_migrations
 from kami.cli.diagnostics import redis_problem, unreachable_services
 from kami.cli.loading import apps_or_fail
@@ -78,7 +79,7 @@ def worker(concurrency: int | None) -> None:
     if problem is not None:
         fail(problem, code=EXIT_FAILED)
     configure_logging(settings, settings.app.name + "-worker")
-    jobs = collect(specs, PLATFORM_JOBS)
+    jobs = collect(with_accounts(specs), PLATFORM_JOBS)
     grace = max(job.spec.timeout for job in jobs.values())
     log.info("kami worker started", jobs=sorted(jobs), grace_seconds=grace)
 

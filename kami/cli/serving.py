@@ -17,6 +17,7 @@ from granian.constants import Interfaces
 from granian.http import HTTP1Settings
 
 from kami.observability.logging import granian_log_config
+from kami.observability.side_server import SideServer, metrics_answer
 from kami.overrides.granian_drain import DrainingGranian
 from kami.pipeline.runtime import DRAIN_MARKER_VARIABLE
 from kami.settings import Settings
@@ -24,6 +25,26 @@ from kami.settings import Settings
 __all__ = ["serve"]
 
 log = structlog.get_logger("kami.cli.serving")
+
+
+def _serve_metrics(settings: Settings, host: str) -> SideServer | None:
+    """``/metrics`` on ``KAMI_SERVER_METRICS_PORT`` from this (the main) process. A port already taken
+    stops production, where it is the only way to the metrics; elsewhere the app's own ``/metrics``
+    remains, and a warning says so."""
+    port = settings.server.metrics_port
+    if not port:
+        return None
+    metrics = SideServer({"/metrics": metrics_answer})
+    try:
+        metrics.serve(host, port, "kami-metrics")
+    except OSError as exc:
+        problem = f"KAMI_SERVER_METRICS_PORT: cannot listen on {host}:{port} ({exc.strerror})"
+        if settings.is_production:
+            raise SystemExit(f"kami: {problem}") from exc
+        log.warning(f"{problem}; /metrics is on the app's port")
+        return None
+    log.info("metrics", port=port)
+    return metrics
 
 
 def serve(settings: Settings, *, host: str | None, port: int | None, workers: int | None) -> None:
@@ -57,7 +78,10 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
         drain_seconds=server.drain_seconds,
         on_drain=drain,
     )
+    metrics = _serve_metrics(settings, host or server.host)
     try:
         granian.serve()
     finally:
         marker.unlink(missing_ok=True)
+        if metrics is not None:
+            metrics.close()

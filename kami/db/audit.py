@@ -16,6 +16,7 @@ Record the head hash ``kami audit verify`` prints somewhere else to detect that 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -73,27 +74,34 @@ class AuditEvent(_Base):
 
 
 class AuditHead(_Base):
-    """One row: the newest record's sequence number and hash (seeded by the migration)."""
+    """One row: the newest record's sequence number and hash (seeded by the migration), and the newest
+    record retention removed (``purged_through``): every record after it must still be there."""
 
     __tablename__ = "kami_audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     hash: Mapped[str] = mapped_column(String(64))
+    purged_through: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), default=0, server_default="0"
+    )
 
 
 _HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == _HEAD_ID)
+_PURGED = select(AuditHead.purged_through).where(AuditHead.id == _HEAD_ID)
 _HEAD_ROW = update(AuditHead).where(AuditHead.id == _HEAD_ID)
 
 
 @dataclass(frozen=True)
 class AuditContext:
-    """Who and where: the caller's account (or ``cli``), address, user agent and trace."""
+    """Who and where: the caller's account (or ``cli``), the API key it acted with (its id), address,
+    user agent and trace."""
 
     actor: str
     address: str = ""
     user_agent: str = ""
     trace_id: str = ""
+    api_key: str = ""
 
 
 def _canonical(value: dict[str, Any]) -> str:
@@ -143,7 +151,9 @@ class AuditTrail:
                 address=self.context.address[:64],
                 user_agent=self.context.user_agent[:256],
                 trace_id=self.context.trace_id,
-                detail=_canonical(detail or {}),
+                detail=_canonical(
+                    {**(detail or {}), **({"api_key": self.context.api_key} if self.context.api_key else {})}
+                ),
                 prev_hash=head.hash,
             )
             event.hash = _digest(head.hash, _fields(event))
@@ -237,8 +247,10 @@ class ChainReport:
 
 
 async def verify_chain(session: AsyncSession) -> ChainReport:
-    """Recompute every record's hash in order, in batches; compare the last with the head."""
+    """Recompute every record's hash in order, in batches; compare the last with the head, and the
+    oldest with what retention removed (records deleted by anyone else are missing, not purged)."""
     head = (await session.execute(_HEAD)).one()
+    purged = (await session.execute(_PURGED)).scalar_one()
     previous: AuditEvent | None = None
     first: int | None = None
     count, after = 0, -1
@@ -254,6 +266,16 @@ async def verify_chain(session: AsyncSession) -> ChainReport:
         )
         for event in batch:
             count += 1
+            if first is None and event.seq != purged + 1:
+                gone = f"#{purged + 1}" if event.seq == purged + 2 else f"#{purged + 1} to #{event.seq - 1}"
+                return ChainReport(
+                    count,
+                    event.seq,
+                    head.seq,
+                    head.hash,
+                    event.seq,
+                    f"records {gone} are missing (not purged)",
+                )
             first = event.seq if first is None else first
             if previous is not None and (event.seq != previous.seq + 1 or event.prev_hash != previous.hash):
                 return ChainReport(
@@ -268,7 +290,7 @@ async def verify_chain(session: AsyncSession) -> ChainReport:
             break
         after = batch[-1].seq
     last_seq, last_hash = (previous.seq, previous.hash) if previous else (0, GENESIS)
-    if previous is None and head.seq != 0:
+    if previous is None and head.seq != purged:
         return ChainReport(
             0, None, head.seq, head.hash, None, f"the head names record {head.seq} but none is kept"
         )
@@ -285,8 +307,9 @@ async def verify_chain(session: AsyncSession) -> ChainReport:
 
 
 async def purge_older_than(session: AsyncSession, days: int) -> int:
-    """Delete records older than ``days`` (0: keep them for good), a batch per transaction, never the
-    newest (it is what the head names); how many went."""
+    """Delete records older than ``days`` (0: keep them for good), the oldest first, a batch per
+    transaction, never the newest (it is what the head names); the head remembers the newest removed,
+    so ``verify_chain`` tells them from records deleted otherwise. How many went."""
     if days <= 0:
         return 0
     cutoff = datetime.now(UTC) - timedelta(days=days)
@@ -294,9 +317,12 @@ async def purge_older_than(session: AsyncSession, days: int) -> int:
     while True:
         async with transaction(session):
             head = (await session.execute(_HEAD.with_only_columns(AuditHead.seq))).scalar_one()
-            doomed = select(AuditEvent.seq).where(AuditEvent.occurred_at < cutoff, AuditEvent.seq < head)
-            batch = list((await session.execute(doomed.order_by(AuditEvent.seq).limit(_BATCH))).scalars())
+            oldest = select(AuditEvent.seq, AuditEvent.occurred_at).where(AuditEvent.seq < head)
+            rows = (await session.execute(oldest.order_by(AuditEvent.seq).limit(_BATCH))).all()
+            batch = list(itertools.takewhile(lambda row: row.occurred_at < cutoff, rows))
             if not batch:
                 return removed
-            await session.execute(delete(AuditEvent).where(AuditEvent.seq.in_(batch)))
+            through = batch[-1].seq
+            await session.execute(delete(AuditEvent).where(AuditEvent.seq <= through))
+            await session.execute(_HEAD_ROW.values(purged_through=through))
             removed += len(batch)

@@ -5,11 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import String
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
-__all__ = ["PreciseDateTimeUTC"]
+__all__ = ["PreciseDateTimeUTC", "exact_string"]
+
+
+def exact_string(length: int) -> TypeEngine[str]:
+    """A string compared byte for byte on every database: MySQL/MariaDB's default collations ignore
+    accents and case (``mía`` equals ``mia`` there, not on PostgreSQL or SQLite), so a unique column
+    that must mean the same everywhere takes ``utf8mb4_bin`` there."""
+    return String(length).with_variant(mysql.VARCHAR(length, collation="utf8mb4_bin"), "mysql", "mariadb")
 
 
 class PreciseDateTimeUTC(DateTimeUTC):

@@ -4,7 +4,7 @@ enqueue through the ``jobs`` dependency (:class:`Jobs`). Mail goes out the same 
 :mod:`kami.jobs.runner`."""
 
 from kami.jobs.dead_letters import DEAD_LETTER_TTL, DeadLetter
-from kami.jobs.mail import Mailer, send_mail
+from kami.jobs.mail import send_mail
 from kami.jobs.platform import PLATFORM_JOBS
 from kami.jobs.runner import (
     JobContext,
@@ -23,7 +23,6 @@ __all__ = [
     "JobContext",
     "JobSpec",
     "Jobs",
-    "Mailer",
     "RegisteredJob",
     "build_worker",
     "collect",

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from dataclasses import dataclass
 from email.message import EmailMessage
-from urllib.parse import urlencode
 
 import anyio
 import structlog
-from litestar import Litestar
 
-from kami.jobs.runner import JobContext, Jobs, JobSpec
-from kami.settings import MailSettings
+from kami.jobs.runner import JobContext, JobSpec
+from kami.settings import MailSettings, Settings
 
-__all__ = ["MAIL_JOB", "MailNotConfiguredError", "Mailer", "send_mail"]
+__all__ = ["MAIL_JOB", "MailNotConfiguredError", "deliver", "send_mail"]
 
 log = structlog.get_logger("kami.mail")
 
@@ -31,37 +28,27 @@ class MailNotConfiguredError(RuntimeError):
 
 async def send_mail(context: JobContext, to: str, subject: str, body: str) -> str:
     """Send one plain-text message; the address it went to."""
-    settings = context.settings
+    await deliver(context.settings, to, subject, body)
+    return to
+
+
+async def deliver(settings: Settings, to: str, subject: str, body: str) -> None:
+    """Send one plain-text message through ``KAMI_MAIL_*``'s server, now. Without a server, development
+    logs the message instead (its links included: the development outbox); anywhere else that is an
+    error, which the job's retries and dead letter report. Nothing else ever logs a message's body."""
     mail = settings.mail
     if not mail.host:
         if settings.app.environment == "development":
             log.info(
                 "mail not sent (KAMI_MAIL_HOST is empty); its text follows", to=to, subject=subject, body=body
             )
-            return to
+            return
         raise MailNotConfiguredError("KAMI_MAIL_HOST is empty: set the SMTP server to send mail")
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = mail.sender, to, subject
     message.set_content(body)
     await anyio.to_thread.run_sync(_deliver, mail, message)
     log.info("mail sent", to=to, subject=subject)
-    return to
-
-
-@dataclass(frozen=True)
-class Mailer:
-    """What a request uses to send mail: queue a message, make links into this API for it."""
-
-    jobs: Jobs
-    app: Litestar
-    link_base: str  # KAMI_MAIL_LINK_BASE: the API's public address
-
-    async def send(self, to: str, subject: str, body: str) -> None:
-        await self.jobs.enqueue(send_mail, to=to, subject=subject, body=body)
-
-    def link(self, route_name: str, **query: str) -> str:
-        """The public URL of the route named ``route_name`` (its ``name=``), with ``query``."""
-        return f"{self.link_base}{self.app.route_reverse(route_name)}?{urlencode(query)}"
 
 
 def _deliver(mail: MailSettings, message: EmailMessage) -> None:

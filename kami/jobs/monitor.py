@@ -1,7 +1,7 @@
 """What ``kami worker`` shows the outside: ``/health/live`` and ``/metrics`` on ``KAMI_JOBS_PORT``.
 
-The worker serves no HTTP otherwise, so a small WSGI server (the standard library's, in a thread,
-with prometheus_client's exposition) answers for it. Liveness is the worker's event loop beating:
+The worker serves no HTTP otherwise, so a :class:`kami.observability.side_server.SideServer` answers
+for it. Liveness is the worker's event loop beating:
 the sampler that reads the queue's depth every few seconds also stamps the time, and a loop that
 stopped turning (a job blocking it) stops the beat — the probe then answers 503 and the orchestrator
 restarts the process. A Redis outage does not stop the beat: restarting would not bring Redis back.
@@ -10,17 +10,13 @@ restarts the process. A Redis outage does not stop the beat: restarting would no
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from collections.abc import Callable, Iterable
-from socketserver import ThreadingMixIn
-from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import structlog
 from saq import Queue
 
 from kami.jobs import dead_letters
+from kami.observability.side_server import Answer, SideServer, metrics_answer
 from kami.store.backend import Backend
 
 __all__ = ["SAMPLE_SECONDS", "WorkerMonitor"]
@@ -28,17 +24,6 @@ __all__ = ["SAMPLE_SECONDS", "WorkerMonitor"]
 log = structlog.get_logger("kami.jobs")
 SAMPLE_SECONDS = 5.0
 _STALE_AFTER = 6 * SAMPLE_SECONDS  # liveness fails when the loop has not beaten for this long
-
-StartResponse = Callable[[str, list[tuple[str, str]]], Any]
-
-
-class _Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Probes and scrapes every few seconds are not news: no access line for them."""
 
 
 class WorkerMonitor:
@@ -48,7 +33,7 @@ class WorkerMonitor:
         self.queue = queue
         self.backend = backend
         self.beat = time.monotonic()
-        self._server: WSGIServer | None = None
+        self._server: SideServer | None = None
 
     async def sample_forever(self) -> None:
         while True:
@@ -79,31 +64,15 @@ class WorkerMonitor:
         return time.monotonic() - self.beat < _STALE_AFTER
 
     def serve(self, host: str, port: int) -> int:
-        """Answer on ``host:port`` from a thread; the port bound (``port`` 0 picks a free one)."""
-        self._server = make_server(host, port, self._app, server_class=_Server, handler_class=_QuietHandler)
-        threading.Thread(target=self._server.serve_forever, name="kami-worker-http", daemon=True).start()
-        return int(self._server.server_address[1])
+        """Answer ``/health/live`` and ``/metrics`` on ``host:port`` from a thread; the port bound."""
+        self._server = SideServer({"/metrics": metrics_answer, "/health/live": self._liveness})
+        return self._server.serve(host, port, "kami-worker-http")
 
     def close(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.close()
 
-    def _app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-        path = environ.get("PATH_INFO", "")
-        if path == "/metrics":
-            return _answer(start_response, "200 OK", CONTENT_TYPE_LATEST, generate_latest())
-        if path == "/health/live":
-            if self.alive:
-                return _answer(start_response, "200 OK", "application/json", b'{"status":"ok"}')
-            return _answer(
-                start_response, "503 Service Unavailable", "application/json", b'{"status":"stuck"}'
-            )
-        return _answer(start_response, "404 Not Found", "text/plain", b"not found\n")
-
-
-def _answer(start_response: StartResponse, status: str, media_type: str, body: bytes) -> list[bytes]:
-    start_response(status, [("Content-Type", media_type), ("Content-Length", str(len(body)))])
-    return [body]
+    def _liveness(self) -> Answer:
+        if self.alive:
+            return "200 OK", "application/json", b'{"status":"ok"}'
+        return "503 Service Unavailable", "application/json", b'{"status":"stuck"}'

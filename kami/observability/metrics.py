@@ -8,19 +8,17 @@ process) the default registry is used.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from litestar import Response, get
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
-    CollectorRegistry,
     Counter,
     Gauge,
     Histogram,
-    generate_latest,
 )
 
+from kami.observability.side_server import metrics_answer
 from kami.observability.slo import REQUEST_DURATION_BUCKETS
 from kami.overrides.pool_internals import max_overflow
 from kami.routes import METRICS_PATH, PLATFORM_TAG
@@ -145,25 +143,15 @@ def record_redis_store(connected: bool, in_flight: int, limit: int) -> None:
 EXPOSITION_MEDIA_TYPE = "; ".join(p for p in CONTENT_TYPE_LATEST.split("; ") if not p.startswith("charset="))
 
 
-def _registry() -> CollectorRegistry | None:
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        return None
-    from prometheus_client import multiprocess
-
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    return registry
-
-
 @get(
     METRICS_PATH,
     summary="Prometheus metrics",
-    description="Text exposition format; the sum over every worker of this instance.",
+    description="Text exposition format; the sum over every worker of this instance. Outside "
+    "production only: production serves it on KAMI_SERVER_METRICS_PORT, never on the public port.",
     include_in_schema=True,
     tags=[PLATFORM_TAG],
     media_type=EXPOSITION_MEDIA_TYPE,
 )
 async def metrics_endpoint() -> Response[bytes]:
-    registry = _registry()
-    body = generate_latest(registry) if registry is not None else generate_latest()
+    _, _, body = metrics_answer()
     return Response(body, media_type=EXPOSITION_MEDIA_TYPE)

@@ -358,20 +358,27 @@ def _operations_of(app: Litestar, document: Any) -> Iterator[tuple[BaseRouteHand
 
 
 def _document_security(app: Litestar, document: Any, schemes: Sequence[str]) -> None:
-    """Every operation states its requirement: ``[]`` when public, else each scheme (one of them will
-    do) with the permissions it needs as the requirement's roles (OpenAPI 3.1 allows role names for
-    any scheme)."""
+    """Every operation states its requirement: ``[]`` when public; an operation on the caller's own
+    account only the first scheme (a person's bearer token); else each scheme (one of them will do)
+    with the permissions it needs as the requirement's roles (OpenAPI 3.1 allows role names for any
+    scheme)."""
     for handler, operation in _operations_of(app, document):
-        required = policy_of(handler).access
-        if required is None:
+        access = policy_of(handler).access
+        if access is None:
             operation.security = []
             continue
-        operation.security = [{scheme: list(required)} for scheme in schemes]
-        if required:
-            needed = ", ".join(f"`{name}`" for name in required)
-            operation.description = (
-                f"{operation.description or ''}\n\nNeeds the permission {needed}.".lstrip()
-            )
+        said = [operation.description or ""]
+        if access.own_account:
+            operation.security = [{schemes[0]: []}]
+            said.append("For the account's owner, signed in: an API key cannot do this.")
+            if access.recent_login:
+                said.append("Needs a recent sign-in (`POST /accounts/v1/auth/confirm`).")
+        else:
+            operation.security = [{scheme: list(access.permissions)} for scheme in schemes]
+        if access.permissions:
+            needed = ", ".join(f"`{name}`" for name in access.permissions)
+            said.append(f"Needs the permission {needed}.")
+        operation.description = "\n\n".join(part for part in said if part)
 
 
 def _document_idempotency(app: Litestar, document: Any) -> None:

@@ -19,7 +19,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.cors import CORSConfig
 
 from kami.accounts.provider import IdentityProvider
-from kami.accounts.slice import ACCOUNTS_APP
+from kami.accounts.slice import ACCOUNTS_APP, with_accounts
 from kami.app_spec import AppLoadError, AppSpec, load_apps, mount, permission_catalog
 from kami.db.config import build_sqlalchemy_config, replica_engines
 from kami.db.migrations import head_revision, upgrade
@@ -64,7 +64,8 @@ def build_runtime(settings: Settings, specs: Sequence[AppSpec], database: SQLAlc
     redis = build_redis(settings)
     backend = build_backend(settings)
     queue = redis_queue(redis) if redis is not None else None
-    catalog = permission_catalog([ACCOUNTS_APP, *specs])
+    mounted = with_accounts(specs)
+    catalog = permission_catalog(mounted)
     identity = IdentityProvider.build(settings, backend, database.get_session, catalog)
     return Runtime(
         settings=settings,
@@ -73,7 +74,7 @@ def build_runtime(settings: Settings, specs: Sequence[AppSpec], database: SQLAlc
         database=database,
         backend=backend,
         redis=redis,
-        jobs=Jobs(collect(specs, PLATFORM_JOBS), backend, queue, settings, database.get_session),
+        jobs=Jobs(collect(mounted, PLATFORM_JOBS), backend, queue, settings, database.get_session),
         identity=identity,
         proxies=TrustedProxies(settings.ratelimit.trusted_proxies),
         telemetry=build_telemetry(settings),
@@ -119,7 +120,7 @@ def create_app(settings: Settings | None = None, apps: Sequence[AppSpec] | None 
         route_handlers=[
             IndexController,
             HealthController,
-            metrics_endpoint,
+            *([] if settings.is_production else [metrics_endpoint]),  # production: KAMI_SERVER_METRICS_PORT
             docs_assets_router(),
             *(mount(spec, app_layers) for spec in runtime.apps),
         ],

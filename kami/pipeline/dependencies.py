@@ -16,7 +16,7 @@ from kami.db.audit import AuditContext, AuditTrail
 from kami.db.config import DB_SESSION_KEY
 from kami.db.pagination import provide_page_params
 from kami.envelope import current_trace_id
-from kami.jobs import Jobs, Mailer
+from kami.jobs import Jobs
 from kami.pipeline.runtime import RUNTIME_DEPENDENCY, Runtime
 from kami.routes import policy_of
 from kami.security.identity import identity_or_none, provide_identity
@@ -30,7 +30,6 @@ def dependencies(apps: Sequence[AppSpec], runtime: Runtime) -> dict[str, Provide
     provides (or two apps exporting one name) stops start-up. Each is built from ``runtime`` once,
     here: nothing is looked up per request."""
     backend, proxies, jobs = runtime.backend, runtime.proxies, runtime.jobs
-    link_base = runtime.settings.mail.link_base.rstrip("/")
 
     def store(request: Request[Any, Any, Any]) -> Store:
         """The calling app's namespace (``{app}:...``); kami's own routes get ``kami``."""
@@ -40,9 +39,6 @@ def dependencies(apps: Sequence[AppSpec], runtime: Runtime) -> dict[str, Provide
         """The caller's address: the peer, or behind trusted proxies the address they report (the
         rule the rate limit and the logs use)."""
         return proxies.client_address(request.scope)
-
-    def mailer(request: Request[Any, Any, Any]) -> Mailer:
-        return Mailer(jobs, request.app, link_base)
 
     def provide_jobs() -> Jobs:
         return jobs
@@ -59,6 +55,7 @@ def dependencies(apps: Sequence[AppSpec], runtime: Runtime) -> dict[str, Provide
             address=proxies.client_address(request.scope),
             user_agent=request.headers.get("user-agent", ""),
             trace_id=current_trace_id(),
+            api_key=identity.api_key if identity else "",
         )
         return AuditTrail(db_session, context)
 
@@ -69,7 +66,6 @@ def dependencies(apps: Sequence[AppSpec], runtime: Runtime) -> dict[str, Provide
         "jobs": Provide(provide_jobs, sync_to_thread=False),
         "client_address": Provide(client_address, sync_to_thread=False),
         "audit": Provide(audit),
-        "mailer": Provide(mailer, sync_to_thread=False),
         RUNTIME_DEPENDENCY: Provide(provide_runtime, sync_to_thread=False),
     }
     services = exported_services(apps, backend)

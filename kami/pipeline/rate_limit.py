@@ -52,11 +52,19 @@ class RateLimitMiddleware(Layer):
             return self.tiers[tier], "global"
         return self.default, "global"
 
+    @staticmethod
+    def _needs_caller(scope: Scope) -> bool:
+        """Routes anyone may call (login, registration, recovery) count by address whatever
+        credentials come with the request: rotating throwaway accounts' tokens lifts no limit there."""
+        return policy_of(scope["route_handler"]).access is not None
+
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         if not self.settings.enabled:
             await next_app(scope, receive, send)
             return
-        caller = caller_of(ASGIConnection(scope), self.proxies)
+        caller = caller_of(
+            ASGIConnection(scope), self.proxies, counted_by_address=not self._needs_caller(scope)
+        )
         rate, bucket = self._choose(scope, caller.tier)
         try:
             result = await self.backend.hit_window(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from litestar.types import Message, Scope
 
+from kami.accounts.links import RESET
 from kami.overrides.response_headers import SendHook, set_response_headers
 from kami.routes import DOCS_PATH
 from kami.security.trusted_proxies import TrustedProxies
@@ -27,6 +28,11 @@ DOCS_POLICY = (
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
+# kami's one page for people (the mailed reset link): its own form, inline style, nothing else.
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -36,6 +42,7 @@ def _encoded(*headers: tuple[str, str]) -> tuple[tuple[bytes, bytes], ...]:
 
 API_HEADERS = _encoded(*ALWAYS, ("content-security-policy", API_POLICY))
 DOCS_HEADERS = _encoded(*ALWAYS, ("content-security-policy", DOCS_POLICY))
+PAGE_HEADERS = _encoded(*ALWAYS, ("content-security-policy", PAGE_POLICY))
 HSTS_HEADER = _encoded(("strict-transport-security", HSTS))
 
 
@@ -51,7 +58,14 @@ def security_headers(proxies: TrustedProxies) -> SendHook:
     async def add(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = DOCS_HEADERS if str(scope.get("path", "")).startswith(DOCS_PATH) else API_HEADERS
+        path = str(scope.get("path", ""))
+        headers = (
+            DOCS_HEADERS
+            if path.startswith(DOCS_PATH)
+            else PAGE_HEADERS
+            if path == RESET.path
+            else API_HEADERS
+        )
         set_response_headers(message, headers + HSTS_HEADER if over_https(scope) else headers)
 
     return add

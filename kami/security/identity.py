@@ -1,7 +1,13 @@
-"""The caller's identity and the guards using it.
+"""The caller's identity and the guards using it: one access model for every credential.
 
 :class:`kami.pipeline.authentication.AuthenticationMiddleware` reads the credentials once per request
 (on the apps' routes) and leaves the outcome in the scope; everything after it reads it from there.
+
+A credential carries exactly what it lists. A route that needs a caller says what: a permission
+(:func:`require`), which a person's session and an API key reach alike when they hold it; or an
+operation on the caller's own account (:func:`own_account`), which only a person signed in may do,
+never a key — there is no "signed in is enough" route. Start-up reads the guards of every route into
+its :class:`kami.routes.Access` and refuses a route that takes the caller but asks for nothing.
 """
 
 from __future__ import annotations
@@ -14,8 +20,9 @@ from litestar.connection import ASGIConnection, Request
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 
+from kami.codes import Codes
 from kami.errors import AuthenticationError, KamiError, PermissionDeniedError
-from kami.routes import RouteDeclarationError
+from kami.routes import Access, RouteDeclarationError
 from kami.security.permissions import EVERYTHING, Permission, PermissionCatalog
 from kami.security.trusted_proxies import TrustedProxies
 
@@ -23,15 +30,16 @@ __all__ = [
     "Caller",
     "Credentials",
     "Identity",
+    "OwnAccountGuard",
     "PermissionGuard",
     "caller_of",
     "current_identity",
     "identity_of",
     "identity_or_none",
+    "own_account",
     "provide_identity",
     "remember_credentials",
     "require",
-    "require_user",
     "route_access",
 ]
 
@@ -47,6 +55,7 @@ class Identity(msgspec.Struct, frozen=True):
     permissions: frozenset[str] = frozenset()
     session_id: str = ""  # the login session, for a bearer token
     api_key: str = ""  # the key's id, for an API key
+    fresh: bool = False  # a session whose password was given within the re-authentication window
 
     def can(self, permission: Permission) -> bool:
         return self.holds(permission.name)
@@ -90,10 +99,16 @@ class Caller(msgspec.Struct, frozen=True):
     tier: str | None = None
 
 
-def caller_of(connection: ASGIConnection[Any, Any, Any, Any], proxies: TrustedProxies) -> Caller:
+def caller_of(
+    connection: ASGIConnection[Any, Any, Any, Any],
+    proxies: TrustedProxies,
+    *,
+    counted_by_address: bool = False,
+) -> Caller:
     """The one rule: the authenticated user, else the client address — the peer, or behind trusted
-    proxies the address they report (a bad token counts by address; the route's guard refuses it)."""
-    identity = identity_or_none(connection)
+    proxies the address they report (a bad token counts by address; the route's guard refuses it).
+    ``counted_by_address``: the address whatever the credentials (routes anybody may call)."""
+    identity = None if counted_by_address else identity_or_none(connection)
     if identity is not None:
         who = f"key:{identity.api_key}" if identity.api_key else f"user:{identity.user_id}"
         return Caller(who, identity.tier)
@@ -107,10 +122,30 @@ def current_identity(connection: ASGIConnection[Any, Any, Any, Any]) -> Identity
     return identity
 
 
-# Guards are coroutines: Litestar runs a plain-function guard in a worker thread (a thread hand-off
-# per request for a check that takes microseconds).
-async def require_user(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    current_identity(connection)
+# Guards are coroutines (``__call__``): Litestar runs a plain-function guard in a worker thread (a
+# thread hand-off per request for a check that takes microseconds).
+class OwnAccountGuard:
+    """The guard :func:`own_account` builds: a person signed in, acting on their own account."""
+
+    def __init__(self, recent_login: bool) -> None:
+        self.recent_login = recent_login
+
+    async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        identity = current_identity(connection)
+        if identity.api_key or not identity.session_id:
+            raise PermissionDeniedError(code=Codes.PERSON_ONLY)
+        if self.recent_login and not identity.fresh:
+            raise PermissionDeniedError(code=Codes.REAUTHENTICATE)
+
+    def __repr__(self) -> str:
+        return f"own_account(recent_login={self.recent_login})"
+
+
+def own_account(*, recent_login: bool = False) -> OwnAccountGuard:
+    """A route guard for an operation on the caller's own account: 401 without valid credentials,
+    403 / 1008 for an API key, and with ``recent_login`` 403 / 1009 unless the password was given
+    within the re-authentication window (``KAMI_SECURITY_REAUTHENTICATE_SECONDS``)."""
+    return OwnAccountGuard(recent_login)
 
 
 class PermissionGuard:
@@ -139,15 +174,14 @@ async def _provide(request: Request[Any, Any, Any]) -> Identity:
 provide_identity = Provide(_provide)
 
 
-def route_access(catalog: PermissionCatalog) -> Callable[[BaseRouteHandler], list[str] | None]:
-    """What a route asks of its caller, read from its declarations once, at start-up, into its policy
-    (``RoutePolicy.access``): None when anybody may call it; else the permissions it needs (none beyond
-    valid credentials: ``[]``). A route needs credentials when a guard asks for a caller or a
-    permission, or its handler takes ``identity``. A guard naming a permission no mounted app declares
-    stops the start-up."""
+def route_access(catalog: PermissionCatalog) -> Callable[[BaseRouteHandler], Access | None]:
+    """What a route asks of its caller, read from its guards once, at start-up, into its policy
+    (``RoutePolicy.access``): None when anybody may call it, else its :class:`Access`. A guard naming a
+    permission no mounted app declares, and a handler that takes ``identity`` while its guards ask for
+    nothing, stop the start-up."""
     declared = set(catalog.declared.values())
 
-    def access(handler: BaseRouteHandler) -> list[str] | None:
+    def access(handler: BaseRouteHandler) -> Access | None:
         guards = handler.resolve_guards()
         required = [g.permission for g in guards if isinstance(g, PermissionGuard)]
         undeclared = [p.action for p in required if p not in declared]
@@ -155,10 +189,20 @@ def route_access(catalog: PermissionCatalog) -> Callable[[BaseRouteHandler], lis
             raise RouteDeclarationError(
                 f"require({', '.join(undeclared)}) names a permission no mounted app declares"
             )
+        own = [g for g in guards if isinstance(g, OwnAccountGuard)]
         parameter = handler.parsed_fn_signature.parameters.get("identity")
         takes_identity = parameter is not None and parameter.annotation is Identity
-        if required or require_user in guards or takes_identity:
-            return [p.name for p in required]
-        return None
+        if not required and not own:
+            if takes_identity:
+                raise RouteDeclarationError(
+                    "takes `identity` but asks its caller for nothing: guard it with require(PERMISSION) "
+                    "(or own_account() for an operation on the caller's own account)"
+                )
+            return None
+        return Access(
+            permissions=tuple(p.name for p in required),
+            own_account=bool(own),
+            recent_login=any(g.recent_login for g in own),
+        )
 
     return access

@@ -41,15 +41,23 @@ class TokenSigner:
         self.ttl = {"access": access_ttl, "refresh": refresh_ttl}
 
     def issue(
-        self, subject: str, session_id: str, token_type: TokenType = "access"
+        self,
+        subject: str,
+        session_id: str,
+        token_type: TokenType = "access",
+        *,
+        jti: str | None = None,
+        issued_at: float | None = None,
     ) -> tuple[str, TokenClaims]:
-        now = int(time.time())
+        """A signed token; with ``jti`` and ``issued_at`` given, the same bytes every time (HS256 is
+        deterministic): a refresh repeated within its grace gets the very tokens the first one did."""
+        now = int(time.time() if issued_at is None else issued_at)
         claims = TokenClaims(
             sub=subject,
             sid=session_id,
             type=token_type,
             exp=now + self.ttl[token_type],
-            jti=secrets.token_hex(16),
+            jti=jti or secrets.token_hex(16),
         )
         payload: dict[str, Any] = {
             **msgspec.to_builtins(claims),

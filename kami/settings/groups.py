@@ -64,6 +64,16 @@ class ServerSettings(Group, frozen=True, kw_only=True):
             "store is per process: more workers need KAMI_REDIS_URL).",
         ),
     ] = 0
+    metrics_port: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            le=65535,
+            description="Port `kami serve` answers /metrics on (every worker's samples), bound on "
+            "KAMI_SERVER_HOST; 0 = none. In production it is the only one: the app's port answers 404 "
+            "for /metrics, so metrics never reach the public.",
+        ),
+    ] = 9100
     backlog: Annotated[int, msgspec.Meta(ge=1, description="Listen backlog.")] = 1024
     keep_alive: Annotated[bool, _doc("HTTP/1 keep-alive.")] = True
     graceful_timeout: Annotated[
@@ -290,6 +300,32 @@ class SecuritySettings(Group, frozen=True, kw_only=True):
             ge=300, le=90 * 86400, description="Lifetime of a refresh token (each works once), in seconds."
         ),
     ] = 14 * 86400
+    session_max_seconds: Annotated[
+        int,
+        msgspec.Meta(
+            ge=300,
+            le=365 * 86400,
+            description="Absolute lifetime of a login session from its login, whatever its refreshes.",
+        ),
+    ] = 30 * 86400
+    refresh_grace_seconds: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            le=60,
+            description="A refresh token presented again within this many seconds of its use (two tabs "
+            "refreshing at once) gets the same new tokens; after it, reuse ends the session.",
+        ),
+    ] = 10
+    reauthenticate_seconds: Annotated[
+        int,
+        msgspec.Meta(
+            ge=60,
+            le=86400,
+            description="Making an API key, changing the password or ending other sessions needs the "
+            "password given within this many seconds (at login, or POST /accounts/v1/auth/confirm).",
+        ),
+    ] = 600
     audit_retention_days: Annotated[
         int,
         msgspec.Meta(

@@ -99,9 +99,12 @@ def test_admin_routes(shop: Shop, client: Client) -> None:
 
 def test_update_me_changes_username_and_password(shop: Shop, client: Client) -> None:
     _, headers = shop.user("alan")
-    changed = client.put(
-        "/accounts/v1/users/me", json={"username": "turing", "password": "new password"}, headers=headers
-    )
+    without = client.put("/accounts/v1/users/me", json={"password": "new password"}, headers=headers)
+    assert (without.status_code, without.json()["code"]) == (403, 1003)  # the current one is needed
+    wrong = {"password": "new password", "current_password": "not it"}
+    assert client.put("/accounts/v1/users/me", json=wrong, headers=headers).status_code == 403
+    change = {"username": "turing", "password": "new password", "current_password": "correct horse"}
+    changed = client.put("/accounts/v1/users/me", json=change, headers=headers)
     assert changed.json()["data"]["username"] == "turing"
     relog = client.post(
         "/accounts/v1/auth/login", json={"email": "alan@example.com", "password": "new password"}

@@ -55,6 +55,7 @@ def stocker(shop: Shop, client: Client, name: str) -> tuple[dict[str, Any], dict
     """An account whose role may set stock (and nothing else)."""
     client.put("/accounts/v1/roles/stocker", json={"permissions": ["app-b:stock.write"]}, headers=shop.admin)
     account, headers = shop.user(name)
+    shop.verify(name)
     client.patch(f"/accounts/v1/users/{account['id']}", json={"role": "stocker"}, headers=shop.admin)
     return account, headers
 
@@ -98,7 +99,8 @@ def test_a_key_acts_with_its_own_permissions_until_revoked(
     write = client.post("/app-b/v1/products", json={"name": "No", "price": "1.00"}, headers=key)
     assert answer(write) == (403, 1003)
     nested = client.post("/accounts/v1/api-keys", json={"name": "child", "permissions": []}, headers=key)
-    assert answer(nested) == (403, 1003)  # a key cannot make keys
+    assert answer(nested) == (403, 1008)  # a key cannot make keys
+    assert answer(client.get("/app-a/v1/orders", headers=key)) == (403, 1003)  # not a permission it has
     both = client.get("/app-a/v1/orders", headers={**key, **person})
     assert answer(both) == (401, 1004)
     for wrong in ("kami_nothing", secret[:-2] + "xx", "Bearer " + secret):
@@ -108,10 +110,11 @@ def test_a_key_acts_with_its_own_permissions_until_revoked(
     assert [k["id"] for k in listed] == [created["id"]]
     assert "key" not in listed[0]
     assert listed[0]["last_used_at"] is not None
-    # Its own window at its tier: this is the key's 4th counted request (the stock, the product, the
-    # child key, this); its maker's many requests are not in it.
-    limits = client.get("/app-a/v1/orders", headers=key).headers
-    assert (limits["RateLimit-Limit"], limits["RateLimit-Remaining"]) == ("100", "96")
+    # Its own window at its tier: this is the key's 5th counted request (the stock, the product, the
+    # child key, the orders, this); its maker's many requests are not in it.
+    stale = client.put(f"/app-b/v1/inventory/{product}", json={"quantity": 1, "version": 1}, headers=key)
+    assert answer(stale) == (409, 4007)
+    assert (stale.headers["RateLimit-Limit"], stale.headers["RateLimit-Remaining"]) == ("100", "95")
 
     other = shop.user("max")[1]
     assert answer(client.delete(f"/accounts/v1/api-keys/{created['id']}", headers=other)) == (404, 4001)
@@ -127,6 +130,7 @@ def test_expired_keys_and_deactivated_accounts_are_refused(
     shop: Shop, client: Client, db_settings: Settings
 ) -> None:
     account, person = shop.user("ned")
+    shop.verify("ned")
     short = client.post(
         "/accounts/v1/api-keys",
         json={"name": "short", "permissions": [], "expires_in_days": 1},
@@ -156,6 +160,7 @@ def test_a_key_revoked_in_one_instance_is_refused_by_the_other(tmp_path: Path) -
     with TestClient(create_app(settings)) as one, TestClient(create_app(settings)) as two:
         shop = Shop(one, {})
         shop.register("ora")
+        shop.verify("ora")
         login = one.post(
             "/accounts/v1/auth/login", json={"email": "ora@example.com", "password": "correct horse"}
         )

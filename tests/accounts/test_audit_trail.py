@@ -15,7 +15,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from kami.cli import main
-from kami.db.audit import AuditEvent, purge_older_than
+from kami.db.audit import AuditEvent, AuditHead, purge_older_than
 from kami.db.config import normalise_url
 from kami.db.session import session_scope
 from kami.pipeline.app import create_app
@@ -53,7 +53,8 @@ def test_security_events_are_recorded_and_filtered(shop: Shop, client: Client, d
         headers={"User-Agent": "kim's browser"},
     )
     user = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
-    client.put("/accounts/v1/users/me", json={"password": "another password"}, headers=user)
+    change = {"password": "another password", "current_password": "correct horse"}
+    client.put("/accounts/v1/users/me", json=change, headers=user)
     client.patch(f"/accounts/v1/users/{account['id']}", json={"tier": "premium"}, headers=shop.admin)
     client.put("/accounts/v1/roles/helper", json={"permissions": ["accounts:read"]}, headers=shop.admin)
     client.post("/accounts/v1/auth/logout", headers=user)
@@ -137,6 +138,13 @@ def test_the_chain_holds_under_concurrent_appends_and_shows_tampering(db_setting
     kept = verify(db_settings)
     assert kept.exit_code == 0, kept.output
     assert "20 records from #6, head #25" in kept.output
+    # The oldest records deleted by someone, not by retention: told apart.
+    change(db_settings, delete(AuditEvent).where(AuditEvent.seq <= 7))
+    cut = verify(db_settings)
+    assert cut.exit_code == 1
+    assert "records #6 to #7 are missing (not purged)" in cut.output
+    change(db_settings, update(AuditHead).values(purged_through=7))  # as if retention had taken them
+    assert verify(db_settings).exit_code == 0
 
     change(db_settings, delete(AuditEvent).where(AuditEvent.seq == 25))
     dropped = verify(db_settings)

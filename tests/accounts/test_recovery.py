@@ -70,14 +70,22 @@ def mailing(db_settings: Settings, inbox: tuple[Inbox, int]) -> Iterator[tuple[T
         yield client, inbox[0]
 
 
-def follow(client: TestClient[Any], message: Message, method: str = "GET", **body: str) -> Any:
-    """Open the link the message carries (on the client's server, whatever host the link names)."""
+def link_of(message: Message) -> Any:
     text = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
-    link = urlsplit(LINK.search(text).group(0))  # type: ignore[union-attr]
-    if method == "GET":
-        return client.get(f"{link.path}?{link.query}")
-    token = dict(part.split("=", 1) for part in link.query.split("&"))["token"]
-    return client.post(link.path, json={"token": token, **body})
+    return urlsplit(LINK.search(text).group(0))  # type: ignore[union-attr]
+
+
+def follow(client: TestClient[Any], message: Message) -> Any:
+    """Open the link the message carries (on the client's server, whatever host the link names)."""
+    link = link_of(message)
+    return client.get(f"{link.path}?{link.query}")
+
+
+def reset_with(client: TestClient[Any], message: Message, password: str) -> Any:
+    """What a front end does with the mailed token: the API's confirmation."""
+    token = dict(part.split("=", 1) for part in link_of(message).query.split("&"))["token"]
+    body = {"token": token, "password": password}
+    return client.post("/accounts/v1/auth/password-reset/confirm", json=body)
 
 
 def register(client: TestClient[Any], name: str) -> dict[str, Any]:
@@ -132,14 +140,14 @@ def test_a_password_reset_link_sets_a_new_password_once_and_ends_every_session(
     time.sleep(0.5)
     assert len(inbox.messages) == 2  # nothing went to the unknown address
 
-    reset = follow(client, message, "POST", password="a brand new password")
+    reset = reset_with(client, message, "a brand new password")
     assert (reset.status_code, reset.json()["code"]) == (200, 0)
     assert client.get("/accounts/v1/users/me", headers=old).json()["code"] == 1005  # every session ended
     relog = client.post(
         "/accounts/v1/auth/login", json={"email": "quin@example.com", "password": "a brand new password"}
     )
     assert relog.json()["code"] == 0
-    used = follow(client, message, "POST", password="yet another password")
+    used = reset_with(client, message, "yet another password")
     assert (used.status_code, used.json()["code"]) == (404, 4010)
     audit = client.get(
         "/accounts/v1/audit", params={"action": "password.reset"}, headers=session_headers(client)
@@ -154,3 +162,34 @@ def test_a_refused_message_is_retried_until_it_is_delivered(mailing: tuple[TestC
     (message,) = inbox.wait_for(1, seconds=60)
     assert inbox.refused == 1
     assert message["To"] == "rex@example.com"
+
+
+def test_the_mailed_reset_link_opens_a_page_that_sets_the_password(
+    mailing: tuple[TestClient[Any], Inbox],
+) -> None:
+    """A person clicks the link: a plain form (nothing loaded from elsewhere), posted back, works once;
+    a newer link retires the older one."""
+    client, inbox = mailing
+    register(client, "sam")
+    inbox.wait_for(1)
+    for sent in (2, 3):  # one after the other: the second link is the newer
+        asked = client.post("/accounts/v1/auth/password-reset", json={"email": "sam@example.com"})
+        assert asked.status_code == 202
+        inbox.wait_for(sent)
+    older, newer = inbox.messages[1:3]
+    page = follow(client, newer)
+    assert (page.status_code, page.headers["content-type"].split(";")[0]) == (200, "text/html")
+    assert "form-action 'self'" in page.headers["content-security-policy"]
+    assert "<script" not in page.text
+    assert "http" not in page.text.split("<body>", 1)[1]  # nothing loaded from elsewhere
+    token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    path = link_of(newer).path
+    short = client.post(path, data={"token": token, "password": "short"})
+    assert (short.status_code, "8 to 128" in short.text) == (422, True)
+    assert reset_with(client, older, "the older link's").json()["code"] == 4010  # retired by the newer
+    done = client.post(path, data={"token": token, "password": "set from the page"})
+    assert (done.status_code, "Password changed" in done.text) == (200, True)
+    again = client.post(path, data={"token": token, "password": "set from the page"})
+    assert (again.status_code, "does not work" in again.text) == (404, True)
+    login = {"email": "sam@example.com", "password": "set from the page"}
+    assert client.post("/accounts/v1/auth/login", json=login).json()["code"] == 0

@@ -6,7 +6,9 @@ session, not the clock."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,39 @@ def test_refresh_rotates_within_the_session_and_a_reused_token_ends_it(shop: Sho
     assert me(client, login(client, "bob")) == (200, 0)  # logging in again opens a new one
 
 
+def test_two_tabs_refreshing_at_once_get_the_same_tokens(make_settings: Callable[..., Settings]) -> None:
+    """Within the grace (KAMI_REFRESH_GRACE_SECONDS) a replaced refresh token gets the very tokens that
+    replaced it; after it, it is a copy and the session ends."""
+    settings = make_settings(KAMI_REFRESH_GRACE_SECONDS="2")
+    with TestClient(create_app(settings)) as client:
+        Shop(client, {}).register("tab")
+        first = login(client, "tab")
+        refresh = {"refresh_token": first["refresh_token"]}
+        one, two = (client.post("/accounts/v1/auth/refresh", json=refresh) for _ in range(2))
+        assert answer(one) == answer(two) == (200, 0)
+        assert one.json()["data"] == two.json()["data"]  # the same new pair, once
+        assert me(client, one.json()["data"]) == (200, 0)
+        time.sleep(2.2)
+        late = client.post("/accounts/v1/auth/refresh", json=refresh)
+        assert answer(late) == (401, 1006)
+        assert me(client, one.json()["data"]) == SESSION_ENDED
+
+
+def test_a_session_ends_at_its_absolute_lifetime_whatever_its_refreshes(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(KAMI_SESSION_MAX_SECONDS="300", KAMI_REFRESH_GRACE_SECONDS="0")
+    with TestClient(create_app(settings)) as client:
+        Shop(client, {}).register("old")
+        tokens = login(client, "old")
+        listed = client.get("/accounts/v1/sessions", headers=bearer(tokens)).json()["data"]
+        created = datetime.fromisoformat(listed[0]["created_at"])
+        assert datetime.fromisoformat(listed[0]["expires_at"]) - created <= timedelta(seconds=300)
+        renewed = client.post("/accounts/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+        listed = client.get("/accounts/v1/sessions", headers=bearer(renewed.json()["data"])).json()["data"]
+        assert datetime.fromisoformat(listed[0]["expires_at"]) - created <= timedelta(seconds=300)
+
+
 def test_sessions_are_listed_with_their_origin_and_revocable(shop: Shop, client: Client) -> None:
     shop.register("cyd")
     shop.register("dee")
@@ -96,7 +131,8 @@ def test_sessions_are_listed_with_their_origin_and_revocable(shop: Shop, client:
 def test_a_new_password_ends_every_other_session(shop: Shop, client: Client) -> None:
     shop.register("eve")
     here, elsewhere = login(client, "eve"), login(client, "eve")
-    changed = client.put("/accounts/v1/users/me", json={"password": "a new password"}, headers=bearer(here))
+    change = {"password": "a new password", "current_password": "correct horse"}
+    changed = client.put("/accounts/v1/users/me", json=change, headers=bearer(here))
     assert answer(changed) == (200, 0)
     assert me(client, elsewhere) == SESSION_ENDED
     assert me(client, here) == (200, 0)

@@ -18,6 +18,7 @@ from kami.cli import main
 from kami.pipeline.app import create_app
 from kami.settings import Settings, load_settings
 from tests.support.servers import kami_env
+from tests.support.tokens import confirm_address
 
 PASSWORD = "correct horse"
 
@@ -64,7 +65,11 @@ def test_app_b_alone_has_accounts_keys_and_permissions(db_settings: Settings) ->
         user = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
         refused = client.post("/app-b/v1/products", json={"name": "Cup", "price": "3.00"}, headers=user)
         assert (refused.status_code, refused.json()["code"]) == (403, 1003)
-        key = client.post("/accounts/v1/api-keys", json={"name": "bea's", "permissions": []}, headers=user)
+        wanted = {"name": "bea's", "permissions": []}
+        unconfirmed = client.post("/accounts/v1/api-keys", json=wanted, headers=user)
+        assert (unconfirmed.status_code, unconfirmed.json()["code"]) == (403, 1010)
+        confirm_address(client, person["email"])
+        key = client.post("/accounts/v1/api-keys", json=wanted, headers=user)
         assert key.status_code == 201, key.text
 
         root = client.post(

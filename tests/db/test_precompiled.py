@@ -83,11 +83,12 @@ async def test_driver_errors_are_sqlalchemys(db_settings: Settings) -> None:
     try:
         async with config.get_session() as session:
             accounts = AccountRepository(session=session)
-            first = Account(email="same@example.com", username="first", password_hash="x")
+            same = {"email": "same@example.com", "email_key": "same@example.com", "password_hash": "x"}
+            first = Account(**same, username="first", username_key="first")
             await accounts.insert(first)
             await session.commit()
             with pytest.raises(IntegrityError):
-                await accounts.insert(Account(email="same@example.com", username="second", password_hash="x"))
+                await accounts.insert(Account(**same, username="second", username_key="second"))
             await session.rollback()
             wallets = WalletRepository(session=session)
             assert await wallets.debit(first.id, Decimal("1")) is False  # no wallet yet: nothing to take

@@ -4,6 +4,7 @@ the promises operators rely on (probe paths exist, ports and users match the ima
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import subprocess
 from functools import cache
@@ -14,6 +15,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from kami.accounts.slice import with_accounts
 from kami.app_spec import load_apps
 from kami.settings import describe_variables, load_settings
 from tests.conftest import tool_path
@@ -190,6 +192,7 @@ def test_stack_promises(tmp_path: Path) -> None:
             if name.endswith("_FILE"):
                 assert str(value).removeprefix("/run/secrets/") in service["secrets"], name
     _loads_in_production(environment, tmp_path)
+    assert ipaddress.ip_network(environment["KAMI_RATELIMIT_TRUSTED_PROXIES"])  # the proxy in front
     mysql = stack["services"]["mysql"]
     _fits_the_database(
         {k: v for k, v in environment.items() if not k.endswith("_FILE")},
@@ -297,7 +300,7 @@ def test_deployment_promises(overlay: str, tmp_path: Path) -> None:
     assert probes["livenessProbe"]["path"] == probes["startupProbe"]["path"] == "/health/live"
     assert probes["readinessProbe"]["path"] == "/health/ready"
     assert {p["path"] for p in probes.values()} <= served
-    assert server["ports"] == [{"name": "http", "containerPort": PORT, "protocol": "TCP"}]
+    assert server["ports"][0] == {"name": "http", "containerPort": PORT, "protocol": "TCP"}
     assert all(p["port"] == "http" for p in probes.values())
 
     # Timeouts add up: preStop sleep, then kami's drain and graceful stop, all inside the grace period.
@@ -342,8 +345,19 @@ def test_traffic_scaling_and_data_promises(overlay: str) -> None:
 
     ingress = one(docs, "Ingress", "kami")
     paths = {p["path"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]}
-    prefixes = {spec.prefix for spec in load_apps(load_settings({"KAMI_ENV_FILE": "/nonexistent"}).app.apps)}
-    assert paths == prefixes | {"/schema"}  # every app is reachable; /health and /metrics are not public
+    apps = with_accounts(load_apps(load_settings({"KAMI_ENV_FILE": "/nonexistent"}).app.apps))
+    assert paths == {spec.prefix for spec in apps} | {"/schema"}  # every app and the identity slice
+    # Behind the ingress controller, whose X-Forwarded-For kami believes: each client counted apart.
+    assert ipaddress.ip_network(_config(docs)["KAMI_RATELIMIT_TRUSTED_PROXIES"])
+    deployment = one(docs, "Deployment", "kami")["spec"]["template"]
+    (server,) = deployment["spec"]["containers"]
+    ports = {p["name"]: p["containerPort"] for p in server["ports"]}
+    metrics = int(_config(docs)["KAMI_SERVER_METRICS_PORT"])
+    assert ports == {"http": PORT, "metrics": metrics}
+    assert metrics != PORT
+    assert deployment["metadata"]["annotations"]["prometheus.io/port"] == str(metrics)
+    api_policy = one(docs, "NetworkPolicy", "kami-api")["spec"]["ingress"]
+    assert {tuple(p["port"] for p in rule["ports"]) for rule in api_policy} == {("http",), ("metrics",)}
     assert ("tls" in ingress["spec"]) == (overlay == "production")
 
     hpa = one(docs, "HorizontalPodAutoscaler", "kami")["spec"]
@@ -469,9 +483,13 @@ def test_network_policies_cover_every_kami_pod(overlay: str) -> None:
     api = next(
         p for p in policies if p["podSelector"]["matchLabels"].get("app.kubernetes.io/component") == "api"
     )
-    (rule,) = api["ingress"]
-    assert [port["port"] for port in rule["ports"]] == ["http"]
-    assert len(rule["from"]) == 2  # the ingress controller and Prometheus, nothing else
+    served, scraped = api["ingress"]
+    assert [port["port"] for port in served["ports"]] == ["http"]
+    assert len(served["from"]) == 2  # the ingress controller and Prometheus, nothing else
+    assert [port["port"] for port in scraped["ports"]] == ["metrics"]
+    assert scraped["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ]  # metrics: Prometheus only
 
 
 _PINNED = re.compile(r"^(?P<name>[\w./-]+):(?P<tag>[\w.-]+)@sha256:[0-9a-f]{64}$")

@@ -184,11 +184,12 @@ def test_rolling_restart_under_load_loses_nothing(tmp_path: Path, mysql_at_head:
 
 
 def _rate_limit_is_shared(balancer: Balancer) -> None:
-    """One caller's limit is counted once across the three instances HAProxy spreads it over."""
+    """One caller's limit is counted once across the three instances HAProxy spreads it over (on a
+    route that needs a caller: routes anybody may call count the address)."""
     probe = bearer(KEY, service_url("redis"), "user", tier="probe")
     with httpx.Client(base_url=balancer.url, timeout=10) as client:
         statuses = Counter(
-            client.get("/app-b/v1/products", headers=probe).status_code for _ in range(2 * PROBE_LIMIT)
+            client.get("/app-a/v1/orders", headers=probe).status_code for _ in range(2 * PROBE_LIMIT)
         )
     assert statuses == {200: PROBE_LIMIT, 429: PROBE_LIMIT}, statuses
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import httpx
 
+from kami.settings import Settings
 from tests.conftest import service_url
-from tests.support.servers import kami_env, run_kami
+from tests.support.servers import free_port, kami_env, run_kami
 
 REQUESTS = 40
 
@@ -64,3 +65,25 @@ def test_ready_reads_one_on_every_worker_that_nothing_probed(tmp_path: Path) -> 
         access = [line for line in kami.output().splitlines() if "/health/ready" in line]
     assert ready == 1.0, f"kami_ready read {ready}"
     assert not access, "something probed /health/ready"
+
+
+def test_production_serves_metrics_only_on_their_own_port(tmp_path: Path, mysql_at_head: Settings) -> None:
+    """The public port answers 404 for /metrics; KAMI_SERVER_METRICS_PORT answers every worker's."""
+    port = free_port()
+    env = kami_env(
+        tmp_path,
+        KAMI_ENVIRONMENT="production",
+        KAMI_DATABASE_URL=mysql_at_head.database_url,
+        KAMI_REDIS_URL=service_url("redis"),
+        KAMI_SECRET_KEY="p" * 40,
+        KAMI_SERVER_METRICS_PORT=str(port),
+        KAMI_RATELIMIT_DEFAULT="100000/minute",
+    )
+    with run_kami(env, workers=2) as kami, httpx.Client(base_url=kami.url) as client:
+        for _ in range(10):
+            client.get("/app-b/v1/products", headers={"Connection": "close"})
+        public = client.get("/metrics")
+        assert (public.status_code, public.json()["code"]) == (404, 4004)
+        scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+        assert scraped.status_code == 200
+        assert sample(scraped.text, "kami_requests_total", route="/app-b/v1/products") >= 10

@@ -14,7 +14,7 @@ from kami.settings import Settings
 from tests.conftest import service_url
 from tests.support.otlp import OtlpReceiver, ReceivedSpan
 from tests.support.servers import free_port
-from tests.support.tokens import session_headers
+from tests.support.tokens import confirm_address, session_headers
 from tests.support.waiting import wait_until
 
 KEY = "o" * 40
@@ -137,6 +137,7 @@ def test_a_request_with_an_api_key_is_traced_with_the_keys_id(
         "password": "correct horse",
     }
     account = client.post("/accounts/v1/users", json=body).json()["data"]
+    confirm_address(client, body["email"])
     login = client.post(
         "/accounts/v1/auth/login", json={"email": body["email"], "password": body["password"]}
     )

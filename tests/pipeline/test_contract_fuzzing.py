@@ -59,6 +59,10 @@ MAIL = "tests/accounts/test_recovery.py"  # the emailed links' tokens
 # A key still running (4009) or reused with another request (4008): any idempotent route answers them,
 # reached with keys the fuzzer does not repeat.
 IDEMPOTENT = "tests/pipeline/test_idempotency.py (4008 and 4009 on an idempotent route)"
+ATTACKS = "tests/security/test_attacks.py"
+# An operation on one's own account answers 403 to an API key (1008) or a stale sign-in (1009): the
+# fuzzer and the probes send a session; the route walk and the attacks send keys.
+OWN_ACCOUNT = "tests/security/test_route_access.py::test_every_operation_enforces_exactly_what_it_declares"
 EXPLAINED = {
     ("DELETE", "/app-b/v1/products/{product_id}", 204): CRUD,
     ("GET", "/app-b/v1/products/{product_id}", 200): CRUD,
@@ -70,6 +74,28 @@ EXPLAINED = {
     ("GET", "/app-b/v1/reports/low-stock", 200): "tests/jobs/test_jobs.py (a finished report)",
     ("POST", "/app-a/v1/orders", 201): f"{ORDERS}::test_order_debits_balance_and_takes_stock",
     ("POST", "/app-a/v1/orders", 409): IDEMPOTENT,
+    ("DELETE", "/accounts/v1/api-keys/{key_id}", 403): OWN_ACCOUNT,
+    ("DELETE", "/accounts/v1/sessions/{session_id}", 403): OWN_ACCOUNT,
+    ("GET", "/accounts/v1/api-keys", 403): OWN_ACCOUNT,
+    ("GET", "/accounts/v1/sessions", 403): OWN_ACCOUNT,
+    ("GET", "/accounts/v1/users/me", 403): OWN_ACCOUNT,
+    ("PUT", "/accounts/v1/users/me", 403): OWN_ACCOUNT,
+    ("POST", "/accounts/v1/auth/logout", 403): OWN_ACCOUNT,
+    (
+        "GET",
+        "/accounts/v1/users/{user_id}/api-keys",
+        200,
+    ): f"{ATTACKS}::test_a_key_is_never_more_than_its_maker_now",
+    (
+        "DELETE",
+        "/accounts/v1/users/{user_id}/api-keys/{key_id}",
+        200,
+    ): f"{ATTACKS}::test_a_key_is_never_more_than_its_maker_now",
+    (
+        "POST",
+        "/accounts/v1/auth/confirm",
+        200,
+    ): f"{ATTACKS}::test_keys_need_a_recent_sign_in_a_confirmed_address_and_die_with_a_reset",
     ("POST", "/app-a/v1/wallets/{account_id}/credit", 409): IDEMPOTENT,
     ("GET", "/app-a/v1/orders/{order_id}", 200): CANCEL,
     ("POST", "/app-a/v1/orders/{order_id}/cancel", 200): CANCEL,

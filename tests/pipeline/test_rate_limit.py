@@ -10,8 +10,9 @@ import pytest
 from litestar import get
 from litestar.testing import TestClient
 
-from kami import ApiResponse, AppSpec, RateLimit, route_options, success
+from kami import ApiResponse, AppSpec, Permission, RateLimit, route_options, success
 from kami.pipeline.app import create_app
+from kami.security import require
 from kami.security.trusted_proxies import TrustedProxies
 from kami.settings import Settings
 from tests.conftest import service_url
@@ -32,13 +33,22 @@ async def tight_route() -> ApiResponse[str]:
     return success("ok")
 
 
+READ = Permission("things.read", "Read things", granted_to_users=True)
+
+
+@get("/mine", guards=[require(READ)], summary="mine", description="mine")
+async def mine_route() -> ApiResponse[str]:
+    return success("ok")
+
+
 def limited_app(rate_limit: RateLimit | None = None) -> AppSpec:
     return AppSpec(
         name="limited",
         prefix="/limited",
         code_range=range(91000, 91100),
-        route_handlers=[open_route, tight_route],
+        route_handlers=[open_route, tight_route, mine_route],
         rate_limit=rate_limit,
+        permissions=[READ],
     )
 
 
@@ -94,7 +104,10 @@ def test_route_app_identity_and_tier_limits(client_for: Callable[..., TestClient
     assert [client.get("/limited/tight").status_code for _ in range(3)] == [200, 200, 429]  # the route's own
     assert [client.get("/limited/open").status_code for _ in range(5)] == [200] * 4 + [429]  # the app's
     alice = session_headers(client, "user", "alice")
-    assert client.get("/limited/open", headers=alice).status_code == 200  # alice is counted apart
+    assert client.get("/limited/mine", headers=alice).status_code == 200  # alice is counted apart
+    # A route anybody may call counts the address, whatever credentials come with the request:
+    # rotating throwaway accounts' tokens lifts nothing there.
+    assert client.get("/limited/open", headers=alice).status_code == 429
 
 
 def test_tiers_apply_without_a_more_specific_limit(client_for: Callable[..., TestClient]) -> None:  # type: ignore[type-arg]
@@ -102,8 +115,8 @@ def test_tiers_apply_without_a_more_specific_limit(client_for: Callable[..., Tes
         KAMI_RATELIMIT_DEFAULT="1/minute", KAMI_RATELIMIT_TIERS="free=2/minute,premium=5/minute"
     )
     free, premium = session_headers(client, "user", "f1"), session_headers(client, "user", "p1", "premium")
-    assert [client.get("/limited/open", headers=free).status_code for _ in range(3)] == [200, 200, 429]
-    assert [client.get("/limited/open", headers=premium).status_code for _ in range(6)] == [200] * 5 + [429]
+    assert [client.get("/limited/mine", headers=free).status_code for _ in range(3)] == [200, 200, 429]
+    assert [client.get("/limited/mine", headers=premium).status_code for _ in range(6)] == [200] * 5 + [429]
     assert [client.get("/limited/open").status_code for _ in range(2)] == [200, 429]  # anonymous: default
 
 

@@ -31,6 +31,8 @@ def settings_for(url: str, folder: Path, **extra: str) -> Settings:
             "KAMI_DATA_DIR": str(folder),
             "KAMI_ENV_FILE": str(folder / "absent.env"),
             "KAMI_SECRET_KEY": "t" * 40,
+            # A replaced refresh token is a copy at once (tests/accounts/test_sessions.py tests the grace).
+            "KAMI_REFRESH_GRACE_SECONDS": "0",
             **extra,
         }
     )

@@ -27,7 +27,9 @@ def free_port() -> int:
 def kami_env(folder: Path, **extra: str) -> dict[str, str]:
     """The current environment without any KAMI_ variable, plus a private data folder and ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAMI_")}
-    return {**env, "KAMI_DATA_DIR": str(folder / "data"), "KAMI_ENV_FILE": str(folder / "none"), **extra}
+    base = {"KAMI_DATA_DIR": str(folder / "data"), "KAMI_ENV_FILE": str(folder / "none")}
+    base["KAMI_SERVER_METRICS_PORT"] = "0"  # several servers run at once here: none takes 9100
+    return {**env, **base, **extra}
 
 
 @dataclass

@@ -6,6 +6,8 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from tests.support.tokens import confirm_address
+
 Client = TestClient  # type: ignore[type-arg]
 
 
@@ -23,6 +25,11 @@ class Shop:
         )
         assert response.status_code == 201, response.text
         return dict(response.json()["data"])
+
+    def verify(self, name: str) -> None:
+        """Mark the address of ``name`` as confirmed, as following the mailed link does
+        (tests/accounts/test_recovery.py follows the real one)."""
+        confirm_address(self.client, f"{name}@example.com")
 
     def login(self, name: str, password: str = "correct horse") -> dict[str, str]:
         body = self.client.post(

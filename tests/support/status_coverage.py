@@ -57,7 +57,10 @@ def probe_shared_failures(
     the limit (413) as an admin, and a plain user's token (403); return what each answered."""
     seen: dict[Operation, set[int]] = defaultdict(set)
     with httpx.Client(base_url=base_url, timeout=30) as client:
-        for (method, template), statuses in operations.items():
+        # Logging out ends the session the other probes use: it goes last.
+        for (method, template), statuses in sorted(
+            operations.items(), key=lambda item: "logout" in item[0][1]
+        ):
             path = re.sub(r"\{[^/]+?\}", str(uuid.uuid4()), template)
             json_headers = {**admin, "Content-Type": "application/json"}
             probes: list[tuple[dict[str, str], bytes | None]] = []

@@ -8,12 +8,18 @@ import uuid
 from typing import Any
 
 import anyio
+import jwt
+import msgspec
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import update
 
+from kami.accounts.canonical import canonical
+from kami.accounts.models import Account
 from kami.accounts.sessions import LoginSessions
 from kami.accounts.slice import ACCOUNTS_APP
 from kami.app_spec import import_every_app, permission_catalog
+from kami.db.transaction import transaction
 from kami.pipeline.runtime import runtime_of
 from kami.security.identity import Identity
 from kami.security.permissions import PermissionCatalog
@@ -21,7 +27,7 @@ from kami.security.tokens import TokenSigner
 from kami.store.backend import Backend, RedisBackend
 from kami.store.pipelined import PipelinedRedis
 
-__all__ = ["bearer", "open_session", "session_headers", "signer"]
+__all__ = ["bearer", "confirm_address", "open_session", "session_headers", "sign_in_long_ago", "signer"]
 
 
 def signer(key: str) -> TokenSigner:
@@ -68,6 +74,34 @@ def session_headers(
     """For the app ``client`` drives in this process (inside its ``with`` block); ``permissions``
     instead of the role's built-in set (a role an admin defined)."""
     return client.blocking_portal.call(open_session, client.app, role, subject, tier, permissions)
+
+
+def confirm_address(client: TestClient[Any], email: str) -> None:
+    """Mark ``email``'s account as having confirmed its address, in the database of the app ``client``
+    drives (what the mailed link does; tests/accounts/test_recovery.py follows the real link)."""
+
+    async def run() -> None:
+        async with runtime_of(client.app).database.get_session() as session, transaction(session):
+            await session.execute(
+                update(Account).where(Account.email_key == canonical(email)).values(email_verified=True)
+            )
+
+    client.blocking_portal.call(run)
+
+
+def sign_in_long_ago(client: TestClient[Any], headers: dict[str, str], seconds: float = 86400) -> None:
+    """Make the session behind ``headers`` one whose password was given ``seconds`` ago (a stolen
+    token, used well after its owner signed in)."""
+
+    async def run() -> None:
+        sessions = runtime_of(client.app).identity.sessions
+        token = headers["Authorization"].split()[1]
+        record = await sessions.find(jwt.decode(token, options={"verify_signature": False})["sid"])
+        assert record is not None
+        aged = msgspec.structs.replace(record, authenticated_at=record.authenticated_at - seconds)
+        assert await sessions._replace(record, aged) is not None
+
+    client.blocking_portal.call(run)
 
 
 def bearer(

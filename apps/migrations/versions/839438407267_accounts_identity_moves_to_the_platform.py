@@ -4,7 +4,9 @@ App A's accounts and roles become the platform's (``kami_account``, ``kami_role`
 leaves the account for App A's own ``app_a_wallet``. Nothing is lost: every account and role is copied
 with its id, every non-zero balance becomes a wallet, orders point at the same ids, the permissions
 defined roles and API keys hold are renamed as the identity slice names them, and the downgrade puts
-it all back (a role name longer than 20 characters, possible only after this revision, would
+it all back. Addresses and names gain their canonical forms (``email_key``, ``username_key``: NFKC and
+case folded, unique byte for byte on every database); two accounts whose forms collide stop the upgrade
+naming them, for an operator to resolve first (a role name longer than 20 characters, possible only after this revision, would
 not fit the old column).
 
 Revision ID: 839438407267
@@ -14,13 +16,15 @@ Create Date: 2026-12-07 20:47:17.092444
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from advanced_alchemy.types import GUID, DateTimeUTC
 
-from kami.data import PreciseDateTimeUTC
+from kami.data import PreciseDateTimeUTC, exact_string
+
 from alembic import op
 
 
@@ -59,6 +63,11 @@ def _rename_permissions(table: str, key: str, names: dict[str, str]) -> None:
             connection.execute(sa.update(rows).where(rows.c[key] == row_key).values(permissions=renamed))
 
 
+def _canonical(text: str) -> str:
+    """kami.accounts.canonical, as it is today (a revision must not change when the code does)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text.strip()).casefold())
+
+
 def _uuid7() -> uuid.UUID:
     """A UUIDv7 (time first), as the models' ids are: what advanced-alchemy's base would give."""
     from uuid_utils import uuid7
@@ -66,11 +75,32 @@ def _uuid7() -> uuid.UUID:
     return uuid.UUID(str(uuid7()))
 
 
+def _copy_accounts(accounts: sa.Table) -> None:
+    """Every account with its canonical forms, refusing (before writing any) forms two accounts share."""
+    names = [column.strip() for column in ACCOUNT_COLUMNS.split(",")]
+    old = sa.table('app_a_user', *(sa.column(name, accounts.c[name].type) for name in names))
+    rows = [dict(row._mapping) for row in op.get_bind().execute(sa.select(old)).all()]
+    taken: dict[tuple[str, str], str] = {}
+    clashes: list[str] = []
+    for row in rows:
+        row["email_key"], row["username_key"] = _canonical(row["email"]), _canonical(row["username"])
+        for field in ("email_key", "username_key"):
+            other = taken.setdefault((field, row[field]), row["username"])
+            if other != row["username"]:
+                clashes.append(f"{other} and {row['username']} share the {field.removesuffix('_key')} {row[field]!r}")
+    if clashes:
+        raise RuntimeError("accounts that are one person's spelled twice; merge or rename them first: " + "; ".join(clashes))
+    for start in range(0, len(rows), _BATCH):
+        op.bulk_insert(accounts, rows[start : start + _BATCH])
+
+
 def upgrade() -> None:
-    op.create_table('kami_account',
+    accounts = op.create_table('kami_account',
     sa.Column('id', sa.GUID(length=16), nullable=False),
     sa.Column('email', sa.String(length=320), nullable=False),
     sa.Column('username', sa.String(length=50), nullable=False),
+    sa.Column('email_key', exact_string(320), nullable=False),
+    sa.Column('username_key', exact_string(50), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('role', sa.String(length=50), server_default='user', nullable=False),
     sa.Column('tier', sa.String(length=20), server_default='free', nullable=False),
@@ -79,11 +109,10 @@ def upgrade() -> None:
     sa.Column('sa_orm_sentinel', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.PreciseDateTimeUTC(timezone=True), nullable=False),
     sa.Column('updated_at', sa.PreciseDateTimeUTC(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_kami_account'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_kami_account')),
+    sa.UniqueConstraint('email_key', name=op.f('uq_kami_account_email_key')),
+    sa.UniqueConstraint('username_key', name=op.f('uq_kami_account_username_key'))
     )
-    with op.batch_alter_table('kami_account', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_kami_account_email'), ['email'], unique=True)
-        batch_op.create_index(batch_op.f('ix_kami_account_username'), ['username'], unique=True)
 
     op.create_table('kami_role',
     sa.Column('id', sa.GUID(length=16), nullable=False),
@@ -110,7 +139,7 @@ def upgrade() -> None:
     )
 
     # The data, in place: same ids, so orders, keys and audit records still name the same accounts.
-    op.execute(f"INSERT INTO kami_account ({ACCOUNT_COLUMNS}) SELECT {ACCOUNT_COLUMNS} FROM app_a_user")
+    _copy_accounts(accounts)
     op.execute(f"INSERT INTO kami_role ({ROLE_COLUMNS}) SELECT {ROLE_COLUMNS} FROM app_a_role")
     users = sa.table('app_a_user', sa.column('id', sa.GUID(length=16)), sa.column('balance', sa.Numeric(14, 2)))
     connection = op.get_bind()

@@ -3,6 +3,7 @@
 from kami.accounts.controllers.audit import AuditController
 from kami.accounts.controllers.auth import AuthController, RecoveryController
 from kami.accounts.controllers.keys import ApiKeyController
+from kami.accounts.controllers.pages import ResetPage
 from kami.accounts.controllers.roles import RoleController
 from kami.accounts.controllers.sessions import SessionController
 from kami.accounts.controllers.users import AccountController
@@ -17,4 +18,5 @@ CONTROLLERS = (
     RoleController,
     ApiKeyController,
     AuditController,
+    ResetPage,
 )

@@ -9,12 +9,12 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, JSONBody, Parameter
 
 from kami.accounts.login_service import LOGIN_RATE_PER_ADDRESS, LoginService
-from kami.accounts.recovery_service import RESET_ROUTE, VERIFY_ROUTE, RecoveryService
-from kami.accounts.schemas import AddressIn, LoginIn, PasswordResetIn, RefreshIn, Tokens
+from kami.accounts.recovery_service import RecoveryService
+from kami.accounts.schemas import AddressIn, LoginIn, PasswordConfirmation, PasswordResetIn, RefreshIn, Tokens
 from kami.codes import Codes
 from kami.envelope import ApiResponse, responses, success
 from kami.routes import RateLimit, route_options
-from kami.security.identity import Identity, require_user
+from kami.security.identity import Identity, own_account
 
 __all__ = ["AuthController", "RecoveryController"]
 
@@ -71,14 +71,43 @@ class AuthController(Controller):
         status_code=200,
         summary="Log out",
         description="Ends this session: its access and refresh tokens are refused from now on.",
-        guards=[require_user],
-        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.SESSION_ENDED),
+        guards=[own_account()],
+        responses=responses(
+            Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.SESSION_ENDED, Codes.PERSON_ONLY
+        ),
     )
     async def logout(
         self, login_service: NamedDependency[LoginService], identity: NamedDependency[Identity]
     ) -> ApiResponse[None]:
         await login_service.logout(identity)
         return success(None, "Logged out")
+
+    @post(
+        "/confirm",
+        status_code=200,
+        summary="Confirm my password",
+        description="Gives the password again in this session: making an API key, changing the password "
+        "and ending other sessions need a sign-in within `KAMI_SECURITY_REAUTHENTICATE_SECONDS` (10 "
+        "minutes), and answer 403 / 1009 otherwise. A wrong password is 403 / 1003, counted as a failed "
+        "login.",
+        guards=[own_account()],
+        responses=responses(
+            Codes.UNAUTHENTICATED,
+            Codes.TOKEN_EXPIRED,
+            Codes.SESSION_ENDED,
+            Codes.PERSON_ONLY,
+            Codes.PERMISSION_DENIED,
+            Codes.TOO_MANY_REQUESTS,
+        ),
+    )
+    async def confirm(
+        self,
+        login_service: NamedDependency[LoginService],
+        identity: NamedDependency[Identity],
+        data: JSONBody[PasswordConfirmation],
+    ) -> ApiResponse[None]:
+        await login_service.confirm(identity, data.password)
+        return success(None, "Confirmed")
 
 
 class RecoveryController(Controller):
@@ -90,8 +119,10 @@ class RecoveryController(Controller):
         "/password-reset",
         status_code=202,
         summary="Ask for a password reset",
-        description="Mails a link to reset the password (it works once, for an hour) if an account has "
-        "this address. The answer is the same whether one does or not. At most 5 a minute per address.",
+        description="Mails a link to reset the password (it works once, for an hour, until a newer one "
+        "is sent) if an account has this address. The answer, and how long it takes, are the same "
+        "whether one does or not. At most 5 a minute per client address, and 3 messages an hour per "
+        "email address.",
         opt=route_options(rate_limit=LINK_RATE),
         responses=responses(Codes.TOO_MANY_REQUESTS),
     )
@@ -104,10 +135,10 @@ class RecoveryController(Controller):
     @post(
         "/password-reset/confirm",
         status_code=200,
-        name=RESET_ROUTE,
         summary="Reset the password",
-        description="With the token from the emailed link: sets the new password and ends every session "
-        "of the account. A used, expired or unknown token is 404 / 4010.",
+        description="With the token from the emailed link: sets the new password, ends every session of "
+        "the account and revokes its API keys. A used, expired, unknown or older token (a newer link was "
+        "sent) is 404 / 4010.",
         responses=responses(Codes.LINK_NOT_VALID),
     )
     async def reset(
@@ -118,7 +149,6 @@ class RecoveryController(Controller):
 
     @get(
         "/verify-email",
-        name=VERIFY_ROUTE,
         summary="Confirm an address",
         description="The link mailed at registration: marks the account's address as confirmed. A used, "
         "expired or unknown token is 404 / 4010.",
@@ -137,7 +167,8 @@ class RecoveryController(Controller):
         status_code=202,
         summary="Send the address check again",
         description="Mails a new confirmation link if an unconfirmed account has this address; the answer "
-        "is the same either way. At most 5 a minute per address.",
+        "is the same either way. At most 5 a minute per client address, 3 messages an hour per email "
+        "address.",
         opt=route_options(rate_limit=LINK_RATE),
         responses=responses(Codes.TOO_MANY_REQUESTS),
     )

@@ -8,12 +8,11 @@ from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
-from kami.accounts.api_keys import ApiKeyInfo
 from kami.accounts.key_service import ApiKeyService
-from kami.accounts.schemas import ApiKeyCreated, ApiKeyIn
+from kami.accounts.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyInfo
 from kami.codes import Codes
 from kami.envelope import ApiResponse, responses, success
-from kami.security.identity import Identity, require_user
+from kami.security.identity import Identity, own_account
 
 __all__ = ["ApiKeyController"]
 
@@ -22,17 +21,25 @@ KeyId = Annotated[str, Parameter(description="The key's id (the part after `kami
 
 class ApiKeyController(Controller):
     path = "/v1/api-keys"
-    guards = [require_user]
 
     @post(
         "/",
         summary="Make an API key",
         description="For a service client: a name, some of the caller's own permissions (one the caller "
         "does not hold is 403; one no app declares, 404) and an optional lifetime. The key is in the "
-        "answer this once (`kami_<id>_<secret>`, sent as `X-API-Key`); only its hash is kept. It is "
-        "rate-limited in its own window at the caller's tier. An API key cannot make keys.",
+        "answer this once (`kami_<id>_<secret>`, sent as `X-API-Key`); only its hash is kept. A key acts "
+        "with those of its permissions its maker still holds, at its maker's tier, in its own rate-limit "
+        "window, while its maker's account is active. Needs a confirmed address (403 / 1010) and a "
+        "recent sign-in (403 / 1009); an API key cannot make keys (403 / 1008).",
+        guards=[own_account(recent_login=True)],
         responses=responses(
-            Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERMISSION_DENIED, Codes.NOT_FOUND
+            Codes.UNAUTHENTICATED,
+            Codes.TOKEN_EXPIRED,
+            Codes.PERMISSION_DENIED,
+            Codes.PERSON_ONLY,
+            Codes.REAUTHENTICATE,
+            Codes.ADDRESS_NOT_CONFIRMED,
+            Codes.NOT_FOUND,
         ),
     )
     async def make_key(
@@ -47,23 +54,26 @@ class ApiKeyController(Controller):
         "/",
         summary="My API keys",
         description="The caller's live keys, newest first, with their last use (never their secrets).",
-        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED),
+        guards=[own_account()],
+        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERSON_ONLY),
     )
     async def my_keys(
         self, key_service: NamedDependency[ApiKeyService], identity: NamedDependency[Identity]
     ) -> ApiResponse[list[ApiKeyInfo]]:
-        return success(await key_service.mine(identity))
+        return success(await key_service.of_account(identity.user_id))
 
     @delete(
         "/{key_id:str}",
         status_code=200,
         summary="Revoke an API key",
-        description="Refused from the next request on, by every worker. One's own key, or anyone's with "
-        "`accounts:manage`; 404 otherwise.",
-        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.NOT_FOUND),
+        description="One of the caller's own keys, refused from the next request on by every worker "
+        "(404 for a key that is not the caller's). Admins revoke anyone's at "
+        "`DELETE /accounts/v1/users/{user_id}/api-keys/{key_id}`.",
+        guards=[own_account()],
+        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.PERSON_ONLY, Codes.NOT_FOUND),
     )
     async def revoke_key(
         self, key_service: NamedDependency[ApiKeyService], identity: NamedDependency[Identity], key_id: KeyId
     ) -> ApiResponse[None]:
-        await key_service.revoke(identity, key_id)
+        await key_service.revoke(identity, identity.user_id, key_id)
         return success(None, "Revoked")

@@ -14,7 +14,7 @@ from kami.accounts.schemas import RoleIn, RoleOut
 from kami.codes import Codes
 from kami.envelope import ApiResponse, responses, success
 from kami.routes import route_options
-from kami.security.identity import require
+from kami.security.identity import Identity, require
 
 __all__ = ["RoleController"]
 
@@ -46,7 +46,8 @@ class RoleController(Controller):
         "/{name:str}",
         summary="Define a role",
         description="Creates or replaces the role: a set of declared permissions (one no mounted app "
-        "declares is 404 / 4001). Everyone holding it gets the new set at once.",
+        "declares is 404 / 4001), each held by the caller (403 / 1003 otherwise). Everyone holding it, "
+        "and their API keys, get the new set at once.",
         opt=route_options(idempotent=True),
         responses=responses(
             Codes.UNAUTHENTICATED,
@@ -57,9 +58,13 @@ class RoleController(Controller):
         ),
     )
     async def define_role(
-        self, role_service: NamedDependency[RoleService], name: RolePath, data: JSONBody[RoleIn]
+        self,
+        role_service: NamedDependency[RoleService],
+        identity: NamedDependency[Identity],
+        name: RolePath,
+        data: JSONBody[RoleIn],
     ) -> ApiResponse[RoleOut]:
-        return success(await role_service.define(name, data))
+        return success(await role_service.define(identity, name, data))
 
     @delete(
         "/{name:str}",

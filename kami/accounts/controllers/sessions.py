@@ -12,7 +12,7 @@ from kami.accounts.login_service import LoginService
 from kami.accounts.schemas import SessionOut
 from kami.codes import Codes
 from kami.envelope import ApiResponse, responses, success
-from kami.security.identity import Identity, require_user
+from kami.security.identity import Identity, own_account
 
 __all__ = ["SessionController"]
 
@@ -21,14 +21,16 @@ SessionId = Annotated[str, Parameter(description="A session's id, as the session
 
 class SessionController(Controller):
     path = "/v1/sessions"
-    guards = [require_user]
 
     @get(
         "/",
         summary="My sessions",
         description="The caller's live sessions, newest first: when each began and was last used, from "
         "which address and user agent; `current` marks the one this request belongs to.",
-        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.SESSION_ENDED),
+        guards=[own_account()],
+        responses=responses(
+            Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.SESSION_ENDED, Codes.PERSON_ONLY
+        ),
     )
     async def my_sessions(
         self, login_service: NamedDependency[LoginService], identity: NamedDependency[Identity]
@@ -40,7 +42,15 @@ class SessionController(Controller):
         status_code=200,
         summary="End one of my sessions",
         description="Its tokens are refused from now on (404 when the caller has no such live session).",
-        responses=responses(Codes.UNAUTHENTICATED, Codes.TOKEN_EXPIRED, Codes.SESSION_ENDED, Codes.NOT_FOUND),
+        guards=[own_account(recent_login=True)],
+        responses=responses(
+            Codes.UNAUTHENTICATED,
+            Codes.TOKEN_EXPIRED,
+            Codes.SESSION_ENDED,
+            Codes.PERSON_ONLY,
+            Codes.REAUTHENTICATE,
+            Codes.NOT_FOUND,
+        ),
     )
     async def revoke_session(
         self,
